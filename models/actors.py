@@ -1,0 +1,118 @@
+"""Actors: local ones (the instance, CoPs, members) and cached remote ones."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, String, Text, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from federation.keys import generate_rsa_keypair
+from models.base import Base, BigId, UTCDateTime, utcnow
+from models.names import InvalidName, validate_name
+
+INSTANCE_ACTOR_NAME = "instance"
+
+
+class NameTaken(ValueError):
+    """Another local actor already has this name."""
+
+
+class Actor(Base):
+    """One ActivityPub actor; `local_name` is set for ours, `ap_id` for remote ones."""
+
+    __tablename__ = "actors"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    type: Mapped[str] = mapped_column(String(32))  # AS2 type: Group, Person, Application...
+    local_name: Mapped[str | None] = mapped_column(String(64), unique=True)
+    ap_id: Mapped[str | None] = mapped_column(String(2048), unique=True)
+    username: Mapped[str] = mapped_column(String(255))
+    domain: Mapped[str | None] = mapped_column(String(255), index=True)
+    display_name: Mapped[str] = mapped_column(String(255), default="")
+    summary_source: Mapped[str] = mapped_column(Text, default="")
+    summary_html: Mapped[str] = mapped_column(Text, default="")
+    inbox_url: Mapped[str | None] = mapped_column(String(2048))
+    shared_inbox_url: Mapped[str | None] = mapped_column(String(2048))
+    public_key_id: Mapped[str | None] = mapped_column(String(2048))
+    public_key_pem: Mapped[str] = mapped_column(Text)
+    private_key_pem: Mapped[str | None] = mapped_column(Text)
+    published: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    gone: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    @property
+    def is_local(self) -> bool:
+        """True for actors this server hosts."""
+        return self.local_name is not None
+
+
+async def create_local_actor(
+    session: AsyncSession,
+    name: str,
+    type_: str,
+    *,
+    display_name: str = "",
+    summary_source: str = "",
+    summary_html: str = "",
+) -> Actor:
+    """Create a local actor with a fresh RSA-2048 key pair; raise InvalidName or NameTaken."""
+    if type_ != "Application":
+        validate_name(name)
+    if await get_local_actor(session, name) is not None:
+        raise NameTaken(f"the name {name!r} is already taken")
+    private_pem, public_pem = generate_rsa_keypair()
+    actor = Actor(
+        type=type_,
+        local_name=name,
+        username=name,
+        display_name=display_name,
+        summary_source=summary_source,
+        summary_html=summary_html,
+        public_key_pem=public_pem,
+        private_key_pem=private_pem,
+    )
+    session.add(actor)
+    try:
+        await session.flush()
+    except IntegrityError:
+        # Another process took the name between our check and our insert.
+        raise NameTaken(f"the name {name!r} is already taken") from None
+    return actor
+
+
+async def get_local_actor(session: AsyncSession, name: str) -> Actor | None:
+    """The local actor with this name, if any."""
+    return await session.scalar(select(Actor).where(Actor.local_name == name))
+
+
+async def ensure_instance_actor(session: AsyncSession) -> Actor:
+    """The instance's own `Application` actor, created on first use."""
+    actor = await get_local_actor(session, INSTANCE_ACTOR_NAME)
+    if actor is None:
+        actor = await create_local_actor(session, INSTANCE_ACTOR_NAME, "Application")
+    return actor
+
+
+async def count_local_actors(
+    session: AsyncSession, type_: str, *, since: datetime | None = None
+) -> int:
+    """How many local actors of one AS2 type exist (updated since `since`, if given)."""
+    query = select(func.count()).where(Actor.local_name.is_not(None), Actor.type == type_)
+    if since is not None:
+        query = query.where(Actor.updated >= since)
+    return int(await session.scalar(query) or 0)
+
+
+__all__ = [
+    "INSTANCE_ACTOR_NAME",
+    "Actor",
+    "InvalidName",
+    "NameTaken",
+    "count_local_actors",
+    "create_local_actor",
+    "ensure_instance_actor",
+    "get_local_actor",
+]

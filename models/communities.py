@@ -1,0 +1,103 @@
+"""Communities of Practice: each one a local `Group` actor plus its settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.actors import Actor, create_local_actor
+from models.base import Base, BigId, UTCDateTime, utcnow
+
+
+class Community(Base):
+    """Settings of a CoP; its identity and keys live on its `Actor` row."""
+
+    __tablename__ = "communities"
+
+    actor_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("actors.id", ondelete="CASCADE"), primary_key=True
+    )
+    posting_restricted_to_mods: Mapped[bool] = mapped_column(Boolean, default=False)
+    manually_approves_followers: Mapped[bool] = mapped_column(Boolean, default=False)
+    discoverable: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    actor: Mapped[Actor] = relationship(lazy="joined", innerjoin=True)
+
+
+class CommunityModerator(Base):
+    """An actor (local or remote) who moderates a CoP."""
+
+    __tablename__ = "community_moderators"
+
+    community_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("communities.actor_id", ondelete="CASCADE"), primary_key=True
+    )
+    actor_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("actors.id", ondelete="CASCADE"), primary_key=True
+    )
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+@dataclass(frozen=True)
+class ModeratorPage:
+    """A slice of a CoP's moderators, oldest first."""
+
+    total: int
+    actors: list[Actor]
+
+
+async def create_community(
+    session: AsyncSession, name: str, *, title: str, summary_source: str = "", summary_html: str = ""
+) -> Community:
+    """Create a CoP and its Group actor; raises InvalidName or NameTaken."""
+    actor = await create_local_actor(
+        session,
+        name,
+        "Group",
+        display_name=title,
+        summary_source=summary_source,
+        summary_html=summary_html,
+    )
+    community = Community(actor_id=actor.id, actor=actor)
+    session.add(community)
+    await session.flush()
+    return community
+
+
+async def get_community(session: AsyncSession, name: str) -> Community | None:
+    """The CoP with this local name, if any."""
+    query = select(Community).join(Community.actor).where(Actor.local_name == name)
+    return await session.scalar(query)
+
+
+async def list_communities(session: AsyncSession) -> list[Community]:
+    """All CoPs, alphabetically by name."""
+    query = select(Community).join(Community.actor).order_by(Actor.local_name)
+    return list(await session.scalars(query))
+
+
+async def count_communities(session: AsyncSession) -> int:
+    """How many CoPs this Network hosts."""
+    return int(await session.scalar(select(func.count()).select_from(Community)) or 0)
+
+
+async def moderators(
+    session: AsyncSession, community: Community, *, limit: int, offset: int = 0
+) -> ModeratorPage:
+    """The CoP's moderators, oldest first, with the total."""
+    where = CommunityModerator.community_id == community.actor_id
+    total = await session.scalar(select(func.count()).select_from(CommunityModerator).where(where))
+    query = (
+        select(Actor)
+        .join(CommunityModerator, CommunityModerator.actor_id == Actor.id)
+        .where(where)
+        .order_by(CommunityModerator.added_at, Actor.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return ModeratorPage(total=int(total or 0), actors=list(await session.scalars(query)))

@@ -1,0 +1,35 @@
+"""The aiohttp application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from server import lifecycle
+from server.appkeys import SETTINGS, URLS
+from server.errors import json_errors
+from server.routes import add_routes
+from server.settings import Settings
+from server.urls import Urls
+
+TEMPLATES = Path(__file__).parent / "templates"
+MAX_REQUEST_BYTES = 1024 * 1024
+
+
+def create_app(settings: Settings) -> web.Application:
+    """Build the copnet web application for the given settings."""
+    app = web.Application(middlewares=[json_errors], client_max_size=MAX_REQUEST_BYTES)
+    app[SETTINGS] = settings
+    app[URLS] = Urls(settings.url)
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(default=True),
+    )
+    app.cleanup_ctx.append(lifecycle.database)
+    app.cleanup_ctx.append(lifecycle.http_client)
+    add_routes(app)
+    return app

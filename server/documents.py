@@ -1,0 +1,104 @@
+"""AS2 documents for local actors and their collections."""
+
+from __future__ import annotations
+
+from federation.vocab import ACTOR_CONTEXT, AS_CONTEXT, format_datetime
+from models.actors import Actor
+from models.communities import Community
+from server.urls import Urls
+
+PAGE_SIZE = 20
+
+
+def public_key(actor_url: str, urls: Urls, pem: str) -> dict:
+    """The `publicKey` block of an actor."""
+    return {"id": urls.key_id(actor_url), "owner": actor_url, "publicKeyPem": pem}
+
+
+def instance_actor_document(actor: Actor, urls: Urls, *, name: str, domain: str) -> dict:
+    """The instance actor: an `Application` that signs fetches made for the whole server."""
+    actor_url = urls.instance_actor()
+    return {
+        "@context": ACTOR_CONTEXT,
+        "id": actor_url,
+        "type": "Application",
+        "preferredUsername": domain,
+        "name": name,
+        "summary": f"<p>The instance actor of the {name} Network.</p>",
+        "url": urls.root,
+        "inbox": urls.shared_inbox(),
+        "outbox": actor_url + "/outbox",
+        "endpoints": {"sharedInbox": urls.shared_inbox()},
+        "manuallyApprovesFollowers": True,
+        "discoverable": False,
+        "publicKey": public_key(actor_url, urls, actor.public_key_pem),
+        "published": format_datetime(actor.published),
+    }
+
+
+def group_document(community: Community, urls: Urls) -> dict:
+    """A CoP's `Group` actor as Lemmy, Mastodon and Mobilizon read it (DESIGN.md §2)."""
+    actor = community.actor
+    name = actor.local_name
+    assert name is not None
+    actor_url = urls.community(name)
+    return {
+        "@context": ACTOR_CONTEXT,
+        "id": actor_url,
+        "type": "Group",
+        "preferredUsername": name,
+        "name": actor.display_name or name,
+        "summary": actor.summary_html,
+        "source": {"content": actor.summary_source, "mediaType": "text/markdown"},
+        "mediaType": "text/html",
+        "url": actor_url,
+        "inbox": urls.community_part(name, "inbox"),
+        "outbox": urls.community_part(name, "outbox"),
+        "followers": urls.community_part(name, "followers"),
+        "featured": urls.community_part(name, "featured"),
+        "attributedTo": urls.community_part(name, "moderators"),
+        "postingRestrictedToMods": community.posting_restricted_to_mods,
+        "manuallyApprovesFollowers": community.manually_approves_followers,
+        "discoverable": community.discoverable,
+        "indexable": community.discoverable,
+        "sensitive": False,
+        "endpoints": {"sharedInbox": urls.shared_inbox()},
+        "publicKey": public_key(actor_url, urls, actor.public_key_pem),
+        "icon": {"type": "Image", "mediaType": "image/png", "url": urls.community_icon(name)},
+        "published": format_datetime(community.created_at),
+        "updated": format_datetime(actor.updated),
+    }
+
+
+def ordered_collection(collection_id: str, total: int, *, items: list | None = None) -> dict:
+    """An OrderedCollection: inline items for small ones, else a link to the first page."""
+    document = {
+        "@context": AS_CONTEXT,
+        "id": collection_id,
+        "type": "OrderedCollection",
+        "totalItems": total,
+    }
+    if items is not None:
+        document["orderedItems"] = items
+    else:
+        document["first"] = f"{collection_id}?page=1"
+    return document
+
+
+def ordered_collection_page(
+    collection_id: str, page: int, items: list, *, has_next: bool, total: int
+) -> dict:
+    """One page of an OrderedCollection, linked to its neighbours."""
+    document = {
+        "@context": AS_CONTEXT,
+        "id": f"{collection_id}?page={page}",
+        "type": "OrderedCollectionPage",
+        "partOf": collection_id,
+        "totalItems": total,
+        "orderedItems": items,
+    }
+    if page > 1:
+        document["prev"] = f"{collection_id}?page={page - 1}"
+    if has_next:
+        document["next"] = f"{collection_id}?page={page + 1}"
+    return document

@@ -1,0 +1,23 @@
+"""Markdown to safe HTML for summaries and posts written on this server."""
+
+from __future__ import annotations
+
+import nh3
+from markdown_it import MarkdownIt
+
+_renderer = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+
+ALLOWED_TAGS = {
+    "p", "br", "a", "strong", "em", "b", "i", "u", "s", "del", "code", "pre", "blockquote",
+    "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "span",
+}  # fmt: skip
+
+
+def render_markdown(source: str) -> str:
+    """Render CommonMark (raw HTML disabled) and pass it through the allowlist sanitiser."""
+    return sanitize_html(_renderer.render(source))
+
+
+def sanitize_html(html: str) -> str:
+    """Keep only the allowlisted tags; links get rel=nofollow noopener."""
+    return nh3.clean(html, tags=ALLOWED_TAGS, link_rel="nofollow noopener noreferrer")

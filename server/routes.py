@@ -1,0 +1,30 @@
+"""URL map of the whole application."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+from server.views import actors, discovery, home
+
+STATIC = Path(__file__).parent / "static"
+
+
+def add_routes(app: web.Application) -> None:
+    """Register every route on the application."""
+    app.router.add_get("/", home.home, name="home")
+    app.router.add_get("/.well-known/webfinger", discovery.webfinger)
+    app.router.add_get("/.well-known/host-meta", discovery.host_meta)
+    app.router.add_get("/.well-known/host-meta.json", discovery.host_meta_json)
+    app.router.add_get("/.well-known/nodeinfo", discovery.nodeinfo_index)
+    app.router.add_get("/nodeinfo/{version}", discovery.nodeinfo)
+    app.router.add_get("/actor", actors.instance_actor)
+    app.router.add_get("/actor/outbox", actors.instance_outbox)
+    app.router.add_get("/c/{name}", actors.community_actor, name="community")
+    app.router.add_get("/c/{name}/icon.png", actors.community_icon)
+    app.router.add_get("/c/{name}/outbox", actors.community_outbox)
+    app.router.add_get("/c/{name}/followers", actors.community_followers)
+    app.router.add_get("/c/{name}/featured", actors.community_featured)
+    app.router.add_get("/c/{name}/moderators", actors.community_moderators)
+    app.router.add_static("/static/", STATIC, name="static")

@@ -1,0 +1,171 @@
+"""Configuration from environment variables and an optional TOML file."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from yarl import URL
+
+DEFAULT_URL = "http://localhost:8080"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/copnet.sqlite3"
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+
+
+class SettingsError(ValueError):
+    """A configuration value is wrong; the message names the setting."""
+
+    def __init__(self, setting: str, problem: str):
+        super().__init__(f"{setting}: {problem}")
+        self.setting = setting
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything copnet reads from its environment."""
+
+    url: str = DEFAULT_URL
+    database_url: str = DEFAULT_DATABASE_URL
+    host: str = "127.0.0.1"
+    port: int = 8080
+    allow_private_addresses: bool = False
+    run_workers: bool = True
+    instance_name: str = "copnet"
+    host_map: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def base(self) -> URL:
+        """The public base URL as a yarl URL."""
+        return URL(self.url)
+
+    @property
+    def domain(self) -> str:
+        """Host (and port when not default) as used in `acct:` handles."""
+        base = self.base
+        assert base.host is not None
+        if base.explicit_port is None or base.is_default_port():
+            return base.host
+        return f"{base.host}:{base.port}"
+
+
+# (environment variable, TOML key, field name)
+_SOURCES = (
+    ("COPNET_URL", "url", "url"),
+    ("DATABASE_URL", "database_url", "database_url"),
+    ("COPNET_HOST", "host", "host"),
+    ("COPNET_PORT", "port", "port"),
+    ("COPNET_ALLOW_PRIVATE_ADDRESSES", "allow_private_addresses", "allow_private_addresses"),
+    ("COPNET_RUN_WORKERS", "run_workers", "run_workers"),
+    ("COPNET_INSTANCE_NAME", "instance_name", "instance_name"),
+)
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    """Read settings from `COPNET_CONFIG` (TOML), then the environment, then overrides."""
+    env = os.environ if environ is None else environ
+    raw: dict[str, object] = {}
+    config_path = env.get("COPNET_CONFIG")
+    if config_path:
+        raw.update(_read_toml(config_path))
+    for variable, _key, name in _SOURCES:
+        if variable in env:
+            raw[name] = env[variable]
+    raw.update({k: v for k, v in overrides.items() if v is not None})
+    return _validate(raw)
+
+
+def _read_toml(path: str) -> dict[str, object]:
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SettingsError("COPNET_CONFIG", f"file {path} does not exist") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SettingsError("COPNET_CONFIG", f"{path} is not valid TOML ({exc})") from None
+    known = {key: name for _var, key, name in _SOURCES}
+    result: dict[str, object] = {}
+    for key, value in data.items():
+        if key not in known:
+            raise SettingsError("COPNET_CONFIG", f"unknown key {key!r} in {path}")
+        result[known[key]] = value
+    return result
+
+
+def _validate(raw: dict[str, object]) -> Settings:
+    values: dict[str, object] = {}
+    if "url" in raw:
+        values["url"] = _public_url(str(raw["url"]))
+    if "database_url" in raw:
+        values["database_url"] = _database_url(str(raw["database_url"]))
+    if "host" in raw:
+        host = str(raw["host"]).strip()
+        if not host:
+            raise SettingsError("COPNET_HOST", "must not be empty")
+        values["host"] = host
+    if "port" in raw:
+        values["port"] = _port(raw["port"])
+    for name, variable in (
+        ("allow_private_addresses", "COPNET_ALLOW_PRIVATE_ADDRESSES"),
+        ("run_workers", "COPNET_RUN_WORKERS"),
+    ):
+        if name in raw:
+            values[name] = _boolean(variable, raw[name])
+    if "instance_name" in raw:
+        name = str(raw["instance_name"]).strip()
+        if not name:
+            raise SettingsError("COPNET_INSTANCE_NAME", "must not be empty")
+        values["instance_name"] = name
+    if "host_map" in raw:
+        values["host_map"] = dict(raw["host_map"])  # type: ignore[call-overload]
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def _public_url(value: str) -> str:
+    try:
+        url = URL(value.strip())
+    except ValueError:
+        raise SettingsError("COPNET_URL", f"{value!r} is not a URL") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise SettingsError("COPNET_URL", f"{value!r} must be an http:// or https:// URL")
+    if url.path not in ("", "/") or url.query_string or url.fragment:
+        raise SettingsError("COPNET_URL", f"{value!r} must be a bare origin, without a path")
+    return str(url.origin())
+
+
+def _database_url(value: str) -> str:
+    value = value.strip()
+    if value.startswith("postgres://"):
+        value = "postgresql://" + value.removeprefix("postgres://")
+    if value.startswith("postgresql://"):
+        value = "postgresql+asyncpg://" + value.removeprefix("postgresql://")
+    if value.startswith("sqlite:///"):
+        value = "sqlite+aiosqlite:///" + value.removeprefix("sqlite:///")
+    if not value.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+        raise SettingsError(
+            "DATABASE_URL", f"{value!r} must start with postgresql:// or sqlite:///"
+        )
+    return value
+
+
+def _port(value: object) -> int:
+    try:
+        port = int(str(value))
+    except ValueError:
+        raise SettingsError("COPNET_PORT", f"{value!r} is not a number") from None
+    if not 0 < port < 65536:
+        raise SettingsError("COPNET_PORT", f"{port} is not between 1 and 65535")
+    return port
+
+
+def _boolean(variable: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise SettingsError(variable, f"{value!r} is not a yes/no value (use true or false)")

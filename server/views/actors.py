@@ -1,0 +1,141 @@
+"""Local actors and their collections, each negotiating AS2 JSON or HTML."""
+
+from __future__ import annotations
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from models.actors import ensure_instance_actor
+from models.communities import Community, get_community, moderators
+from server.appkeys import SESSIONS, SETTINGS, URLS
+from server.documents import (
+    PAGE_SIZE,
+    group_document,
+    instance_actor_document,
+    ordered_collection,
+    ordered_collection_page,
+)
+from server.errors import http_error
+from server.icons import identicon_png
+from server.negotiation import choose_representation
+from server.responses import activity_json, page_number
+
+# Small collections are inlined: Lemmy reads moderators and featured without paging.
+INLINE_LIMIT = 100
+
+
+async def instance_actor(request: web.Request) -> web.StreamResponse:
+    """The instance `Application` actor; browsers are sent to the home page."""
+    if choose_representation(request.headers.get("Accept")) == "html":
+        raise web.HTTPFound("/")
+    settings = request.app[SETTINGS]
+    async with request.app[SESSIONS]() as session:
+        actor = await ensure_instance_actor(session)
+        await session.commit()
+    document = instance_actor_document(
+        actor, request.app[URLS], name=settings.instance_name, domain=settings.domain
+    )
+    return activity_json(document)
+
+
+async def instance_outbox(request: web.Request) -> web.Response:
+    """The instance actor publishes nothing; its outbox is an empty collection."""
+    return activity_json(ordered_collection(request.app[URLS].instance_actor() + "/outbox", 0, items=[]))
+
+
+async def _community_or_404(request: web.Request, session) -> Community:
+    name = request.match_info["name"]
+    community = await get_community(session, name)
+    if community is None:
+        raise http_error(404, f"no community named {name!r}")
+    return community
+
+
+async def community_actor(request: web.Request) -> web.StreamResponse:
+    """A CoP: its `Group` document for ActivityPub clients, its page for people."""
+    representation = choose_representation(request.headers.get("Accept"))
+    async with request.app[SESSIONS]() as session:
+        community = await _community_or_404(request, session)
+        if representation == "as2":
+            return activity_json(group_document(community, request.app[URLS]))
+        mods = await moderators(session, community, limit=INLINE_LIMIT)
+    settings = request.app[SETTINGS]
+    context = {
+        "community": community,
+        "actor": community.actor,
+        "handle": f"@{community.actor.local_name}@{settings.domain}",
+        "moderators": mods.actors,
+        "settings": settings,
+    }
+    response = aiohttp_jinja2.render_template("community.html", request, context)
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+async def community_icon(request: web.Request) -> web.Response:
+    """The CoP's generated avatar."""
+    async with request.app[SESSIONS]() as session:
+        community = await _community_or_404(request, session)
+    png = identicon_png(community.actor.local_name or "")
+    return web.Response(
+        body=png, content_type="image/png", headers={"Cache-Control": "public, max-age=86400"}
+    )
+
+
+async def community_outbox(request: web.Request) -> web.Response:
+    """The CoP's Announces, newest first, paged (filled by the federation issue)."""
+    return await _paged_collection(request, "outbox", total=0, items=[])
+
+
+async def community_followers(request: web.Request) -> web.Response:
+    """The CoP's followers: only the count is public."""
+    async with request.app[SESSIONS]() as session:
+        community = await _community_or_404(request, session)
+    collection_id = request.app[URLS].community_part(community.actor.local_name or "", "followers")
+    return activity_json(ordered_collection(collection_id, 0, items=[]))
+
+
+async def community_featured(request: web.Request) -> web.Response:
+    """Threads the moderators pinned (inlined, as Lemmy expects)."""
+    async with request.app[SESSIONS]() as session:
+        community = await _community_or_404(request, session)
+    collection_id = request.app[URLS].community_part(community.actor.local_name or "", "featured")
+    return activity_json(ordered_collection(collection_id, 0, items=[]))
+
+
+async def community_moderators(request: web.Request) -> web.Response:
+    """The CoP's moderators (its `attributedTo`), inlined while small, paged beyond."""
+    urls = request.app[URLS]
+    page = page_number(request)
+    async with request.app[SESSIONS]() as session:
+        community = await _community_or_404(request, session)
+        collection_id = urls.community_part(community.actor.local_name or "", "moderators")
+        if page is None:
+            found = await moderators(session, community, limit=INLINE_LIMIT)
+            if found.total <= INLINE_LIMIT:
+                items = [urls.actor(actor) for actor in found.actors]
+                return activity_json(ordered_collection(collection_id, found.total, items=items))
+            return activity_json(ordered_collection(collection_id, found.total))
+        found = await moderators(
+            session, community, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+        )
+    items = [urls.actor(actor) for actor in found.actors]
+    has_next = page * PAGE_SIZE < found.total
+    return activity_json(
+        ordered_collection_page(collection_id, page, items, has_next=has_next, total=found.total)
+    )
+
+
+async def _paged_collection(
+    request: web.Request, part: str, *, total: int, items: list
+) -> web.Response:
+    async with request.app[SESSIONS]() as session:
+        community = await _community_or_404(request, session)
+    collection_id = request.app[URLS].community_part(community.actor.local_name or "", part)
+    page = page_number(request)
+    if page is None:
+        return activity_json(ordered_collection(collection_id, total))
+    has_next = page * PAGE_SIZE < total
+    return activity_json(
+        ordered_collection_page(collection_id, page, items, has_next=has_next, total=total)
+    )
