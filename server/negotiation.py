@@ -16,7 +16,6 @@ _OFFERS: tuple[tuple[str, Representation], ...] = (
     ("application/ld+json", "as2"),
     ("application/json", "as2"),
     ("text/html", "html"),
-    ("application/xhtml+xml", "html"),
 )
 
 

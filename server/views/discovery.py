@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote
 from xml.sax.saxutils import escape
@@ -20,6 +21,8 @@ AS_TYPE_PROPERTY = "https://www.w3.org/ns/activitystreams#type"
 NODEINFO_SCHEMA = "http://nodeinfo.diaspora.software/ns/schema/{version}"
 FEP_2677_REL = "https://www.w3.org/ns/activitystreams#Application"
 CORS = {"Access-Control-Allow-Origin": "*"}
+# Some clients send `name@host` without the acct: scheme.
+BARE_HANDLE = re.compile(r"@?[^:/@\s]+@[^:/@\s]+(:\d+)?")
 
 
 async def webfinger(request: web.Request) -> web.Response:
@@ -52,7 +55,7 @@ async def webfinger(request: web.Request) -> web.Response:
 
 async def _resolve_resource(request: web.Request, session, resource: str) -> tuple[Actor, str]:
     settings = request.app[SETTINGS]
-    if resource.startswith("acct:") or ("@" in resource and "://" not in resource):
+    if resource.startswith("acct:") or BARE_HANDLE.fullmatch(resource):
         name, host = _split_acct(resource)
         if host != settings.domain.lower():
             raise http_error(404, f"{host} is not this server ({settings.domain})")
