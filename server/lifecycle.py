@@ -36,7 +36,11 @@ async def http_client(app: web.Application) -> AsyncIterator[None]:
         allow_private=settings.allow_private_addresses, host_map=settings.host_map
     )
     user_agent = f"copnet/{__version__} (+{app[URLS].root})"
-    session = aiohttp.ClientSession(connector=connector, headers={"User-Agent": user_agent})
+    session = aiohttp.ClientSession(
+        connector=connector,
+        headers={"User-Agent": user_agent},
+        cookie_jar=aiohttp.DummyCookieJar(),  # never replay a remote server's cookies
+    )
     async with app[SESSIONS]() as db:
         instance = await ensure_instance_actor(db)
         await db.commit()

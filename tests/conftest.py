@@ -48,7 +48,7 @@ def _sqlite_databases():
 
 
 @pytest.fixture(scope="session")
-def _postgres_databases():
+def _postgresql_databases():
     try:
         databases = open_postgres()
     except PostgresUnavailable as exc:
