@@ -1,0 +1,258 @@
+"""Signed GET of remote ActivityPub documents with SSRF, size, time, redirect and budget limits."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiohttp
+from yarl import URL
+
+from federation.keys import load_private_key
+from federation.netguard import BlockedAddressError, GuardedConnector, check_url
+from federation.signatures import sign_request
+
+AS2_ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
+
+_AS2_TYPES = frozenset({"application/activity+json", "application/ld+json"})
+# Not AS2, but some servers (and misconfigured proxies) send it for AS2 documents.
+_LENIENT_TYPES = frozenset({"application/json"})
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_CHUNK = 64 * 1024
+
+
+class FetchError(Exception):
+    """A remote document could not be fetched or was not acceptable."""
+
+    def __init__(self, reason: str, *, status: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+class FetchBudgetExceeded(FetchError):
+    """The per-activity fetch budget is spent."""
+
+
+class GoneError(FetchError):
+    """The remote answered 410 Gone: the document was deleted."""
+
+    def __init__(self, reason: str = "remote answered HTTP 410 Gone") -> None:
+        super().__init__(reason, status=410)
+
+
+@dataclass
+class FetchPolicy:
+    """Limits applied to every outgoing fetch."""
+
+    allow_private: bool = False
+    max_bytes: int = 1_048_576
+    timeout: float = 10.0
+    max_redirects: int = 3
+    max_depth: int = 64
+
+
+@dataclass
+class Signer:
+    """The actor whose key signs outgoing GETs."""
+
+    key_id: str
+    private_key_pem: str
+
+
+class FetchBudget:
+    """Counts fetches made on behalf of one incoming activity."""
+
+    def __init__(self, limit: int = 10) -> None:
+        self.limit = limit
+        self.used = 0
+
+    @property
+    def remaining(self) -> int:
+        """Fetches still allowed."""
+        return max(self.limit - self.used, 0)
+
+    def spend(self) -> None:
+        """Take one fetch from the budget or raise FetchBudgetExceeded."""
+        if self.used >= self.limit:
+            raise FetchBudgetExceeded(f"fetch budget of {self.limit} exhausted")
+        self.used += 1
+
+
+def _origin(url: URL) -> tuple[str, str, int | None]:
+    return ((url.scheme or "").lower(), (url.host or "").lower().rstrip("."), url.port)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _too_deep(doc: Any, limit: int) -> bool:
+    stack = [(doc, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return False
+
+
+class Fetcher:
+    """Fetches AS2 JSON documents from other servers, safely."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        policy: FetchPolicy,
+        *,
+        signer: Signer | None = None,
+        user_agent: str = "copnet",
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        connector = session.connector
+        guarded = isinstance(connector, GuardedConnector) and not connector.allow_private
+        if not policy.allow_private and not guarded:
+            # check_url only sees IP literals; hostnames are vetted by the guarded resolver.
+            raise ValueError(
+                "Fetcher needs a session built with make_connector(allow_private=False)"
+            )
+        self._session = session
+        self._policy = policy
+        self._signer = signer
+        self._user_agent = user_agent
+        self._clock = clock
+
+    @property
+    def policy(self) -> FetchPolicy:
+        """The limits this fetcher applies."""
+        return self._policy
+
+    async def fetch_json(
+        self,
+        url: str,
+        *,
+        signer: Signer | None = None,
+        budget: FetchBudget | None = None,
+        accept: str = AS2_ACCEPT,
+    ) -> dict:
+        """Fetch an AS2 document whose id is the URL it was served from."""
+        signer = signer or self._signer
+        timeout = self._policy.timeout
+        try:
+            async with asyncio.timeout(timeout):
+                doc, final = await self._get(url, signer, budget, accept)
+                doc_id = self._id_of(doc, final)
+                if doc_id == str(final):
+                    return doc
+                # Mastodon's rule: trust a document only when fetched from its own id.
+                doc, final = await self._get(doc_id, signer, budget, accept)
+                if self._id_of(doc, final) != doc_id:
+                    raise FetchError("document id does not match its URL")
+                return doc
+        except TimeoutError as exc:
+            raise FetchError(f"timed out after {timeout:g} s") from exc
+
+    def _id_of(self, doc: dict, final: URL) -> str:
+        doc_id = doc.get("id")
+        if not isinstance(doc_id, str) or not doc_id:
+            raise FetchError("document has no id")
+        try:
+            id_url = URL(doc_id)
+        except (TypeError, ValueError) as exc:
+            raise FetchError("document id is not a URL") from exc
+        if _origin(id_url) != _origin(final):
+            raise FetchError(f"document id is on {id_url.host}, fetched from {final.host}")
+        return doc_id
+
+    def _check(self, url: str | URL) -> URL:
+        try:
+            checked = check_url(url, allow_private=self._policy.allow_private)
+        except BlockedAddressError as exc:
+            raise FetchError(exc.reason) from exc
+        return checked.with_fragment(None)
+
+    def _headers(self, url: URL, signer: Signer | None, accept: str) -> dict[str, str]:
+        headers = {"Accept": accept, "User-Agent": self._user_agent}
+        if signer is None:
+            return headers
+        return sign_request(
+            "GET",
+            str(url),
+            headers,
+            None,
+            key_id=signer.key_id,
+            private_key=load_private_key(signer.private_key_pem),
+            now=self._clock() if self._clock is not None else None,
+        )
+
+    async def _get(
+        self, url: str | URL, signer: Signer | None, budget: FetchBudget | None, accept: str
+    ) -> tuple[dict, URL]:
+        if budget is not None:
+            budget.spend()
+        current = self._check(url)
+        for _ in range(self._policy.max_redirects + 1):
+            try:
+                async with self._session.get(
+                    current,
+                    headers=self._headers(current, signer, accept),
+                    allow_redirects=False,
+                ) as resp:
+                    if resp.status in _REDIRECTS:
+                        location = resp.headers.get("Location")
+                        if not location:
+                            raise FetchError("redirect without Location", status=resp.status)
+                        try:
+                            target = current.join(URL(location))
+                        except (TypeError, ValueError) as exc:
+                            raise FetchError("invalid redirect Location") from exc
+                        current = self._check(target)
+                        continue
+                    return self._parse(await self._read(resp)), current
+            except aiohttp.ClientConnectorError as exc:
+                if isinstance(exc.os_error, BlockedAddressError):
+                    raise FetchError(exc.os_error.reason) from exc
+                raise FetchError(f"cannot connect to {current.host}: {exc.os_error}") from exc
+            except aiohttp.ClientError as exc:
+                raise FetchError(f"request failed: {type(exc).__name__}") from exc
+        raise FetchError(f"too many redirects (max {self._policy.max_redirects})")
+
+    async def _read(self, resp: aiohttp.ClientResponse) -> bytes:
+        if resp.status == 410:
+            raise GoneError()
+        if not 200 <= resp.status < 300:
+            raise FetchError(f"remote answered HTTP {resp.status}", status=resp.status)
+        content_type = resp.content_type
+        if content_type not in _AS2_TYPES and content_type not in _LENIENT_TYPES:
+            raise FetchError(f"unexpected content type {content_type}")
+        limit = self._policy.max_bytes
+        too_large = f"response larger than {limit} bytes"
+        if resp.content_length is not None and resp.content_length > limit:
+            raise FetchError(too_large)
+        body = bytearray()
+        async for chunk in resp.content.iter_chunked(_CHUNK):
+            body += chunk
+            if len(body) > limit:
+                raise FetchError(too_large)
+        return bytes(body)
+
+    def _parse(self, body: bytes) -> dict:
+        try:
+            doc = json.loads(body, parse_constant=_reject_constant)
+        except RecursionError as exc:
+            raise FetchError("JSON nested too deeply") from exc
+        except ValueError as exc:
+            raise FetchError("response is not valid JSON") from exc
+        if not isinstance(doc, dict):
+            raise FetchError("JSON document is not an object")
+        if _too_deep(doc, self._policy.max_depth):
+            raise FetchError("JSON nested too deeply")
+        return doc
