@@ -36,6 +36,11 @@ class Actor(Base):
     summary_html: Mapped[str] = mapped_column(Text, default="")
     inbox_url: Mapped[str | None] = mapped_column(String(2048))
     shared_inbox_url: Mapped[str | None] = mapped_column(String(2048))
+    outbox_url: Mapped[str | None] = mapped_column(String(2048))
+    followers_url: Mapped[str | None] = mapped_column(String(2048))
+    url: Mapped[str | None] = mapped_column(String(2048))  # human-facing profile page
+    icon_url: Mapped[str | None] = mapped_column(String(2048))
+    fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     public_key_id: Mapped[str | None] = mapped_column(String(2048))
     public_key_pem: Mapped[str] = mapped_column(Text)
     private_key_pem: Mapped[str | None] = mapped_column(Text)

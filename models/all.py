@@ -1,3 +1,12 @@
 """Imports every model module so metadata is complete (Alembic, tests)."""
 
-from models import actors, communities  # noqa: F401
+from models import (  # noqa: F401
+    actors,
+    communities,
+    follows,
+    instances,
+    outgoing,
+    policy,
+    posts,
+    received,
+)

@@ -24,6 +24,8 @@ class Community(Base):
     posting_restricted_to_mods: Mapped[bool] = mapped_column(Boolean, default=False)
     manually_approves_followers: Mapped[bool] = mapped_column(Boolean, default=False)
     discoverable: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Plain Announces of replies flood Mastodon timelines, so they are opt-in per CoP.
+    announce_replies_to_microblogs: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     actor: Mapped[Actor] = relationship(lazy="joined", innerjoin=True)
@@ -52,7 +54,12 @@ class ModeratorPage:
 
 
 async def create_community(
-    session: AsyncSession, name: str, *, title: str, summary_source: str = "", summary_html: str = ""
+    session: AsyncSession,
+    name: str,
+    *,
+    title: str,
+    summary_source: str = "",
+    summary_html: str = "",
 ) -> Community:
     """Create a CoP and its Group actor; raises InvalidName or NameTaken."""
     actor = await create_local_actor(

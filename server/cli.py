@@ -45,7 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     community = sub.add_parser("community", help="manage Communities of Practice")
     community_sub = community.add_subparsers(dest="action", metavar="ACTION", required=True)
     create = community_sub.add_parser("create", help="start a new CoP")
-    create.add_argument("name", help="handle: lowercase letters, digits and _ (e.g. nursing_ethics)")
+    create.add_argument(
+        "name", help="handle: lowercase letters, digits and _ (e.g. nursing_ethics)"
+    )
     create.add_argument("--title", required=True, help="display name, e.g. 'Nursing Ethics'")
     create.add_argument("--summary", default="", help="what the CoP is about (markdown)")
     create.set_defaults(handler=_run(commands.create_community))
@@ -74,13 +76,13 @@ def _serve(settings, args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `copnet` console script."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("alembic").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     try:
-        settings = load_settings(
-            host=getattr(args, "host", None), port=getattr(args, "port", None)
-        )
+        settings = load_settings(host=getattr(args, "host", None), port=getattr(args, "port", None))
         return args.handler(settings, args)
     except SettingsError as exc:
         return _fail(str(exc), 2)

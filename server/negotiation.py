@@ -19,7 +19,9 @@ _OFFERS: tuple[tuple[str, Representation], ...] = (
 )
 
 
-def choose_representation(accept: str | None, *, default: Representation = "html") -> Representation:
+def choose_representation(
+    accept: str | None, *, default: Representation = "html"
+) -> Representation:
     """Pick AS2 or HTML for an Accept header; 400 if malformed, 406 if neither is acceptable."""
     if accept is None or not accept.strip():
         return default

@@ -40,7 +40,9 @@ async def instance_actor(request: web.Request) -> web.StreamResponse:
 
 async def instance_outbox(request: web.Request) -> web.Response:
     """The instance actor publishes nothing; its outbox is an empty collection."""
-    return activity_json(ordered_collection(request.app[URLS].instance_actor() + "/outbox", 0, items=[]))
+    return activity_json(
+        ordered_collection(request.app[URLS].instance_actor() + "/outbox", 0, items=[])
+    )
 
 
 async def _community_or_404(request: web.Request, session) -> Community:
@@ -116,9 +118,7 @@ async def community_moderators(request: web.Request) -> web.Response:
                 items = [urls.actor(actor) for actor in found.actors]
                 return activity_json(ordered_collection(collection_id, found.total, items=items))
             return activity_json(ordered_collection(collection_id, found.total))
-        found = await moderators(
-            session, community, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
-        )
+        found = await moderators(session, community, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     items = [urls.actor(actor) for actor in found.actors]
     has_next = page * PAGE_SIZE < found.total
     return activity_json(

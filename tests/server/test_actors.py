@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+
 from federation.keys import load_private_key, load_public_key
 from models.communities import CommunityModerator, get_community
 from server.appkeys import SESSIONS

@@ -73,7 +73,15 @@ def test_unreachable_database_is_one_line(monkeypatch, capsys):
 
 @pytest.mark.parametrize(
     "argv",
-    [[], ["serve"], ["migrate"], ["demo"], ["community"], ["community", "create"], ["community", "list"]],
+    [
+        [],
+        ["serve"],
+        ["migrate"],
+        ["demo"],
+        ["community"],
+        ["community", "create"],
+        ["community", "list"],
+    ],
 )
 def test_help_everywhere(argv, capsys):
     with pytest.raises(SystemExit) as exited:

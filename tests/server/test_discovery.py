@@ -48,7 +48,11 @@ async def test_webfinger_finds_a_cop_by_its_url(copnet):
 
 
 async def test_webfinger_site_root_is_the_instance_actor_fep_d556(copnet):
-    for resource in ("https://copnet.test/", "acct:instance@copnet.test", "acct:copnet.test@copnet.test"):
+    for resource in (
+        "https://copnet.test/",
+        "acct:instance@copnet.test",
+        "acct:copnet.test@copnet.test",
+    ):
         response = await copnet.get("/.well-known/webfinger", params={"resource": resource})
         assert response.status == 200, resource
         body = await response.json(content_type=None)
@@ -84,7 +88,12 @@ async def test_webfinger_other_host_is_404(copnet):
 
 
 async def test_webfinger_malformed_resources_are_400(copnet):
-    for params in ({}, {"resource": "acct:nohost"}, {"resource": "mailto:a@b"}, {"resource": "acct:@x@"}):
+    for params in (
+        {},
+        {"resource": "acct:nohost"},
+        {"resource": "mailto:a@b"},
+        {"resource": "acct:@x@"},
+    ):
         response = await copnet.get("/.well-known/webfinger", params=params)
         assert response.status == 400, params
         assert (await response.json())["error"]
@@ -103,8 +112,14 @@ async def test_host_meta_points_at_webfinger(copnet):
 async def test_nodeinfo_index_links_both_schemas_and_the_instance_actor(copnet):
     body = await (await copnet.get("/.well-known/nodeinfo")).json()
     rels = {link["rel"]: link["href"] for link in body["links"]}
-    assert rels["http://nodeinfo.diaspora.software/ns/schema/2.1"] == "https://copnet.test/nodeinfo/2.1"
-    assert rels["http://nodeinfo.diaspora.software/ns/schema/2.0"] == "https://copnet.test/nodeinfo/2.0"
+    assert (
+        rels["http://nodeinfo.diaspora.software/ns/schema/2.1"]
+        == "https://copnet.test/nodeinfo/2.1"
+    )
+    assert (
+        rels["http://nodeinfo.diaspora.software/ns/schema/2.0"]
+        == "https://copnet.test/nodeinfo/2.0"
+    )
     assert rels["https://www.w3.org/ns/activitystreams#Application"] == "https://copnet.test/actor"
 
 

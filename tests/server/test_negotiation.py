@@ -28,7 +28,12 @@ def test_representation_is_chosen(accept, expected):
 
 
 def test_ld_json_with_another_profile_is_not_activitystreams():
-    assert choose_representation('application/ld+json; profile="https://example.org/x", text/html;q=0.1') == "html"
+    assert (
+        choose_representation(
+            'application/ld+json; profile="https://example.org/x", text/html;q=0.1'
+        )
+        == "html"
+    )
 
 
 @pytest.mark.parametrize("accept", ["image/png", "text/html;q=0, application/activity+json;q=0"])

@@ -1,0 +1,24 @@
+"""Remote instances: what software they run and whether they are reachable."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, UTCDateTime
+
+
+class Instance(Base):
+    """One remote host, keyed by its domain (host[:port])."""
+
+    __tablename__ = "instances"
+
+    domain: Mapped[str] = mapped_column(String(255), primary_key=True)
+    software: Mapped[str | None] = mapped_column(String(64))
+    software_version: Mapped[str | None] = mapped_column(String(64))
+    nodeinfo_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    unreachable_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

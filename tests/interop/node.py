@@ -1,0 +1,151 @@
+"""Running the node scripts of tests/interop: one-shot commands and READY-announcing servers."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from pathlib import Path
+
+import pytest
+
+from tests.interop.setup import NODE_MODULES, node_problem
+
+HERE = Path(__file__).resolve().parent
+NODE_TIMEOUT = 60.0  # a whole script run, or a server's start-up
+LOG_TIMEOUT = 10.0  # a line a running server is about to log
+STDERR_TAIL = 20_000
+
+_node_problem = functools.cache(node_problem)
+
+
+def require_fedify() -> None:
+    """Fail the test (never skip it) when node or the Fedify packages are not installed."""
+    problem = _node_problem()
+    if problem is not None:
+        pytest.fail(f"interop tests need node: {problem}", pytrace=False)
+    if not (NODE_MODULES / "@fedify" / "fedify").is_dir():
+        pytest.fail(
+            f"Fedify is not installed in {NODE_MODULES}: run `python -m tests.interop.setup`",
+            pytrace=False,
+        )
+
+
+async def run_node(script: str, *args: str, env: dict[str, str]) -> tuple[int, str, str]:
+    """Run a node script from tests/interop to completion; (returncode, stdout, stderr)."""
+    process = await asyncio.create_subprocess_exec(
+        "node",
+        str(HERE / script),
+        *args,
+        cwd=HERE,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        async with asyncio.timeout(NODE_TIMEOUT):
+            stdout, stderr = await process.communicate()
+    except TimeoutError:
+        process.kill()
+        stdout, stderr = await process.communicate()
+        stderr += f"\n[killed: {script} ran longer than {NODE_TIMEOUT:g} s]".encode()
+    assert process.returncode is not None
+    err = stderr.decode(errors="replace")
+    # Shown by pytest when the test fails, whichever assertion fails.
+    print(f"--- {script} stderr (exit code {process.returncode}) ---\n{err[-STDERR_TAIL:]}")
+    return process.returncode, stdout.decode(errors="replace"), err
+
+
+class NodeServer:
+    """A long-running node script: waits for READY, keeps its stderr, kills it on exit."""
+
+    def __init__(self, script: str, *args: str, env: dict[str, str]) -> None:
+        self.script = script
+        self.args = args
+        self.env = env
+        self.stderr_lines: list[str] = []
+        self._process: asyncio.subprocess.Process | None = None
+        self._reader: asyncio.Task | None = None
+        self._new_line = asyncio.Condition()
+
+    @property
+    def stderr(self) -> str:
+        return "".join(self.stderr_lines)[-STDERR_TAIL:]
+
+    async def __aenter__(self) -> NodeServer:
+        self._process = await asyncio.create_subprocess_exec(
+            "node",
+            str(HERE / self.script),
+            *self.args,
+            cwd=HERE,
+            env=self.env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        self._reader = asyncio.create_task(self._read_stderr())
+        try:
+            await self._wait_ready()
+        except BaseException:
+            await self._stop()
+            raise
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        await self._stop()
+
+    async def _wait_ready(self) -> None:
+        assert self._process is not None and self._process.stdout is not None
+        try:
+            async with asyncio.timeout(NODE_TIMEOUT):
+                while True:
+                    line = await self._process.stdout.readline()
+                    if line.strip() == b"READY":
+                        return
+                    if not line:  # the script ended before it was ready
+                        await self._process.wait()
+                        break
+        except TimeoutError:
+            pass
+        await self._drain_stderr()
+        raise AssertionError(
+            f"{self.script} did not print READY within {NODE_TIMEOUT:g} s "
+            f"(exit code {self._process.returncode}); its stderr:\n{self.stderr}"
+        )
+
+    async def _read_stderr(self) -> None:
+        assert self._process is not None and self._process.stderr is not None
+        while line := await self._process.stderr.readline():
+            async with self._new_line:
+                self.stderr_lines.append(line.decode(errors="replace"))
+                self._new_line.notify_all()
+
+    async def _drain_stderr(self) -> None:
+        if self._reader is not None:
+            try:
+                async with asyncio.timeout(5):
+                    await asyncio.shield(self._reader)
+            except TimeoutError:
+                pass
+
+    async def wait_for_stderr(self, text: str) -> str:
+        """The first stderr line containing `text`, waiting for it to be written."""
+        try:
+            async with asyncio.timeout(LOG_TIMEOUT):
+                async with self._new_line:
+                    while True:
+                        for line in self.stderr_lines:
+                            if text in line:
+                                return line
+                        await self._new_line.wait()
+        except TimeoutError:
+            raise AssertionError(
+                f"{self.script} did not log {text!r} within {LOG_TIMEOUT:g} s; its stderr:\n"
+                f"{self.stderr}"
+            ) from None
+
+    async def _stop(self) -> None:
+        if self._process is not None and self._process.returncode is None:
+            self._process.kill()
+            await self._process.wait()
+        await self._drain_stderr()
+        # Shown by pytest when the test fails.
+        print(f"--- {self.script} stderr ---\n{self.stderr}")
