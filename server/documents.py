@@ -15,14 +15,14 @@ def public_key(actor_url: str, urls: Urls, pem: str) -> dict:
     return {"id": urls.key_id(actor_url), "owner": actor_url, "publicKeyPem": pem}
 
 
-def instance_actor_document(actor: Actor, urls: Urls, *, name: str, domain: str) -> dict:
+def instance_actor_document(actor: Actor, urls: Urls, *, name: str) -> dict:
     """The instance actor: an `Application` that signs fetches made for the whole server."""
     actor_url = urls.instance_actor()
     return {
         "@context": ACTOR_CONTEXT,
         "id": actor_url,
         "type": "Application",
-        "preferredUsername": domain,
+        "preferredUsername": actor.local_name,
         "name": name,
         "summary": f"<p>The instance actor of the {name} Network.</p>",
         "url": urls.root,

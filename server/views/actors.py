@@ -32,9 +32,7 @@ async def instance_actor(request: web.Request) -> web.StreamResponse:
     async with request.app[SESSIONS]() as session:
         actor = await ensure_instance_actor(session)
         await session.commit()
-    document = instance_actor_document(
-        actor, request.app[URLS], name=settings.instance_name, domain=settings.domain
-    )
+    document = instance_actor_document(actor, request.app[URLS], name=settings.instance_name)
     return activity_json(document)
 
 

@@ -62,14 +62,14 @@ class NodeServer:
         self.script = script
         self.args = args
         self.env = env
-        self.stderr_lines: list[str] = []
+        self._stderr_chunks: list[str] = []
         self._process: asyncio.subprocess.Process | None = None
         self._reader: asyncio.Task | None = None
-        self._new_line = asyncio.Condition()
+        self._new_output = asyncio.Condition()
 
     @property
     def stderr(self) -> str:
-        return "".join(self.stderr_lines)[-STDERR_TAIL:]
+        return "".join(self._stderr_chunks)[-STDERR_TAIL:]
 
     async def __aenter__(self) -> NodeServer:
         self._process = await asyncio.create_subprocess_exec(
@@ -106,36 +106,38 @@ class NodeServer:
         except TimeoutError:
             pass
         await self._drain_stderr()
+        code = self._process.returncode
+        why = f"exited {code}" if code is not None else f"ran {NODE_TIMEOUT:g} s"
         raise AssertionError(
-            f"{self.script} did not print READY within {NODE_TIMEOUT:g} s "
-            f"(exit code {self._process.returncode}); its stderr:\n{self.stderr}"
+            f"{self.script} {why} without printing READY; its stderr:\n{self.stderr}"
         )
 
     async def _read_stderr(self) -> None:
         assert self._process is not None and self._process.stderr is not None
-        while line := await self._process.stderr.readline():
-            async with self._new_line:
-                self.stderr_lines.append(line.decode(errors="replace"))
-                self._new_line.notify_all()
+        # Chunks, not lines: a log line longer than the stream's line limit must not stop us.
+        while chunk := await self._process.stderr.read(65536):
+            async with self._new_output:
+                self._stderr_chunks.append(chunk.decode(errors="replace"))
+                self._new_output.notify_all()
 
     async def _drain_stderr(self) -> None:
         if self._reader is not None:
             try:
                 async with asyncio.timeout(5):
                     await asyncio.shield(self._reader)
-            except TimeoutError:
+            except (TimeoutError, OSError):
                 pass
 
     async def wait_for_stderr(self, text: str) -> str:
-        """The first stderr line containing `text`, waiting for it to be written."""
+        """The first complete stderr line containing `text`, waiting for it to be written."""
         try:
             async with asyncio.timeout(LOG_TIMEOUT):
-                async with self._new_line:
+                async with self._new_output:
                     while True:
-                        for line in self.stderr_lines:
-                            if text in line:
+                        for line in "".join(self._stderr_chunks).splitlines(keepends=True):
+                            if text in line and line.endswith("\n"):
                                 return line
-                        await self._new_line.wait()
+                        await self._new_output.wait()
         except TimeoutError:
             raise AssertionError(
                 f"{self.script} did not log {text!r} within {LOG_TIMEOUT:g} s; its stderr:\n"
