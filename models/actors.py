@@ -41,7 +41,7 @@ class Actor(Base):
     url: Mapped[str | None] = mapped_column(String(2048))  # human-facing profile page
     icon_url: Mapped[str | None] = mapped_column(String(2048))
     fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    public_key_id: Mapped[str | None] = mapped_column(String(2048))
+    public_key_id: Mapped[str | None] = mapped_column(String(2048), index=True)
     public_key_pem: Mapped[str] = mapped_column(Text)
     private_key_pem: Mapped[str | None] = mapped_column(Text)
     published: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -232,6 +232,9 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("fetched_at", models.base.UTCDateTime(timezone=True), nullable=True)
         )
+        batch_op.create_index(
+            batch_op.f("ix_actors_public_key_id"), ["public_key_id"], unique=False
+        )
 
     with op.batch_alter_table("communities", schema=None) as batch_op:
         batch_op.add_column(
@@ -249,6 +252,7 @@ def downgrade() -> None:
         batch_op.drop_column("announce_replies_to_microblogs")
 
     with op.batch_alter_table("actors", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_actors_public_key_id"))
         batch_op.drop_column("fetched_at")
         batch_op.drop_column("icon_url")
         batch_op.drop_column("url")
