@@ -52,3 +52,14 @@ def _sqlite_begin(connection) -> None:
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded attributes after commit (no surprise lazy loads)."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def write_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for read-then-write transactions: SQLite takes its write lock up front.
+
+    A deferred SQLite transaction that reads and then writes can fail with "database is locked"
+    when another writer got there first; `BEGIN IMMEDIATE` waits for the lock instead.
+    """
+    if engine.dialect.name == "sqlite":
+        engine = engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+    return async_sessionmaker(engine, expire_on_commit=False)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Integer, String
+from sqlalchemy import Integer, String, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime
@@ -22,3 +24,16 @@ class Instance(Base):
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     unreachable_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+async def software_by_domain(
+    session: AsyncSession, domains: Iterable[str]
+) -> dict[str, str | None]:
+    """The NodeInfo software name of each known domain."""
+    wanted = sorted({d for d in domains if d})
+    found: dict[str, str | None] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        query = select(Instance.domain, Instance.software).where(Instance.domain.in_(chunk))
+        found.update({domain: software for domain, software in await session.execute(query)})
+    return found

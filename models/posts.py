@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    case,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, BigId, UTCDateTime, utcnow
@@ -62,3 +75,106 @@ class Like(Base):
     )
     activity_ap_id: Mapped[str | None] = mapped_column(String(2048), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+async def get_post_by_ap_id(session: AsyncSession, ap_id: str) -> Post | None:
+    """The archived post with this ActivityPub id."""
+    return await session.scalar(select(Post).where(Post.ap_id == ap_id))
+
+
+async def add_post(session: AsyncSession, post: Post, parent: Post | None) -> Post:
+    """Store a post as a thread starter or as a reply under `parent` (any depth)."""
+    if parent is not None:
+        post.thread_id = parent.thread_id or parent.id
+        post.parent_id = parent.id
+        post.depth = parent.depth + 1
+        post.community_id = parent.community_id
+    session.add(post)
+    await session.flush()
+    if parent is not None:
+        root_id = post.thread_id
+        await session.execute(
+            update(Post)
+            .where(Post.id == root_id)
+            .values(
+                reply_count=Post.reply_count + 1,
+                last_activity_at=case(
+                    (Post.last_activity_at < post.published, post.published),
+                    else_=Post.last_activity_at,
+                ),
+            )
+        )
+    return post
+
+
+async def thread_posts(
+    session: AsyncSession, root_id: int, *, limit: int, offset: int = 0
+) -> list[Post]:
+    """The thread's top post first, then every reply in publication order."""
+    query = (
+        select(Post)
+        .where(or_(Post.id == root_id, Post.thread_id == root_id))
+        .order_by(Post.thread_id.is_not(None), Post.published, Post.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(await session.scalars(query))
+
+
+async def count_thread_posts(session: AsyncSession, root_id: int) -> int:
+    """How many posts a thread holds, its top post included."""
+    query = select(func.count()).where(or_(Post.id == root_id, Post.thread_id == root_id))
+    return int(await session.scalar(query) or 0)
+
+
+async def direct_replies(
+    session: AsyncSession, post_id: int, *, limit: int, offset: int = 0
+) -> tuple[int, list[Post]]:
+    """(total, page) of the replies whose parent is this post, oldest first."""
+    where = Post.parent_id == post_id
+    total = await session.scalar(select(func.count()).where(where))
+    query = select(Post).where(where).order_by(Post.published, Post.id).limit(limit).offset(offset)
+    return int(total or 0), list(await session.scalars(query))
+
+
+def tombstone(post: Post, when: datetime) -> None:
+    """Delete a post's content but keep its place in the thread."""
+    post.deleted_at = when
+    post.content_html = ""
+    post.source = ""
+    post.summary = ""
+    post.attachments = "[]"
+
+
+async def add_like(
+    session: AsyncSession, post: Post, actor_id: int, activity_ap_id: str | None
+) -> bool:
+    """Count one like per actor; False if this actor already liked the post."""
+    existing = await session.get(Like, (post.id, actor_id))
+    if existing is not None:
+        return False
+    session.add(Like(post_id=post.id, actor_id=actor_id, activity_ap_id=activity_ap_id))
+    await session.execute(
+        update(Post).where(Post.id == post.id).values(like_count=Post.like_count + 1)
+    )
+    return True
+
+
+async def remove_like(session: AsyncSession, *, actor_id: int, activity_ap_id: str | None,
+                      post: Post | None) -> Post | None:  # fmt: skip
+    """Undo a like found by its activity id or by (post, actor); returns the post."""
+    query = select(Like).where(Like.actor_id == actor_id)
+    if activity_ap_id:
+        query = query.where(Like.activity_ap_id == activity_ap_id)
+    elif post is not None:
+        query = query.where(Like.post_id == post.id)
+    else:
+        return None
+    like = await session.scalar(query)
+    if like is None:
+        return None
+    await session.delete(like)
+    await session.execute(
+        update(Post).where(Post.id == like.post_id).values(like_count=Post.like_count - 1)
+    )
+    return await session.get(Post, like.post_id)

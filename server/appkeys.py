@@ -7,8 +7,13 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from federation.fetch import Fetcher
+from federation.keyresolver import KeyResolver
+from server.policy import FederationPolicy
+from server.remote import RemoteActors
 from server.settings import Settings
 from server.urls import Urls
+from server.workers.delivery import DeliveryWorker
+from server.workers.intake import IntakeWorker
 
 SETTINGS = web.AppKey("settings", Settings)
 URLS = web.AppKey("urls", Urls)
@@ -16,3 +21,9 @@ ENGINE = web.AppKey("engine", AsyncEngine)
 SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
 CLIENT = web.AppKey("client", aiohttp.ClientSession)
 FETCHER = web.AppKey("fetcher", Fetcher)
+WRITE_SESSIONS = web.AppKey("write_sessions", async_sessionmaker[AsyncSession])
+KEY_RESOLVER = web.AppKey("key_resolver", KeyResolver)
+POLICY = web.AppKey("policy", FederationPolicy)
+REMOTE = web.AppKey("remote", RemoteActors)
+INTAKE = web.AppKey("intake", IntakeWorker)
+DELIVERY = web.AppKey("delivery", DeliveryWorker)

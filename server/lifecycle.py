@@ -2,18 +2,41 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 import aiohttp
 from aiohttp import web
 
 from federation.fetch import Fetcher, FetchPolicy, Signer
+from federation.keyresolver import KeyResolver
 from federation.netguard import make_connector
 from models.actors import ensure_instance_actor
-from models.database import create_engine, session_factory
+from models.base import utcnow
+from models.database import create_engine, session_factory, write_session_factory
 from models.migrate import require_current
 from server import __version__
-from server.appkeys import CLIENT, ENGINE, FETCHER, SESSIONS, SETTINGS, URLS
+from server.activities.base import Context
+from server.appkeys import (
+    CLIENT,
+    DELIVERY,
+    ENGINE,
+    FETCHER,
+    INTAKE,
+    KEY_RESOLVER,
+    POLICY,
+    REMOTE,
+    SESSIONS,
+    SETTINGS,
+    URLS,
+    WRITE_SESSIONS,
+)
+from server.keycache import DatabaseKeyCache
+from server.policy import FederationPolicy
+from server.remote import RemoteActors
+from server.workers.delivery import DeliveryWorker
+from server.workers.intake import IntakeWorker
 
 
 async def database(app: web.Application) -> AsyncIterator[None]:
@@ -24,9 +47,15 @@ async def database(app: web.Application) -> AsyncIterator[None]:
         await require_current(engine)
         app[ENGINE] = engine
         app[SESSIONS] = session_factory(engine)
+        app[WRITE_SESSIONS] = write_session_factory(engine)
         yield
     finally:
         await engine.dispose()
+
+
+def user_agent(app: web.Application) -> str:
+    """How copnet introduces itself to other servers."""
+    return f"copnet/{__version__} (+{app[URLS].root})"
 
 
 async def http_client(app: web.Application) -> AsyncIterator[None]:
@@ -35,10 +64,9 @@ async def http_client(app: web.Application) -> AsyncIterator[None]:
     connector = make_connector(
         allow_private=settings.allow_private_addresses, host_map=settings.host_map
     )
-    user_agent = f"copnet/{__version__} (+{app[URLS].root})"
     session = aiohttp.ClientSession(
         connector=connector,
-        headers={"User-Agent": user_agent},
+        headers={"User-Agent": user_agent(app)},
         cookie_jar=aiohttp.DummyCookieJar(),  # never replay a remote server's cookies
     )
     async with app[SESSIONS]() as db:
@@ -53,9 +81,59 @@ async def http_client(app: web.Application) -> AsyncIterator[None]:
         session,
         FetchPolicy(allow_private=settings.allow_private_addresses),
         signer=signer,
-        user_agent=user_agent,
+        user_agent=user_agent(app),
     )
+    app[KEY_RESOLVER] = KeyResolver(app[FETCHER], DatabaseKeyCache(app[SESSIONS]))
+    app[POLICY] = FederationPolicy(app[SESSIONS], local_domain=settings.domain)
+    app[REMOTE] = RemoteActors(app[SESSIONS], app[FETCHER], app[URLS], local_domain=settings.domain)
     try:
         yield
     finally:
         await session.close()
+
+
+def make_context_factory(app: web.Application):
+    """Builds a fresh handler Context (with its own fetch budget) per activity."""
+
+    def make(forwarded: bool) -> Context:
+        return Context(
+            settings=app[SETTINGS],
+            urls=app[URLS],
+            sessions=app[WRITE_SESSIONS],
+            fetcher=app[FETCHER],
+            remote=app[REMOTE],
+            policy=app[POLICY],
+            clock=utcnow,
+            forwarded=forwarded,
+        )
+
+    return make
+
+
+async def workers(app: web.Application) -> AsyncIterator[None]:
+    """The intake and delivery workers; their loops run here unless settings turn them off."""
+    app[DELIVERY] = DeliveryWorker(app[ENGINE], app[WRITE_SESSIONS], app[CLIENT], app[URLS])
+    app[INTAKE] = IntakeWorker(
+        app[ENGINE],
+        app[WRITE_SESSIONS],
+        make_context_factory(app),
+        on_committed=app[DELIVERY].wake,
+    )
+    if not app[SETTINGS].run_workers:
+        yield
+        return
+    stop = asyncio.Event()
+    tasks = [
+        asyncio.create_task(app[INTAKE].run(stop), name="copnet-intake"),
+        asyncio.create_task(app[DELIVERY].run(stop), name="copnet-delivery"),
+    ]
+    try:
+        yield
+    finally:
+        stop.set()
+        # Leased rows survive anything, but a clean stop lets the current batch finish.
+        _done, pending = await asyncio.wait(tasks, timeout=10)
+        for task in pending:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from server.views import actors, discovery, home
+from server.views import actors, discovery, home, inbox, threads
 
 STATIC = Path(__file__).parent / "static"
 
@@ -27,4 +27,10 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/c/{name}/followers", actors.community_followers)
     app.router.add_get("/c/{name}/featured", actors.community_featured)
     app.router.add_get("/c/{name}/moderators", actors.community_moderators)
+    app.router.add_post("/inbox", inbox.shared_inbox)
+    app.router.add_post("/c/{name}/inbox", inbox.community_inbox)
+    app.router.add_get("/t/{id}", threads.thread_page, name="thread")
+    app.router.add_get("/t/{id}/context", threads.thread_context)
+    app.router.add_get("/p/{id}/replies", threads.post_replies)
+    app.router.add_get("/activities/{key}", threads.sent_activity)
     app.router.add_static("/static/", STATIC, name="static")

@@ -60,3 +60,41 @@ class Urls:
         if actor.type == "Group":
             return self.community(actor.local_name)
         return self.person(actor.local_name)
+
+    def activity(self, key: str) -> str:
+        """An activity this server sent."""
+        return self._join(f"/activities/{key}")
+
+    def post(self, post_id: int) -> str:
+        """A post written on this server (its ActivityPub id)."""
+        return self._join(f"/p/{post_id}")
+
+    def thread(self, root_id: int) -> str:
+        """A thread's page on this Network."""
+        return self._join(f"/t/{root_id}")
+
+    def thread_context(self, root_id: int) -> str:
+        """The thread's FEP-7888 context collection."""
+        return self._join(f"/t/{root_id}/context")
+
+    def post_id_of(self, post) -> str:
+        """The ActivityPub id of an archived post, remote or ours."""
+        return post.ap_id or self.post(post.id)
+
+    def parse_local(self, url: str | None) -> tuple[str, str] | None:
+        """("c"|"u"|"p"|"t"|"actor", name or id) when `url` is one of ours, else None."""
+        if not url:
+            return None
+        try:
+            parsed = URL(url)
+        except ValueError:
+            return None
+        if parsed.origin() != self.base.origin():
+            return None
+        parts = parsed.path.strip("/").split("/")
+        if parts == ["actor"]:
+            return ("actor", "instance")
+        if len(parts) >= 2 and parts[0] in ("c", "u", "p", "t") and parts[1]:
+            if len(parts) == 2 or (parts[0] == "c" and parts[2:] == ["followers"]):
+                return (parts[0], parts[1])
+        return None

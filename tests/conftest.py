@@ -93,3 +93,21 @@ async def copnet(aiohttp_client, database_url):
 
     app = create_app(settings_for(database_url))
     return await aiohttp_client(app)
+
+
+@pytest.fixture
+async def fake(aiohttp_server):
+    """A fake fediverse of remote servers on one loopback port."""
+    from tests.support.fakeremote import FakeFediverse
+
+    return await FakeFediverse().start(aiohttp_server)
+
+
+@pytest.fixture
+async def network(aiohttp_server, database_url, fake):
+    """copnet served over real TCP at http://copnet.test:PORT, next to the fake fediverse."""
+    from tests.support.instances import start_copnet
+
+    running = await start_copnet(aiohttp_server, database_url, fake, host="copnet.test")
+    yield running
+    await running.client.close()

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import aiohttp_jinja2
 from aiohttp import web
 
 from models.actors import ensure_instance_actor
 from models.communities import Community, get_community, moderators
+from models.follows import count_followers
+from models.outbox import outbox_page
 from server.appkeys import SESSIONS, SETTINGS, URLS
 from server.documents import (
     PAGE_SIZE,
@@ -83,16 +87,31 @@ async def community_icon(request: web.Request) -> web.Response:
 
 
 async def community_outbox(request: web.Request) -> web.Response:
-    """The CoP's Announces, newest first, paged (filled by the federation issue)."""
-    return await _paged_collection(request, "outbox", total=0, items=[])
+    """The CoP's Announces (FEP-1b12 form), newest first, paged."""
+    page = page_number(request)
+    async with request.app[SESSIONS]() as session:
+        community = await _community_or_404(request, session)
+        collection_id = request.app[URLS].community_part(community.actor.local_name or "", "outbox")
+        offset = ((page or 1) - 1) * PAGE_SIZE
+        total, bodies = await outbox_page(
+            session, community.actor_id, limit=PAGE_SIZE, offset=offset
+        )
+    if page is None:
+        return activity_json(ordered_collection(collection_id, total))
+    items = [json.loads(body) for body in bodies]
+    has_next = page * PAGE_SIZE < total
+    return activity_json(
+        ordered_collection_page(collection_id, page, items, has_next=has_next, total=total)
+    )
 
 
 async def community_followers(request: web.Request) -> web.Response:
     """The CoP's followers: only the count is public."""
     async with request.app[SESSIONS]() as session:
         community = await _community_or_404(request, session)
+        total = await count_followers(session, community.actor_id)
     collection_id = request.app[URLS].community_part(community.actor.local_name or "", "followers")
-    return activity_json(ordered_collection(collection_id, 0, items=[]))
+    return activity_json(ordered_collection(collection_id, total, items=[]))
 
 
 async def community_featured(request: web.Request) -> web.Response:
@@ -121,19 +140,4 @@ async def community_moderators(request: web.Request) -> web.Response:
     has_next = page * PAGE_SIZE < found.total
     return activity_json(
         ordered_collection_page(collection_id, page, items, has_next=has_next, total=found.total)
-    )
-
-
-async def _paged_collection(
-    request: web.Request, part: str, *, total: int, items: list
-) -> web.Response:
-    async with request.app[SESSIONS]() as session:
-        community = await _community_or_404(request, session)
-    collection_id = request.app[URLS].community_part(community.actor.local_name or "", part)
-    page = page_number(request)
-    if page is None:
-        return activity_json(ordered_collection(collection_id, total))
-    has_next = page * PAGE_SIZE < total
-    return activity_json(
-        ordered_collection_page(collection_id, page, items, has_next=has_next, total=total)
     )

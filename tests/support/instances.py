@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import socket
+from dataclasses import dataclass
 
+import aiohttp
 from aiohttp import web
 
+from federation.fetch import Fetcher, FetchPolicy
+from federation.keyresolver import KeyResolver, MemoryKeyCache
+from federation.netguard import make_connector
 from models.communities import create_community
+from server.app import create_app
 from server.appkeys import SESSIONS
 from server.markdown import render_markdown
 from server.settings import Settings, load_settings
@@ -40,3 +46,45 @@ async def add_community(app: web.Application, name: str, title: str, summary: st
         )  # fmt: skip
         await session.commit()
     return community
+
+
+@dataclass
+class Running:
+    """A copnet instance serving over TCP, with handles tests need."""
+
+    app: web.Application
+    url: str
+    client: aiohttp.ClientSession
+
+    async def community(self, name: str, title: str = "", summary: str = ""):
+        """Create a CoP; returns its actor URL."""
+        await add_community(self.app, name, title or name.title(), summary)
+        return f"{self.url}/c/{name}"
+
+    async def settle(self, rounds: int = 10) -> None:
+        """Run intake and delivery until both queues are empty (no sleeping)."""
+        from server.appkeys import DELIVERY, INTAKE
+
+        for _ in range(rounds):
+            handled = await self.app[INTAKE].run_once() + await self.app[DELIVERY].run_once()
+            if not handled:
+                return
+        raise AssertionError("queues did not settle")
+
+
+async def start_copnet(aiohttp_server, database_url: str, fake, *, host: str) -> Running:
+    """Serve copnet at http://HOST:PORT over real TCP, able to reach the fake fediverse."""
+    from tests.support.fakeremote import loopback_host_map
+
+    port = free_port()
+    url = f"http://{host}:{port}"
+    app = create_app(settings_for(database_url, url=url, host_map=loopback_host_map()))
+    await aiohttp_server(app, port=port)
+    client = aiohttp.ClientSession(
+        connector=make_connector(allow_private=True, host_map=loopback_host_map())
+    )
+    if fake is not None:
+        fake.key_resolver = KeyResolver(
+            Fetcher(client, FetchPolicy(allow_private=True)), MemoryKeyCache()
+        )
+    return Running(app=app, url=url, client=client)

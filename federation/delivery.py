@@ -1,0 +1,150 @@
+"""One POST of a signed activity to one inbox, mapped to `Delivered | RetryLater | GiveUp`.
+
+Signing is not done here: the delivery worker signs on an executor so that RSA work runs on
+every core, then hands the signed headers to `deliver`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import aiohttp
+from yarl import URL
+
+from federation.netguard import BlockedAddressError
+from federation.retry import classify_status, retry_after
+
+__all__ = [
+    "AS2_CONTENT_TYPE",
+    "DEFAULT_TIMEOUT",
+    "Delivered",
+    "DeliveryResult",
+    "GiveUp",
+    "RetryLater",
+    "deliver",
+    "host_is_down",
+]
+
+# Mastodon, Lemmy, GoToSocial and Misskey all accept this one for inbox POSTs.
+AS2_CONTENT_TYPE = "application/activity+json"
+DEFAULT_TIMEOUT = 30.0
+# Enough of an error page to explain a failure; small success bodies are read whole so that
+# the connection goes back to the pool for the next inbox on the same host.
+_READ_LIMIT = 8 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """The inbox accepted the activity (2xx)."""
+
+    status: int = 202
+
+
+@dataclass(frozen=True, slots=True)
+class RetryLater:
+    """A failure that may pass; `delay` is what the server asked for (Retry-After), if anything."""
+
+    reason: str
+    delay: timedelta | None = None
+    status: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GiveUp:
+    """A failure that retrying will not fix; `gone` when the inbox answered 410."""
+
+    reason: str
+    gone: bool = False
+    status: int | None = None
+
+
+DeliveryResult = Delivered | RetryLater | GiveUp
+
+
+def host_is_down(result: DeliveryResult) -> bool:
+    """True when the result counts against the host's circuit breaker (no answer or 5xx)."""
+    return isinstance(result, RetryLater) and (result.status is None or result.status >= 500)
+
+
+async def deliver(
+    session: aiohttp.ClientSession,
+    inbox_url: str,
+    body: bytes,
+    digest: str,
+    headers: Mapping[str, str],
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    now: datetime | None = None,
+) -> DeliveryResult:
+    """POST an already-signed activity to an inbox and classify what happened."""
+    if not _is_http_url(inbox_url):
+        return GiveUp(f"inbox URL is not an absolute http(s) URL: {inbox_url[:200]!r}")
+    request_headers = {**headers, "Content-Type": AS2_CONTENT_TYPE, "Digest": digest}
+    try:
+        async with asyncio.timeout(timeout):
+            async with session.post(
+                inbox_url,
+                data=body,
+                headers=request_headers,
+                allow_redirects=False,
+            ) as response:
+                excerpt = await _read_some(response)
+                return _classify(response, excerpt, now or datetime.now(UTC))
+    except TimeoutError:
+        return RetryLater(f"timed out after {timeout:g} s")
+    except aiohttp.ClientConnectorError as exc:
+        return _connect_failure(exc)
+    except aiohttp.InvalidURL as exc:
+        return GiveUp(f"invalid inbox URL: {exc}")
+    except aiohttp.ClientError as exc:
+        return RetryLater(f"request failed: {type(exc).__name__}: {exc}")
+    except OSError as exc:
+        return RetryLater(f"network error: {exc}")
+
+
+def _is_http_url(url: str) -> bool:
+    try:
+        parsed = URL(url)
+    except (TypeError, ValueError):
+        return False
+    return parsed.scheme in ("http", "https") and bool(parsed.host)
+
+
+def _connect_failure(exc: aiohttp.ClientConnectorError) -> DeliveryResult:
+    cause = getattr(exc, "os_error", None)
+    if isinstance(cause, BlockedAddressError):
+        return GiveUp(cause.reason)
+    return RetryLater(f"cannot connect: {cause or exc}")
+
+
+async def _read_some(response: aiohttp.ClientResponse) -> bytes:
+    data = bytearray()
+    while len(data) < _READ_LIMIT:
+        chunk = await response.content.read(_READ_LIMIT - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return bytes(data)
+
+
+def _classify(response: aiohttp.ClientResponse, excerpt: bytes, now: datetime) -> DeliveryResult:
+    status = response.status
+    verdict = classify_status(status)
+    if verdict == "delivered":
+        return Delivered(status)
+    reason = _reason(status, excerpt)
+    if verdict == "gone":
+        return GiveUp(reason, gone=True, status=status)
+    if verdict == "give_up":
+        return GiveUp(reason, status=status)
+    delay = retry_after(response.headers.get("Retry-After"), now=now)
+    return RetryLater(reason, delay=delay, status=status)
+
+
+def _reason(status: int, excerpt: bytes) -> str:
+    text = excerpt[:200].decode("utf-8", "replace").strip()
+    text = " ".join(text.split())
+    return f"HTTP {status}: {text}" if text else f"HTTP {status}"

@@ -1,0 +1,21 @@
+"""One module per activity type; HANDLERS maps each handled type to its verify/receive pair."""
+
+from __future__ import annotations
+
+from server.activities import create, delete, follow, like, undo, update
+from server.activities.base import Handler
+
+
+async def _nothing(*_args) -> None:
+    return None
+
+
+HANDLERS: dict[str, Handler] = {
+    "Follow": Handler(follow.verify, follow.receive),
+    "Undo": Handler(undo.verify, undo.receive),
+    "Create": Handler(create.verify, create.receive),
+    "Update": Handler(update.verify, update.receive),
+    "Delete": Handler(delete.verify, delete.receive),
+    "Like": Handler(like.verify, like.receive),
+    "Dislike": Handler(like.verify_dislike, _nothing),
+}

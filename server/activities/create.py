@@ -1,0 +1,161 @@
+"""Create of a post addressed to a CoP: a new thread, or a reply at any depth."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from federation.fetch import FetchError
+from federation.objects import InvalidActivity, PostObject, parse_post, same_origin
+from models.actors import Actor
+from models.communities import Community
+from models.posts import Post, add_post
+from server.activities.base import Context, Ignore, Reject, reject_or_retry, remote_actor
+from server.activities.lookup import addressed_community, archived_post, community_of, is_moderator
+from server.content import sanitize_remote_html, title_from
+from server.publishing import distribute
+
+
+@dataclass
+class Ancestor:
+    """A parent post we had to fetch to join a reply to its thread."""
+
+    post: PostObject
+    author: Actor
+
+
+@dataclass
+class Prepared:
+    post: PostObject
+    author: Actor
+    community: Community
+    parent: Post | None
+    ancestors: list[Ancestor] = field(default_factory=list)
+
+
+async def verify(ctx: Context, activity: dict) -> Prepared:
+    """Check the post, find its CoP and its place in a thread (fetching missing parents)."""
+    post = _parse(activity.get("object"))
+    check_authorship(ctx, activity, post)
+    await ctx.policy.check_urls([post.id, post.attributed_to, post.in_reply_to])
+    author = await remote_actor(ctx, post.attributed_to)
+    recipients = [*post.recipients, *_addresses(activity)]
+    async with ctx.sessions() as session:
+        if await archived_post(ctx, session, post.id) is not None:
+            raise Ignore(f"{post.id} is already archived")
+        community = await addressed_community(ctx, session, recipients)
+        parent = await archived_post(ctx, session, post.in_reply_to)
+    ancestors: list[Ancestor] = []
+    if post.in_reply_to and parent is None:
+        ancestors, parent = await fetch_ancestors(ctx, post.in_reply_to)
+        if parent is None:
+            # The reply's thread is not one of ours: only a post that names a CoP starts one.
+            ancestors = []
+    if parent is not None:
+        async with ctx.sessions() as session:
+            community = await community_of(session, parent)
+    if community is None:
+        raise Ignore("not addressed to a community on this server")
+    if community.posting_restricted_to_mods and parent is None:
+        async with ctx.sessions() as session:
+            if not await is_moderator(session, community, author):
+                raise Reject("only moderators may start threads in this community")
+    return Prepared(post, author, community, parent, ancestors)
+
+
+def _parse(document) -> PostObject:
+    try:
+        return parse_post(document)
+    except InvalidActivity as error:
+        raise Reject(str(error)) from error
+
+
+def _addresses(activity: dict) -> list[str]:
+    found = []
+    for key in ("to", "cc", "audience"):
+        value = activity.get(key)
+        found.extend(
+            v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)
+        )
+    return found
+
+
+def check_authorship(ctx: Context, activity: dict, post: PostObject) -> None:
+    """The sender must be the author, on the object's host (Mastodon CVE-2024-23832)."""
+    if post.attributed_to != activity["actor"]:
+        raise Reject("the object is attributed to someone other than the activity's actor")
+    if not same_origin(post.id, activity["actor"]):
+        raise Reject("the object's id is not on the actor's host")
+
+
+async def fetch_ancestors(ctx: Context, url: str) -> tuple[list[Ancestor], Post | None]:
+    """Walk `inReplyTo` up to an archived post, within the fetch budget; oldest first."""
+    fetched: list[Ancestor] = []
+    current: str | None = url
+    seen: set[str] = set()
+    while current and current not in seen:
+        seen.add(current)
+        async with ctx.sessions() as session:
+            known = await archived_post(ctx, session, current)
+        if known is not None:
+            return list(reversed(fetched)), known
+        await ctx.policy.check_urls([current])
+        try:
+            document = await ctx.fetcher.fetch_json(current, budget=ctx.budget)
+        except FetchError as error:
+            raise reject_or_retry(error, f"cannot fetch parent {current}") from error
+        parent = _parse(document)
+        if not same_origin(parent.id, parent.attributed_to):
+            raise Reject(f"parent {parent.id} is attributed to another host")
+        fetched.append(Ancestor(parent, await remote_actor(ctx, parent.attributed_to)))
+        current = parent.in_reply_to
+    return list(reversed(fetched)), None
+
+
+def new_post(post: PostObject, author: Actor, community: Community, *, top: bool) -> Post:
+    """An archive row for a remote post, its HTML sanitised."""
+    content = sanitize_remote_html(post.content_html)
+    published = post.published
+    attachments = [
+        {"type": a.type, "url": a.url, "mediaType": a.media_type, "name": a.name}
+        for a in post.attachments
+    ]
+    row = Post(
+        ap_id=post.id,
+        community_id=community.actor_id,
+        author_id=author.id,
+        type=post.type,
+        title=title_from(post.name, content) if top else post.name[:512],
+        content_html=content,
+        source=post.source,
+        summary=post.summary[:2000],
+        sensitive=post.sensitive,
+        url=post.url,
+        attachments=json.dumps(attachments),
+    )
+    if published is not None:
+        row.published = published
+        row.last_activity_at = published
+    return row
+
+
+async def receive(ctx: Context, session, activity: dict, prepared: Prepared) -> None:
+    """Archive the post (and any fetched parents) and announce it to the CoP's followers."""
+    parent = prepared.parent
+    if parent is not None:
+        parent = await session.get(Post, parent.id)
+    for ancestor in prepared.ancestors:
+        row = new_post(ancestor.post, ancestor.author, prepared.community, top=False)
+        parent = await add_post(session, row, parent)
+    row = new_post(prepared.post, prepared.author, prepared.community, top=parent is None)
+    await add_post(session, row, parent)
+    await distribute(
+        session,
+        ctx.urls,
+        prepared.community,
+        activity,
+        object_id=prepared.post.id,
+        now=ctx.clock(),
+        new_post=True,
+        top_level=parent is None,
+    )

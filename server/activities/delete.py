@@ -1,0 +1,61 @@
+"""Delete of a post by its author or a moderator (kept as a Tombstone), or of an actor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import update
+
+from federation.objects import object_id
+from models.actors import Actor
+from models.posts import Post, tombstone
+from server.activities.base import Context, Ignore, Reject, remote_actor
+from server.activities.lookup import archived_post, author_of, community_of, is_moderator
+from server.publishing import distribute
+
+
+@dataclass
+class Prepared:
+    post: Post | None
+    actor_deleted: bool
+
+
+async def verify(ctx: Context, activity: dict) -> Prepared:
+    """The author, or a moderator of the post's CoP, may delete it."""
+    target = object_id(activity.get("object"))
+    if target is None:
+        raise Reject("Delete has no object")
+    if target == activity["actor"]:
+        return Prepared(post=None, actor_deleted=True)
+    async with ctx.sessions() as session:
+        post = await archived_post(ctx, session, target)
+        if post is None:
+            raise Ignore(f"{target} is not archived here")
+        if post.is_deleted:
+            raise Ignore(f"{target} is already deleted")
+        author = await author_of(session, post)
+        if author.ap_id != activity["actor"]:
+            actor = await remote_actor(ctx, activity["actor"])
+            community = await community_of(session, post)
+            if not await is_moderator(session, community, actor):
+                raise Reject("only the author or a moderator may delete a post")
+    return Prepared(post=post, actor_deleted=False)
+
+
+async def receive(ctx: Context, session, activity: dict, prepared: Prepared) -> None:
+    """Tombstone the post and announce the Delete; a deleted actor is marked gone."""
+    if prepared.actor_deleted:
+        await session.execute(
+            update(Actor).where(Actor.ap_id == activity["actor"]).values(gone=True)
+        )
+        return
+    assert prepared.post is not None
+    post = await session.get(Post, prepared.post.id)
+    if post is None or post.is_deleted:
+        return
+    tombstone(post, ctx.clock())
+    community = await community_of(session, post)
+    await distribute(
+        session, ctx.urls, community, activity, object_id=ctx.urls.post_id_of(post),
+        now=ctx.clock(),
+    )  # fmt: skip

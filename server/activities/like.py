@@ -1,0 +1,43 @@
+"""Like of an archived post: counted once per actor and announced to threadiverse followers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from federation.objects import object_id
+from models.actors import Actor
+from models.posts import Post, add_like
+from server.activities.base import Context, Ignore, remote_actor
+from server.activities.lookup import archived_post, community_of
+from server.publishing import distribute
+
+
+@dataclass
+class Prepared:
+    post: Post
+    actor: Actor
+
+
+async def verify(ctx: Context, activity: dict) -> Prepared:
+    """The liked object must be archived here."""
+    target = object_id(activity.get("object"))
+    async with ctx.sessions() as session:
+        post = await archived_post(ctx, session, target)
+    if post is None or post.is_deleted:
+        raise Ignore(f"{target} is not a post archived here")
+    return Prepared(post=post, actor=await remote_actor(ctx, activity["actor"]))
+
+
+async def receive(ctx: Context, session, activity: dict, prepared: Prepared) -> None:
+    """Count the like and let threadiverse followers know."""
+    if await add_like(session, prepared.post, prepared.actor.id, activity["id"]):
+        community = await community_of(session, prepared.post)
+        await distribute(
+            session, ctx.urls, community, activity,
+            object_id=ctx.urls.post_id_of(prepared.post), now=ctx.clock(),
+        )  # fmt: skip
+
+
+async def verify_dislike(ctx: Context, activity: dict) -> None:
+    """CoPs count likes only; downvotes have no place in a community of practice."""
+    raise Ignore("copnet does not count dislikes")

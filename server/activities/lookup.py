@@ -1,0 +1,59 @@
+"""Finding the local CoPs and archived posts an activity talks about."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.actors import Actor
+from models.communities import Community, CommunityModerator, get_community
+from models.posts import Post, get_post_by_ap_id
+from server.activities.base import Context
+
+
+async def addressed_community(
+    ctx: Context, session: AsyncSession, urls: Iterable[str]
+) -> Community | None:
+    """The first local CoP among the recipients (its id or its followers collection)."""
+    for url in urls:
+        local = ctx.urls.parse_local(url)
+        if local is not None and local[0] == "c":
+            community = await get_community(session, local[1])
+            if community is not None:
+                return community
+    return None
+
+
+async def archived_post(ctx: Context, session: AsyncSession, ap_id: str | None) -> Post | None:
+    """An archived post by its ActivityPub id, remote or one of ours."""
+    if not ap_id:
+        return None
+    local = ctx.urls.parse_local(ap_id)
+    if local is not None and local[0] == "p" and local[1].isdigit():
+        return await session.get(Post, int(local[1]))
+    return await get_post_by_ap_id(session, ap_id)
+
+
+async def community_of(session: AsyncSession, post: Post) -> Community:
+    """The CoP a post belongs to."""
+    community = await session.get(Community, post.community_id)
+    assert community is not None
+    return community
+
+
+async def is_moderator(session: AsyncSession, community: Community, actor: Actor) -> bool:
+    """True if the actor moderates the CoP."""
+    query = select(CommunityModerator).where(
+        CommunityModerator.community_id == community.actor_id,
+        CommunityModerator.actor_id == actor.id,
+    )
+    return (await session.scalar(query)) is not None
+
+
+async def author_of(session: AsyncSession, post: Post) -> Actor:
+    """The actor who wrote a post."""
+    author = await session.get(Actor, post.author_id)
+    assert author is not None
+    return author

@@ -1,0 +1,69 @@
+"""Update of an archived post by its author, or of a remote actor's profile."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from federation.objects import PostObject, object_id
+from models.posts import Post
+from server.activities.base import Context, Ignore, Reject, remote_actor
+from server.activities.create import _parse, check_authorship
+from server.activities.lookup import archived_post, author_of, community_of
+from server.content import sanitize_remote_html, title_from
+from server.publishing import distribute
+
+ACTOR_TYPES = frozenset({"Person", "Group", "Service", "Application", "Organization"})
+
+
+@dataclass
+class Prepared:
+    post: PostObject | None
+    existing: Post | None
+
+
+async def verify(ctx: Context, activity: dict) -> Prepared:
+    """Only the author may edit a post; an actor may only update itself."""
+    document = activity.get("object")
+    if isinstance(document, dict) and document.get("type") in ACTOR_TYPES:
+        if object_id(document) != activity["actor"]:
+            raise Reject("an actor may only update itself")
+        await ctx.remote.get(activity["actor"], budget=ctx.budget, refresh=True)
+        return Prepared(post=None, existing=None)
+    post = _parse(document)
+    check_authorship(ctx, activity, post)
+    async with ctx.sessions() as session:
+        existing = await archived_post(ctx, session, post.id)
+        if existing is None:
+            raise Ignore(f"{post.id} is not archived here")
+        author = await author_of(session, existing)
+    if author.ap_id != activity["actor"]:
+        raise Reject("only the author may update a post")
+    await remote_actor(ctx, activity["actor"])
+    return Prepared(post=post, existing=existing)
+
+
+async def receive(ctx: Context, session, activity: dict, prepared: Prepared) -> None:
+    """Apply the edit and let threadiverse followers know."""
+    if prepared.post is None or prepared.existing is None:
+        return
+    post = await session.get(Post, prepared.existing.id)
+    if post is None or post.is_deleted:
+        return
+    edit = prepared.post
+    post.content_html = sanitize_remote_html(edit.content_html)
+    if post.thread_id is None:
+        post.title = title_from(edit.name, post.content_html)
+    post.summary = edit.summary[:2000]
+    post.sensitive = edit.sensitive
+    post.source = edit.source
+    post.url = edit.url
+    post.updated = edit.updated or ctx.clock()
+    post.attachments = json.dumps(
+        [
+            {"type": a.type, "url": a.url, "mediaType": a.media_type, "name": a.name}
+            for a in edit.attachments
+        ]
+    )
+    community = await community_of(session, post)
+    await distribute(session, ctx.urls, community, activity, object_id=edit.id, now=ctx.clock())

@@ -1,0 +1,40 @@
+"""Signature keys cached in memory, backed by the keys stored on cached remote actors."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from federation.keyresolver import MemoryKeyCache, ResolvedKey
+from models.actors import Actor
+
+
+class DatabaseKeyCache:
+    """Memory first, then the actors table, so a restart does not refetch every key."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]):
+        self._sessions = sessions
+        self._memory = MemoryKeyCache()
+
+    async def get(self, key_id: str) -> ResolvedKey | None:
+        """The key from memory or from a cached remote actor."""
+        key = await self._memory.get(key_id)
+        if key is not None:
+            return key
+        async with self._sessions() as session:
+            row = (
+                await session.execute(
+                    select(Actor.ap_id, Actor.public_key_pem).where(
+                        Actor.public_key_id == key_id, Actor.ap_id.is_not(None)
+                    )
+                )
+            ).first()
+        if row is None or not row[1]:
+            return None
+        key = ResolvedKey(key_id=key_id, owner=row[0], public_key_pem=row[1])
+        await self._memory.put(key)
+        return key
+
+    async def put(self, key: ResolvedKey) -> None:
+        """Remember a freshly fetched key (actor rows are refreshed by RemoteActors)."""
+        await self._memory.put(key)

@@ -1,0 +1,120 @@
+"""What CoPs send: Accepts for follows and the Announces that redistribute every post.
+
+Two Announce forms (DESIGN.md §2): FEP-1b12 `Announce{object: <the original activity>}` for
+threadiverse software, and a plain `Announce{object: <object id>}` of new posts for microblog
+software, because Mastodon and GoToSocial ignore an embedded Create (mbin #836).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation.nodeinfo import audience_kind
+from federation.vocab import AS_CONTEXT, PUBLIC, format_datetime
+from models.actors import Actor
+from models.communities import Community
+from models.deliveries import enqueue
+from models.follows import follower_inboxes
+from models.instances import software_by_domain
+from server.urls import Urls
+
+
+def new_activity_id(urls: Urls) -> str:
+    """A fresh, dereferenceable id for an activity we send."""
+    return urls.activity(str(uuid.uuid4()))
+
+
+def accept_document(urls: Urls, community_url: str, follow: dict, follower_url: str) -> dict:
+    """An `Accept` of a Follow, embedding the Follow so every server can match it."""
+    return {
+        "@context": AS_CONTEXT,
+        "id": new_activity_id(urls),
+        "type": "Accept",
+        "actor": community_url,
+        "to": [follower_url],
+        "object": follow,
+    }
+
+
+async def send_accept(
+    session: AsyncSession, urls: Urls, community: Community, follower: Actor, follow: dict
+) -> None:
+    """Queue the Accept of a Follow to the follower's own inbox."""
+    community_url = urls.actor(community.actor)
+    document = accept_document(urls, community_url, follow, urls.actor(follower))
+    await enqueue(
+        session,
+        actor_id=community.actor_id,
+        ap_id=document["id"],
+        type_="Accept",
+        document=document,
+        inboxes=[follower.inbox_url] if follower.inbox_url else [],
+        object_ap_id=follow.get("id"),
+    )
+
+
+def announce_document(
+    urls: Urls, community_url: str, announced: dict | str, published: datetime
+) -> dict:
+    """An Announce by the CoP to its followers; always with `published` (Lemmy requires it)."""
+    return {
+        "@context": AS_CONTEXT,
+        "id": new_activity_id(urls),
+        "type": "Announce",
+        "actor": community_url,
+        "to": [PUBLIC],
+        "cc": [community_url + "/followers"],
+        "object": announced,
+        "published": format_datetime(published),
+    }
+
+
+async def distribute(
+    session: AsyncSession,
+    urls: Urls,
+    community: Community,
+    activity: dict,
+    *,
+    object_id: str,
+    now: datetime,
+    new_post: bool = False,
+    top_level: bool = False,
+) -> int:
+    """Announce an accepted activity to the CoP's followers; returns the deliveries queued."""
+    community_url = urls.actor(community.actor)
+    followers = await follower_inboxes(session, community.actor_id)
+    software = await software_by_domain(session, (domain for _inbox, domain in followers))
+    threadiverse, microblog = [], []
+    for inbox, domain in followers:
+        kind = audience_kind(software.get(domain or ""))
+        (threadiverse if kind == "threadiverse" else microblog).append(inbox)
+    # The FEP-1b12 form is always recorded: it is what the outbox lists for backfill.
+    embedded = announce_document(urls, community_url, activity, now)
+    await enqueue(
+        session,
+        actor_id=community.actor_id,
+        ap_id=embedded["id"],
+        type_="Announce",
+        document=embedded,
+        inboxes=threadiverse,
+        object_ap_id=activity.get("id"),
+        in_outbox=True,
+    )
+    queued = len(set(threadiverse))
+    wants_plain = new_post and (top_level or community.announce_replies_to_microblogs)
+    if wants_plain and microblog:
+        plain = announce_document(urls, community_url, object_id, now)
+        await enqueue(
+            session,
+            actor_id=community.actor_id,
+            ap_id=plain["id"],
+            type_="Announce",
+            document=plain,
+            inboxes=microblog,
+            object_ap_id=object_id,
+        )
+        queued += len(set(microblog))
+    return queued

@@ -1,0 +1,283 @@
+"""Remote actors and instances: cached rows, fetched and refreshed on demand."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from yarl import URL
+
+from federation.actors import ACTOR_TYPES, InvalidActor, RemoteActorInfo, parse_actor
+from federation.fetch import FetchBudget, Fetcher, FetchError, GoneError
+from federation.nodeinfo import AudienceKind, audience_kind, fetch_software
+from models.actors import INSTANCE_ACTOR_NAME, Actor, get_local_actor
+from models.base import utcnow
+from models.instances import Instance
+from server.markdown import sanitize_html
+from server.policy import FederationPolicy
+from server.urls import Urls
+
+log = logging.getLogger(__name__)
+
+SOFTWARE_NAME = "copnet"
+_DISPLAY_NAME_LENGTH = 255  # actors.display_name
+# Local actor paths (server/urls.py) -> the AS2 types that may live there.
+_LOCAL_PATHS = {"c": ("Group",), "u": ("Person", "Service", "Organization")}
+
+
+class LocalActorNotFound(LookupError):
+    """A URL on this server that names no local actor."""
+
+
+class RemoteActors:
+    """Finds actors by id: local ones from the database, remote ones from cache or their server."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        fetcher: Fetcher,
+        urls: Urls,
+        *,
+        local_domain: str,
+        refresh_after: timedelta = timedelta(days=1),
+        clock: Callable[[], datetime] = utcnow,
+        policy: FederationPolicy | None = None,
+        software_ttl: timedelta = timedelta(days=7),
+        unknown_software_ttl: timedelta = timedelta(hours=1),
+    ) -> None:
+        self._sessions = sessions
+        self._fetcher = fetcher
+        self._urls = urls
+        self._local = _authority(URL.build(scheme="http", authority=local_domain))
+        self._refresh_after = refresh_after
+        self._clock = clock
+        self._policy = policy
+        self._software_ttl = software_ttl
+        self._unknown_software_ttl = unknown_software_ttl
+
+    async def get(
+        self, ap_id: str, *, budget: FetchBudget | None = None, refresh: bool = False
+    ) -> Actor:
+        """The actor with this id: local, cached, or fetched when missing, stale or `refresh`."""
+        # Raises FetchError, GoneError, InvalidActor, DomainBlocked or LocalActorNotFound. The
+        # returned ap_id may differ from the one asked for (same origin only, e.g. /@name ->
+        # /users/name): code authenticating an activity must compare them itself.
+        if self.is_local(ap_id):
+            return await self._local_actor(ap_id)
+        await self._check_policy(ap_id)
+        cached = await self._cached(Actor.ap_id == ap_id)
+        if cached is not None and not refresh:
+            if cached.gone:
+                raise GoneError(f"{ap_id} was deleted (HTTP 410)")
+            if self._fresh(cached):
+                return cached
+        try:
+            return await self._store(await self._fetch_actor(ap_id, budget))
+        except GoneError:
+            await self._mark_gone(ap_id)
+            raise
+        except FetchError as exc:
+            if cached is None or cached.gone or refresh:
+                raise
+            # A stale copy beats failing: the remote may only be down for a while.
+            log.info(
+                "refreshing %s failed (%s); using the copy from %s", ap_id, exc, cached.fetched_at
+            )
+            return cached
+
+    async def get_by_key_id(
+        self, key_id: str, *, budget: FetchBudget | None = None, refresh: bool = False
+    ) -> Actor:
+        """The actor whose main key has this id (actor#main-key or a separate key document)."""
+        document_url = str(URL(key_id).with_fragment(None))
+        if self.is_local(document_url):
+            actor = await self._local_actor(document_url)
+            listed = self._urls.key_id(self._urls.actor(actor))
+        else:
+            await self._check_policy(key_id)
+            cached = await self._cached(Actor.public_key_id == key_id)
+            if cached is not None and cached.ap_id:
+                actor = await self.get(cached.ap_id, budget=budget, refresh=refresh)
+            else:
+                actor = await self._fetch_key_owner(key_id, document_url, budget)
+            listed = actor.public_key_id
+        if listed != key_id:
+            raise InvalidActor(f"{self._urls.actor(actor)} does not list the key {key_id}")
+        return actor
+
+    async def software_for_url(self, url: str, *, budget: FetchBudget | None = None) -> str | None:
+        """NodeInfo software name of the server at url's origin, cached in `instances`."""
+        if self.is_local(url):
+            return SOFTWARE_NAME
+        await self._check_policy(url)
+        parsed = URL(url)
+        domain = _domain_key(parsed)
+        async with self._sessions() as session:
+            row = await session.get(Instance, domain)
+        now = self._clock()
+        if row is not None and row.nodeinfo_fetched_at is not None:
+            ttl = self._software_ttl if row.software else self._unknown_software_ttl
+            if now - row.nodeinfo_fetched_at < ttl:
+                return row.software
+        found = await fetch_software(self._fetcher, str(parsed.origin()), budget=budget)
+        values: dict[str, Any] = {"domain": domain, "nodeinfo_fetched_at": now}
+        if found is not None:
+            values.update(software=found[0], software_version=found[1])
+        async with self._sessions() as session:
+            await _upsert(session, Instance, values, "domain")
+            await session.commit()
+        if found is not None:
+            return found[0]
+        # Keep what we knew: a server whose NodeInfo fails for a while rarely changed software.
+        return row.software if row is not None else None
+
+    async def audience_kind_for_url(
+        self, url: str, *, budget: FetchBudget | None = None
+    ) -> AudienceKind:
+        """Which Announce form the server at url understands (see federation.nodeinfo)."""
+        return audience_kind(await self.software_for_url(url, budget=budget))
+
+    def is_local(self, url: str) -> bool:
+        """True for URLs on this server's own host and port."""
+        try:
+            return _authority(URL(url)) == self._local
+        except (TypeError, ValueError):
+            return False
+
+    async def _local_actor(self, url: str) -> Actor:
+        segments = [s for s in URL(url).path.split("/") if s]
+        if segments == ["actor"]:
+            name, types = INSTANCE_ACTOR_NAME, ("Application",)
+        elif len(segments) == 2 and segments[0] in _LOCAL_PATHS:
+            name, types = segments[1], _LOCAL_PATHS[segments[0]]
+        else:
+            raise LocalActorNotFound(f"{url} is not a local actor URL")
+        async with self._sessions() as session:
+            actor = await get_local_actor(session, name)
+        if actor is None or actor.type not in types:
+            raise LocalActorNotFound(f"no local actor at {url}")
+        return actor
+
+    async def _check_policy(self, url: str) -> None:
+        if self._policy is not None:
+            await self._policy.check_urls([url])
+
+    async def _cached(self, condition: Any) -> Actor | None:
+        async with self._sessions() as session:
+            return await session.scalar(select(Actor).where(condition).limit(1))
+
+    def _fresh(self, actor: Actor) -> bool:
+        fetched = actor.fetched_at
+        return fetched is not None and self._clock() - fetched < self._refresh_after
+
+    async def _fetch_actor(self, url: str, budget: FetchBudget | None) -> RemoteActorInfo:
+        document = await self._fetcher.fetch_json(url, budget=budget)
+        return parse_actor(document, fetched_from=url)
+
+    async def _fetch_key_owner(
+        self, key_id: str, document_url: str, budget: FetchBudget | None
+    ) -> Actor:
+        try:
+            document = await self._fetcher.fetch_json(document_url, budget=budget)
+        except GoneError:
+            await self._mark_gone(document_url)
+            raise
+        if not _is_actor(document) and document.get("owner") is not None:
+            # A separate key document (GoToSocial's /main-key): trust only what its owner lists.
+            owner = _reference(document.get("owner"))
+            if not isinstance(owner, str) or not _same_origin(owner, key_id):
+                raise InvalidActor("the key's owner is not on the key's origin")
+            return await self.get(owner, budget=budget, refresh=True)
+        return await self._store(parse_actor(document, fetched_from=document_url))
+
+    async def _store(self, info: RemoteActorInfo) -> Actor:
+        now = self._clock()
+        values = {
+            "ap_id": info.ap_id,
+            "type": info.type,
+            "username": info.username,
+            "domain": info.domain,
+            "display_name": info.display_name[:_DISPLAY_NAME_LENGTH],
+            "summary_source": "",
+            "summary_html": sanitize_html(info.summary_html_raw),
+            "inbox_url": info.inbox,
+            "shared_inbox_url": info.shared_inbox,
+            "outbox_url": info.outbox,
+            "followers_url": info.followers,
+            "url": info.url,
+            "icon_url": info.icon_url,
+            "public_key_id": info.key_id,
+            "public_key_pem": info.public_key_pem,
+            "fetched_at": now,
+            "updated": now,
+            "gone": False,
+        }
+        # One short transaction; concurrent first fetches of one actor meet in ON CONFLICT.
+        async with self._sessions() as session:
+            await _upsert(session, Actor, values, "ap_id", insert_only={"published": now})
+            actor = await session.scalar(
+                select(Actor)
+                .where(Actor.ap_id == info.ap_id)
+                .execution_options(populate_existing=True)
+            )
+            await session.commit()
+        assert actor is not None
+        return actor
+
+    async def _mark_gone(self, ap_id: str) -> None:
+        async with self._sessions() as session:
+            await session.execute(
+                update(Actor)
+                .where(Actor.ap_id == ap_id)
+                .values(gone=True, fetched_at=self._clock())
+            )
+            await session.commit()
+
+
+async def _upsert(
+    session: AsyncSession,
+    model: type,
+    values: Mapping[str, Any],
+    key: str,
+    *,
+    insert_only: Mapping[str, Any] | None = None,
+) -> None:
+    """INSERT … ON CONFLICT (key) DO UPDATE, in the dialect of the session's database."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(model).values(**values, **(insert_only or {}))
+    changes = {name: statement.excluded[name] for name in values if name != key}
+    await session.execute(statement.on_conflict_do_update(index_elements=[key], set_=changes))
+
+
+def _authority(url: URL) -> tuple[str, int | None]:
+    host = (url.raw_host or "").lower().rstrip(".")
+    port = None if url.explicit_port is None or url.is_default_port() else url.port
+    return host, port
+
+
+def _domain_key(url: URL) -> str:
+    host, port = _authority(url)
+    return host if port is None else f"{host}:{port}"
+
+
+def _same_origin(a: str, b: str) -> bool:
+    try:
+        first, second = URL(a), URL(b)
+    except (TypeError, ValueError):
+        return False
+    return (first.scheme, _authority(first)) == (second.scheme, _authority(second))
+
+
+def _reference(value: Any) -> Any:
+    return value.get("id") if isinstance(value, Mapping) else value
+
+
+def _is_actor(document: Mapping[str, Any]) -> bool:
+    types = document.get("type")
+    return any(t in ACTOR_TYPES for t in (types if isinstance(types, list) else [types]))

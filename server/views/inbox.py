@@ -1,0 +1,141 @@
+"""The inboxes: check, store, answer 202; the intake worker does the rest.
+
+POST -> size cap -> JSON -> envelope -> federation policy -> signature + Digest + Date ->
+origin checks -> dedupe by activity id -> durable row -> 202 (DESIGN.md §1).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from federation.fetch import FetchBudget
+from federation.objects import InvalidActivity, host_of, ids_of, object_id, parse_envelope
+from federation.signatures import SignatureError, signature_from_headers
+from models.communities import get_community
+from models.received import ReceivedActivity, store_received
+from server.activities import HANDLERS
+from server.appkeys import INTAKE, KEY_RESOLVER, POLICY, SESSIONS
+from server.errors import http_error
+from server.policy import DomainBlocked
+
+MAX_INBOX_BYTES = 512 * 1024
+MAX_JSON_DEPTH = 32
+KEY_FETCH_BUDGET = 3
+
+
+async def shared_inbox(request: web.Request) -> web.Response:
+    """The shared inbox of every local actor."""
+    return await _receive(request, "shared")
+
+
+async def community_inbox(request: web.Request) -> web.Response:
+    """A CoP's own inbox."""
+    name = request.match_info["name"]
+    async with request.app[SESSIONS]() as session:
+        if await get_community(session, name) is None:
+            raise http_error(404, f"no community named {name!r}")
+    return await _receive(request, name)
+
+
+async def _receive(request: web.Request, inbox: str) -> web.Response:
+    body = await _read_capped(request)
+    activity = _parse_json(body)
+    try:
+        envelope = parse_envelope(activity)
+    except InvalidActivity as error:
+        raise http_error(400, str(error)) from None
+    try:
+        signature = signature_from_headers(request.headers)
+    except SignatureError as error:
+        raise http_error(401, error.reason) from None
+    policy = request.app[POLICY]
+    try:
+        # Before any fetch: a blocked signer costs us nothing.
+        await policy.check_urls([signature.key_id, envelope.actor])
+        await policy.check_urls(named_urls(activity))
+    except DomainBlocked as error:
+        raise http_error(403, str(error)) from None
+    try:
+        key = await request.app[KEY_RESOLVER].verify(
+            request.method,
+            request.path_qs,
+            request.headers,
+            body,
+            budget=FetchBudget(KEY_FETCH_BUDGET),
+        )
+    except SignatureError as error:
+        raise http_error(401, error.reason) from None
+    forwarded = key.owner != envelope.actor
+    if not forwarded and host_of(envelope.id) != host_of(envelope.actor):
+        raise http_error(400, "activity id is not on the actor's host")
+    if envelope.type not in HANDLERS:
+        return _accepted("ignored", f"copnet does not handle {envelope.type} activities")
+    row = ReceivedActivity(
+        ap_id=envelope.id,
+        type=envelope.type,
+        actor_ap_id=envelope.actor,
+        signer_key_id=key.key_id,
+        inbox=inbox,
+        forwarded=forwarded,
+        body=body.decode("utf-8"),
+    )
+    async with request.app[SESSIONS].begin() as session:
+        is_new = await store_received(session, row)
+    if not is_new:
+        return _accepted("duplicate", "this activity was already received")
+    request.app[INTAKE].wake()
+    return _accepted("accepted", "queued for processing")
+
+
+def named_urls(activity: dict[str, Any]) -> list[str]:
+    """Every URL an activity draws content from: actor, object, author, parent, inner actor."""
+    found = [object_id(activity.get("actor")), object_id(activity.get("object"))]
+    inner = activity.get("object")
+    if isinstance(inner, dict):
+        found += [object_id(inner.get("actor")), object_id(inner.get("inReplyTo"))]
+        found += ids_of(inner.get("attributedTo"))
+        found.append(object_id(inner.get("object")))
+    return [url for url in found if url]
+
+
+async def _read_capped(request: web.Request) -> bytes:
+    if request.content_length is not None and request.content_length > MAX_INBOX_BYTES:
+        raise http_error(413, f"activity larger than {MAX_INBOX_BYTES} bytes")
+    chunks, size = [], 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > MAX_INBOX_BYTES:
+            raise http_error(413, f"activity larger than {MAX_INBOX_BYTES} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _parse_json(body: bytes) -> Any:
+    try:
+        document = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise http_error(400, "body is not valid JSON") from None
+    if _depth(document) > MAX_JSON_DEPTH:
+        raise http_error(400, f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    return document
+
+
+def _depth(value: Any) -> int:
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > MAX_JSON_DEPTH:
+            break
+        children = (
+            item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        )
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return deepest
+
+
+def _accepted(status: str, reason: str) -> web.Response:
+    return web.json_response({"status": status, "reason": reason}, status=202)

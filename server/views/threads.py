@@ -1,0 +1,119 @@
+"""Threads and what we sent: FEP-7888 context collections, replies, activities by id."""
+
+from __future__ import annotations
+
+import json
+
+import aiohttp_jinja2
+from aiohttp import web
+from sqlalchemy import select
+
+from models.actors import Actor
+from models.communities import Community
+from models.outbox import activity_body
+from models.posts import Post, count_thread_posts, direct_replies, thread_posts
+from server.appkeys import SESSIONS, SETTINGS, URLS
+from server.documents import PAGE_SIZE, ordered_collection, ordered_collection_page
+from server.errors import http_error
+from server.negotiation import choose_representation
+from server.responses import activity_json, page_number
+
+THREAD_PAGE_LIMIT = 500
+
+
+def _post_id(request: web.Request, key: str = "id") -> int:
+    raw = request.match_info[key]
+    if not raw.isdigit() or len(raw) > 18:
+        raise http_error(404, f"no thread {raw!r}")
+    return int(raw)
+
+
+async def _thread_root(session, root_id: int) -> Post:
+    root = await session.get(Post, root_id)
+    if root is None or root.thread_id is not None:
+        raise http_error(404, f"no thread {root_id}")
+    return root
+
+
+async def thread_context(request: web.Request) -> web.Response:
+    """The thread as an OrderedCollection whose first item is the top post (FEP-7888/f228)."""
+    urls = request.app[URLS]
+    root_id = _post_id(request)
+    page = page_number(request)
+    async with request.app[SESSIONS]() as session:
+        root = await _thread_root(session, root_id)
+        total = await count_thread_posts(session, root.id)
+        collection_id = urls.thread_context(root.id)
+        if page is None:
+            document = ordered_collection(collection_id, total)
+            document["attributedTo"] = urls.actor(await session.get(Actor, root.community_id))
+            return activity_json(document)
+        posts = await thread_posts(session, root.id, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    items = [urls.post_id_of(post) for post in posts]
+    return activity_json(
+        ordered_collection_page(
+            collection_id, page, items, has_next=page * PAGE_SIZE < total, total=total
+        )
+    )
+
+
+async def post_replies(request: web.Request) -> web.Response:
+    """Direct replies to an archived post, oldest first, paged."""
+    urls = request.app[URLS]
+    post_id = _post_id(request)
+    page = page_number(request) or 1
+    async with request.app[SESSIONS]() as session:
+        post = await session.get(Post, post_id)
+        if post is None:
+            raise http_error(404, f"no post {post_id}")
+        total, replies = await direct_replies(
+            session, post.id, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+        )
+    collection_id = urls.post(post_id) + "/replies"
+    items = [urls.post_id_of(reply) for reply in replies]
+    return activity_json(
+        ordered_collection_page(
+            collection_id, page, items, has_next=page * PAGE_SIZE < total, total=total
+        )
+    )
+
+
+async def thread_page(request: web.Request) -> web.StreamResponse:
+    """A thread for people: the whole reply tree; AS2 clients get the context collection."""
+    if choose_representation(request.headers.get("Accept")) == "as2":
+        raise web.HTTPFound(request.app[URLS].thread_context(_post_id(request)))
+    async with request.app[SESSIONS]() as session:
+        root = await _thread_root(session, _post_id(request))
+        posts = await thread_posts(session, root.id, limit=THREAD_PAGE_LIMIT)
+        community = await session.get(Community, root.community_id)
+        author_ids = {post.author_id for post in posts}
+        authors = {
+            actor.id: actor
+            for actor in await session.scalars(select(Actor).where(Actor.id.in_(author_ids)))
+        }
+    children: dict[int | None, list[Post]] = {}
+    for post in posts:
+        children.setdefault(post.parent_id if post.id != root.id else None, []).append(post)
+    context = {
+        "settings": request.app[SETTINGS],
+        "root": root,
+        "community": community,
+        "children": children,
+        "authors": authors,
+        "urls": request.app[URLS],
+        "attachments": lambda post: json.loads(post.attachments or "[]"),
+    }
+    response = aiohttp_jinja2.render_template("thread.html", request, context)
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+async def sent_activity(request: web.Request) -> web.Response:
+    """An activity this server sent, exactly as it was delivered."""
+    urls = request.app[URLS]
+    ap_id = urls.activity(request.match_info["key"])
+    async with request.app[SESSIONS]() as session:
+        body = await activity_body(session, ap_id)
+    if body is None:
+        raise http_error(404, "no such activity")
+    return activity_json(json.loads(body))

@@ -1,0 +1,1 @@
+"""Background workers that run inside `copnet serve` and as `copnet worker` processes."""

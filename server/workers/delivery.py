@@ -1,0 +1,451 @@
+"""The delivery worker: claims due deliveries, signs and POSTs them, records what happened.
+
+Wiring (one worker per process; several processes may share one PostgreSQL database)::
+
+    worker = DeliveryWorker(engine, sessions, client, urls)   # client: the app's ClientSession
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    ...                     # after enqueue() has been committed: worker.wake()
+    stop.set(); await task  # finishes in-flight POSTs, records them, hands back the rest
+    worker.close()          # shuts down the signing threads the worker created
+
+`run_once()` handles one claimed batch and returns how many rows it handled (tests call it
+directly with an injected clock). Each batch: claim up to `batch` due rows with a lease; load
+them with each activity body once; deliver them with at most `concurrency` requests in flight
+and `per_host` per host, over the one shared `aiohttp.ClientSession` so connections to a host
+are kept alive between its inboxes; sign each request on `signer_executor` (RSA signing in
+`cryptography` releases the GIL, so threads use every core); record outcomes in a few
+statements. A host that keeps failing (no answer, timeouts, 5xx) opens its circuit breaker:
+its rows are postponed without being attempted until the breaker's cooldown has passed, then
+one probe request decides whether the rest go.
+
+A batch stops starting requests when its lease is about to run out or `stop` is set, and hands
+the unstarted rows back; a worker that dies loses nothing: its leased rows fall due again
+once the lease has passed (rows it had already POSTed are then sent again, at most once more).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import aiohttp
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from federation.delivery import (
+    DEFAULT_TIMEOUT,
+    Delivered,
+    DeliveryResult,
+    GiveUp,
+    RetryLater,
+    deliver,
+    host_is_down,
+)
+from federation.keys import KeyFormatError, load_private_key
+from federation.retry import (
+    BREAKER_THRESHOLD,
+    MAX_ATTEMPTS,
+    MAX_SCHEDULE,
+    backoff_delay,
+    breaker_cooldown,
+)
+from federation.signatures import sign_request
+from models.base import utcnow
+from models.deliveries import (
+    ActivityToSend,
+    ClaimedBatch,
+    DueDelivery,
+    HostState,
+    Outcome,
+    claim,
+    load_claimed,
+    mark_inboxes_gone,
+    postpone_host,
+    record_outcomes,
+    release,
+    save_host_states,
+)
+from server.urls import Urls
+
+__all__ = ["DeliveryWorker", "WorkerTotals", "sign_delivery", "signing_threads"]
+
+log = logging.getLogger(__name__)
+
+POLL_INTERVAL = 1.0
+PROGRESS_EVERY = 10.0
+# Refresh `instances.last_success_at` at most this often per host (it is one write per host).
+_SUCCESS_REFRESH = timedelta(hours=1)
+# Time kept in reserve at the end of a lease for the last requests and the final write.
+_LEASE_MARGIN = 10.0
+
+
+def signing_threads() -> int:
+    """Threads for RSA signing: one per core plus one to cover the GIL-held Python part."""
+    return (os.cpu_count() or 1) + 1
+
+
+def sign_delivery(
+    inbox_url: str, digest: str, key_id: str, private_key_pem: str, now: datetime
+) -> dict[str, str]:
+    """Signed Host/Date/Digest/Signature headers for one inbox POST (runs on the executor)."""
+    # The body itself is not needed (its Digest was computed once at enqueue time), which also
+    # keeps what a process pool would have to pickle small.
+    return sign_request(
+        "POST",
+        inbox_url,
+        {},
+        b"",
+        key_id=key_id,
+        private_key=load_private_key(private_key_pem),
+        now=now,
+        digest=digest,
+    )
+
+
+@dataclass
+class WorkerTotals:
+    """Counters since the worker started (for logs and metrics)."""
+
+    delivered: int = 0
+    retried: int = 0
+    failed: int = 0
+    postponed: int = 0
+    released: int = 0
+    batches: int = 0
+
+
+@dataclass
+class _HostGate:
+    """One host's circuit breaker during a batch, starting from its stored state."""
+
+    stored: HostState
+    failures: int
+    open_until: datetime | None
+    succeeded: bool = False
+    opened: bool = False
+
+    @classmethod
+    def from_state(cls, state: HostState) -> _HostGate:
+        return cls(state, state.consecutive_failures, state.unreachable_until)
+
+    def is_open(self, now: datetime) -> bool:
+        return self.open_until is not None and self.open_until > now
+
+    @property
+    def needs_probe(self) -> bool:
+        # Half-open: the cooldown passed but the last requests failed; test with one first.
+        return self.failures >= BREAKER_THRESHOLD
+
+    def observe(self, result: DeliveryResult, now: datetime) -> None:
+        if host_is_down(result):
+            self.failures += 1
+            if self.failures >= BREAKER_THRESHOLD:
+                self.open_until = now + breaker_cooldown(self.failures)
+                self.opened = True
+        elif result_has_status(result):
+            # Any HTTP answer below 500 means the host is up, even if it refused this one.
+            self.failures = 0
+            self.open_until = None
+            self.succeeded = True
+
+    def changed_state(self, now: datetime) -> HostState | None:
+        stored = self.stored
+        refresh = self.succeeded and (
+            stored.last_success_at is None or now - stored.last_success_at > _SUCCESS_REFRESH
+        )
+        if (
+            self.failures == stored.consecutive_failures
+            and self.open_until == stored.unreachable_until
+            and not refresh
+        ):
+            return None
+        return HostState(
+            stored.domain,
+            self.failures,
+            self.open_until,
+            now if self.succeeded else None,
+        )
+
+
+def result_has_status(result: DeliveryResult) -> bool:
+    """True when the inbox answered with an HTTP status at all."""
+    return isinstance(result, Delivered) or result.status is not None
+
+
+@dataclass
+class _Run:
+    """Book-keeping for one claimed batch."""
+
+    batch: ClaimedBatch
+    gates: dict[str, _HostGate]
+    deadline: float
+    started: float = field(default_factory=time.monotonic)
+    outcomes: list[Outcome] = field(default_factory=list)
+    unstarted: list[int] = field(default_factory=list)
+    gone: list[str] = field(default_factory=list)
+    key_ids: dict[int, str] = field(default_factory=dict)
+    handled: int = 0
+    last_log: float = field(default_factory=time.monotonic)
+
+
+class DeliveryWorker:
+    """Delivers queued activities; see the module docstring for how to run it."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
+        client: aiohttp.ClientSession,
+        urls: Urls,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        concurrency: int = 64,
+        per_host: int = 8,
+        batch: int = 500,
+        lease: timedelta = timedelta(minutes=5),
+        signer_executor: Executor | None = None,
+        request_timeout: float = DEFAULT_TIMEOUT,
+        poll_interval: float = POLL_INTERVAL,
+    ) -> None:
+        self._engine = engine
+        self._sessions = sessions
+        self._client = client
+        self._urls = urls
+        self._clock = clock
+        self._concurrency = concurrency
+        self._per_host = per_host
+        self._batch = batch
+        self._lease = lease
+        self._timeout = request_timeout
+        self._poll_interval = poll_interval
+        self._owns_executor = signer_executor is None
+        self._executor = signer_executor or ThreadPoolExecutor(
+            max_workers=signing_threads(), thread_name_prefix="copnet-sign"
+        )
+        self._slots = asyncio.Semaphore(concurrency)
+        self._wake = asyncio.Event()
+        self._stop: asyncio.Event | None = None
+        self.totals = WorkerTotals()
+
+    def wake(self) -> None:
+        """Look for due rows now instead of at the next poll (call after committing enqueue)."""
+        self._wake.set()
+
+    def close(self) -> None:
+        """Shut down the signing executor if the worker created it."""
+        if self._owns_executor:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until `stop` is set, sleeping between empty polls until woken."""
+        self._stop = stop
+        while not stop.is_set():
+            self._wake.clear()
+            try:
+                handled = await self.run_once()
+            except Exception:
+                log.exception("delivery batch failed; its rows fall due again after the lease")
+                handled = 0
+            if not handled:
+                await self._idle(stop)
+
+    async def _idle(self, stop: asyncio.Event) -> None:
+        waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+        try:
+            await asyncio.wait(
+                waiters, timeout=self._poll_interval, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def run_once(self) -> int:
+        """Claim one batch of due rows, deliver them and record outcomes; return how many."""
+        now = self._clock()
+        ids = await claim(self._engine, now=now, limit=self._batch, lease=self._lease)
+        if not ids:
+            return 0
+        lease_until = now + self._lease
+        async with self._sessions() as session:
+            batch = await load_claimed(session, ids, lease_until=lease_until)
+        run = self._start_run(batch)
+        await self._deliver_batch(run)
+        await self._record(run)
+        self._log_done(run)
+        return len(ids)
+
+    def _start_run(self, batch: ClaimedBatch) -> _Run:
+        budget = self._lease.total_seconds() - self._timeout - _LEASE_MARGIN
+        if budget <= 0:
+            budget = self._lease.total_seconds() / 2
+        gates = {host: _HostGate.from_state(state) for host, state in batch.hosts.items()}
+        return _Run(batch, gates, deadline=time.monotonic() + budget)
+
+    async def _deliver_batch(self, run: _Run) -> None:
+        by_host: dict[str, list[DueDelivery]] = {}
+        for row in run.batch.deliveries:
+            by_host.setdefault(row.host, []).append(row)
+        await asyncio.gather(
+            *(self._deliver_host(run, host, rows) for host, rows in by_host.items())
+        )
+
+    async def _deliver_host(self, run: _Run, host: str, rows: list[DueDelivery]) -> None:
+        gate = run.gates[host]
+        queue = deque(rows)
+        if not gate.is_open(self._clock()) and gate.needs_probe and self._may_start(run):
+            await self._attempt(run, queue.popleft(), gate)
+        lanes = min(self._per_host, len(queue))
+        await asyncio.gather(*(self._lane(run, queue, gate) for _ in range(lanes)))
+        self._set_aside(run, queue, gate)
+
+    async def _lane(self, run: _Run, queue: deque[DueDelivery], gate: _HostGate) -> None:
+        while queue and not gate.is_open(self._clock()) and self._may_start(run):
+            await self._attempt(run, queue.popleft(), gate)
+
+    def _may_start(self, run: _Run) -> bool:
+        stopping = self._stop is not None and self._stop.is_set()
+        return not stopping and time.monotonic() < run.deadline
+
+    def _set_aside(self, run: _Run, rows: deque[DueDelivery], gate: _HostGate) -> None:
+        now = self._clock()
+        until = gate.open_until
+        for row in rows:
+            if until is None or until <= now:
+                run.unstarted.append(row.id)
+            elif now - row.created_at > MAX_SCHEDULE:
+                reason = "host unreachable for longer than the retry schedule"
+                run.outcomes.append(Outcome.failed(row, None, reason, attempted=False))
+            else:
+                reason = f"host unreachable; circuit breaker open until {until.isoformat()}"
+                run.outcomes.append(Outcome.postponed(row, until, reason))
+                self.totals.postponed += 1
+
+    async def _attempt(self, run: _Run, row: DueDelivery, gate: _HostGate) -> None:
+        async with self._slots:
+            result = await self._send(run, row)
+        now = self._clock()
+        gate.observe(result, now)
+        run.outcomes.append(self._outcome(run, row, result, now))
+        run.handled += 1
+        self._log_progress(run)
+
+    async def _send(self, run: _Run, row: DueDelivery) -> DeliveryResult:
+        activity = row.activity
+        pem = activity.sender.private_key_pem
+        if not pem:
+            return GiveUp("the sending actor has no private key")
+        loop = asyncio.get_running_loop()
+        try:
+            headers = await loop.run_in_executor(
+                self._executor,
+                sign_delivery,
+                row.inbox_url,
+                activity.digest,
+                self._key_id(run, activity),
+                pem,
+                self._clock(),
+            )
+        except (KeyFormatError, ValueError) as exc:
+            return GiveUp(f"cannot sign: {exc}")
+        return await deliver(
+            self._client,
+            row.inbox_url,
+            activity.body,
+            activity.digest,
+            headers,
+            timeout=self._timeout,
+            now=self._clock(),
+        )
+
+    def _key_id(self, run: _Run, activity: ActivityToSend) -> str:
+        key_id = run.key_ids.get(activity.id)
+        if key_id is None:
+            key_id = self._urls.key_id(self._urls.actor(activity.sender))
+            run.key_ids[activity.id] = key_id
+        return key_id
+
+    def _outcome(
+        self, run: _Run, row: DueDelivery, result: DeliveryResult, now: datetime
+    ) -> Outcome:
+        if isinstance(result, Delivered):
+            self.totals.delivered += 1
+            return Outcome.done(row, result.status)
+        if isinstance(result, GiveUp):
+            self.totals.failed += 1
+            if result.gone:
+                run.gone.append(row.inbox_url)
+            return Outcome.failed(row, result.status, result.reason)
+        return self._retry(row, result, now)
+
+    def _retry(self, row: DueDelivery, result: RetryLater, now: datetime) -> Outcome:
+        attempt = row.attempts + 1
+        if attempt >= MAX_ATTEMPTS:
+            self.totals.failed += 1
+            reason = f"gave up after {attempt} attempts: {result.reason}"
+            return Outcome.failed(row, result.status, reason)
+        wait = backoff_delay(attempt)
+        if result.delay is not None:
+            # Retry-After (already capped) is a floor: never earlier than the server asked.
+            wait = max(wait, result.delay)
+        self.totals.retried += 1
+        return Outcome.retry(row, now + wait, result.status, result.reason)
+
+    async def _record(self, run: _Run) -> None:
+        now = self._clock()
+        lease_until = run.batch.lease_until
+        states = [s for g in run.gates.values() if (s := g.changed_state(now)) is not None]
+        async with self._sessions() as session:
+            await session.connection(execution_options={"sqlite_begin": "BEGIN IMMEDIATE"})
+            await record_outcomes(session, run.outcomes, now=now, lease_until=lease_until)
+            await release(session, run.unstarted, lease_until=lease_until)
+            await mark_inboxes_gone(session, run.gone)
+            # Sorted so that two workers lock `instances` rows in the same order.
+            await save_host_states(session, sorted(states, key=lambda s: s.domain))
+            await session.commit()
+        self.totals.released += len(run.unstarted)
+        self.totals.batches += 1
+        await self._postpone_opened(run, now)
+
+    async def _postpone_opened(self, run: _Run, now: datetime) -> None:
+        opened = [(h, g.open_until) for h, g in run.gates.items() if g.opened and g.open_until]
+        if not opened:
+            return
+        # A separate transaction: it waits on other workers' row locks, so it must hold none
+        # of the `instances` locks they may be waiting for.
+        async with self._sessions() as session:
+            for host, until in opened:
+                reason = f"host unreachable; circuit breaker open until {until.isoformat()}"
+                await postpone_host(session, host, until=until, now=now, reason=reason)
+            await session.commit()
+
+    def _log_progress(self, run: _Run) -> None:
+        moment = time.monotonic()
+        if moment - run.last_log < PROGRESS_EVERY:
+            return
+        run.last_log = moment
+        log.info(
+            "delivering: %d/%d rows of this batch in %.0f s (totals: %s)",
+            run.handled,
+            len(run.batch.deliveries),
+            moment - run.started,
+            self.totals,
+        )
+
+    def _log_done(self, run: _Run) -> None:
+        elapsed = time.monotonic() - run.started
+        level = logging.INFO if elapsed >= PROGRESS_EVERY else logging.DEBUG
+        log.log(
+            level,
+            "delivery batch: %d rows (%d attempted) in %.1f s; totals: %s",
+            len(run.batch.deliveries),
+            run.handled,
+            elapsed,
+            self.totals,
+        )

@@ -1,0 +1,176 @@
+"""The intake worker: processes received activities after the inbox has answered 202.
+
+Each row is leased (models.claims), then the handler's `verify()` runs (it may fetch, but
+writes nothing to the archive), then `receive()` writes the archive and queues deliveries in
+the same transaction that marks the row done. A process killed mid-way leaves the row leased;
+the lease expires and another worker takes it, so nothing accepted is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from federation.fetch import FetchError
+from federation.objects import InvalidActivity, object_id
+from federation.retry import MAX_ATTEMPTS, backoff_delay
+from models.base import utcnow
+from models.claims import claim_due
+from models.received import ReceivedActivity, finish, postpone
+from server.activities import HANDLERS
+from server.activities.base import Context, Ignore, Reject, RetryLater, reject_or_retry
+from server.policy import DomainBlocked
+
+log = logging.getLogger(__name__)
+FORWARDABLE = frozenset({"Create", "Update", "Delete"})
+
+
+class IntakeWorker:
+    """Claims received activities and runs their handlers."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
+        make_context: Callable[[bool], Context],
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        batch: int = 50,
+        concurrency: int = 8,
+        lease: timedelta = timedelta(minutes=5),
+        on_committed: Callable[[], None] | None = None,
+    ):
+        self.engine = engine
+        self.sessions = sessions
+        self.make_context = make_context
+        self.clock = clock
+        self.batch = batch
+        self.concurrency = concurrency
+        self.lease = lease
+        self.on_committed = on_committed
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Process new rows now instead of at the next poll."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event, *, poll: float = 1.0) -> None:
+        """Process until `stop` is set, waking on `wake()` or every `poll` seconds."""
+        while not stop.is_set():
+            try:
+                handled = await self.run_once()
+            except Exception:
+                log.exception("intake batch failed; retrying shortly")
+                handled = 0
+            if handled:
+                continue
+            self._wake.clear()
+            waiters = {asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())}
+            _done, pending = await asyncio.wait(
+                waiters, timeout=poll, return_when=asyncio.FIRST_COMPLETED
+            )
+            for task in pending:
+                task.cancel()
+
+    async def run_once(self) -> int:
+        """Claim one batch of due activities and process them; returns how many."""
+        ids = await claim_due(
+            self.engine, ReceivedActivity, now=self.clock(), limit=self.batch, lease=self.lease
+        )
+        if not ids:
+            return 0
+        async with self.sessions() as session:
+            rows = [await session.get(ReceivedActivity, row_id) for row_id in ids]
+        # One actor's activities stay in order (Create before Update); actors run side by side.
+        by_actor: dict[str, list[ReceivedActivity]] = defaultdict(list)
+        for row in rows:
+            if row is not None:
+                by_actor[row.actor_ap_id].append(row)
+        limit = asyncio.Semaphore(self.concurrency)
+
+        async def run_actor(queue: list[ReceivedActivity]) -> None:
+            async with limit:
+                for row in queue:
+                    await self.process(row)
+
+        await asyncio.gather(*(run_actor(queue) for queue in by_actor.values()))
+        return len(ids)
+
+    async def process(self, row: ReceivedActivity) -> None:
+        """Verify and receive one activity, recording the outcome on its row."""
+        ctx = self.make_context(row.forwarded)
+        handler = HANDLERS.get(row.type)
+        try:
+            if handler is None:
+                raise Ignore(f"copnet does not handle {row.type} activities")
+            activity = json.loads(row.body)
+            if row.forwarded:
+                activity = await confirm_forwarded(ctx, activity)
+            prepared = await handler.verify(ctx, activity)
+            async with self.sessions.begin() as session:
+                await handler.receive(ctx, session, activity, prepared)
+                await finish(session, row.id, state="done", now=self.clock())
+        except Ignore as outcome:
+            await self._finish(row, "ignored", outcome.reason)
+            return
+        except (Reject, InvalidActivity, DomainBlocked) as outcome:
+            await self._finish(row, "rejected", getattr(outcome, "reason", str(outcome)))
+            return
+        except RetryLater as outcome:
+            await self._postpone(row, outcome.reason)
+            return
+        except Exception as error:
+            log.exception("processing %s %s failed", row.type, row.ap_id)
+            await self._postpone(row, f"internal error: {type(error).__name__}: {error}")
+            return
+        if self.on_committed is not None:
+            self.on_committed()
+
+    async def _finish(self, row: ReceivedActivity, state: str, reason: str) -> None:
+        log.info("%s %s %s: %s", state, row.type, row.ap_id, reason)
+        async with self.sessions.begin() as session:
+            await finish(session, row.id, state=state, now=self.clock(), error=reason)
+
+    async def _postpone(self, row: ReceivedActivity, reason: str) -> None:
+        attempts = row.attempts + 1
+        give_up = attempts >= MAX_ATTEMPTS
+        log.warning("retry %s %s (attempt %d): %s", row.type, row.ap_id, attempts, reason)
+        async with self.sessions.begin() as session:
+            await postpone(
+                session,
+                row.id,
+                attempts=attempts,
+                next_attempt_at=self.clock() + backoff_delay(attempts),
+                error=reason,
+                give_up=give_up,
+            )
+
+
+async def confirm_forwarded(ctx: Context, activity: dict) -> dict:
+    """A forwarded activity is not trusted: its object is fetched from its origin instead."""
+    kind = activity.get("type")
+    if kind not in FORWARDABLE:
+        raise Reject(f"forwarded {kind} activities are not accepted")
+    target = object_id(activity.get("object"))
+    if target is None:
+        raise Reject("forwarded activity has no object")
+    await ctx.policy.check_urls([target])
+    try:
+        document = await ctx.fetcher.fetch_json(target, budget=ctx.budget)
+    except FetchError as error:
+        if kind == "Delete" and (error.status in (404, 410)):
+            return activity  # the origin confirms the object is gone
+        raise reject_or_retry(error, f"cannot confirm forwarded object {target}") from error
+    if kind == "Delete":
+        if document.get("type") == "Tombstone":
+            return activity
+        raise Reject("forwarded Delete, but the object still exists at its origin")
+    if object_id(document.get("attributedTo")) != object_id(activity.get("actor")):
+        raise Reject("forwarded object is attributed to someone else at its origin")
+    return {**activity, "object": document}

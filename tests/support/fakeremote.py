@@ -1,0 +1,263 @@
+"""A small fediverse on one loopback port: many virtual hosts, real keys, real signatures.
+
+Each host (e.g. `mastodon.test`) is told apart by the Host header; copnet reaches it through
+its settings' host_map. The fake serves actors, NodeInfo and any documents a test registers,
+signs the activities it sends to copnet, and records (and verifies) what copnet delivers.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from federation.keyresolver import KeyResolver
+from federation.keys import generate_rsa_keypair, load_private_key
+from federation.signatures import SignatureError, sign_request
+from tests.support.fixtures import load_fixture
+
+AS2 = "application/activity+json"
+# Generating RSA keys is slow; tests reuse a few.
+_KEY_POOL: list[tuple[str, str]] = []
+
+
+def pooled_keypair(index: int) -> tuple[str, str]:
+    """A cached RSA key pair (index selects which)."""
+    while len(_KEY_POOL) <= index:
+        _KEY_POOL.append(generate_rsa_keypair())
+    return _KEY_POOL[index]
+
+
+@dataclass
+class FakeActor:
+    """A remote actor served by the fake fediverse."""
+
+    id: str
+    host: str
+    name: str
+    private_pem: str
+    public_pem: str
+    document: dict
+
+    @property
+    def key_id(self) -> str:
+        return self.document["publicKey"]["id"]
+
+    @property
+    def inbox(self) -> str:
+        return self.document["inbox"]
+
+
+@dataclass
+class Delivery:
+    """One POST copnet made to the fake."""
+
+    host: str
+    path: str
+    headers: dict
+    body: bytes
+    activity: dict
+    verified_by: str | None = None
+
+
+@dataclass
+class FakeFediverse:
+    """The fake remote servers; start with `await fake.start(aiohttp_server)`."""
+
+    port: int = 0
+    documents: dict[tuple[str, str], Any] = field(default_factory=dict)
+    software: dict[str, str] = field(default_factory=dict)
+    actors: dict[str, FakeActor] = field(default_factory=dict)
+    received: list[Delivery] = field(default_factory=list)
+    status_for: dict[str, int] = field(default_factory=dict)
+    key_resolver: KeyResolver | None = None
+    gets: list[tuple[str, str]] = field(default_factory=list)
+
+    async def start(self, aiohttp_server) -> FakeFediverse:
+        """Run the fake on a free port."""
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        server = await aiohttp_server(app)
+        self.port = server.port
+        return self
+
+    def base(self, host: str) -> str:
+        """The base URL of a fake host."""
+        return f"http://{host}:{self.port}"
+
+    def hosts(self) -> set[str]:
+        """Every host name the fake answers for."""
+        return {host for host, _path in self.documents} | set(self.software)
+
+    def host_map(self, *extra: str) -> dict[str, str]:
+        """A resolver map sending every fake host (and `extra` names) to loopback."""
+        return {host: "127.0.0.1" for host in (*self.hosts(), *extra)}
+
+    def serve(self, url: str, document: Any) -> None:
+        """Serve `document` at `url` (a URL on one of the fake hosts)."""
+        parsed = aiohttp.client.URL(url)
+        self.documents[(parsed.host, parsed.path)] = document
+
+    def add_host(self, host: str, software: str = "mastodon") -> None:
+        """Declare a host and the software its NodeInfo reports."""
+        self.software[host] = software
+
+    def actor(
+        self, host: str, name: str, *, software: str = "mastodon", type_: str = "Person",
+        key_index: int = 0, shared_inbox: bool = True,
+    ) -> FakeActor:  # fmt: skip
+        """Create (or return) an actor at http://host:port/users/name."""
+        actor_id = f"{self.base(host)}/users/{name}"
+        if actor_id in self.actors:
+            return self.actors[actor_id]
+        self.add_host(host, software)
+        private_pem, public_pem = pooled_keypair(key_index)
+        document = {
+            "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+            "id": actor_id,
+            "type": type_,
+            "preferredUsername": name,
+            "name": name.title(),
+            "inbox": f"{actor_id}/inbox",
+            "outbox": f"{actor_id}/outbox",
+            "followers": f"{actor_id}/followers",
+            "url": f"{self.base(host)}/@{name}",
+            "publicKey": {
+                "id": f"{actor_id}#main-key",
+                "owner": actor_id,
+                "publicKeyPem": public_pem,
+            },
+        }
+        if shared_inbox:
+            document["endpoints"] = {"sharedInbox": f"{self.base(host)}/inbox"}
+        actor = FakeActor(actor_id, host, name, private_pem, public_pem, document)
+        self.actors[actor_id] = actor
+        self.serve(actor_id, document)
+        return actor
+
+    def fixture(self, relative: str, replace: dict[str, str] | None = None) -> dict:
+        """A captured fixture with its hosts moved onto the fake (https://h/ -> http://h:port/)."""
+        text = json.dumps(load_fixture(relative))
+        for old, new in (replace or {}).items():
+            text = text.replace(old, new)
+        text = re.sub(
+            r"https?://([a-z0-9.\-]+\.[a-z]{2,})(?=/|\")",
+            lambda m: self.base(m.group(1)) if m.group(1) not in _KEEP_HOSTS else m.group(0),
+            text,
+        )
+        return json.loads(text)
+
+    def new_id(self, actor: FakeActor, kind: str = "activities") -> str:
+        """A fresh URL on the actor's host."""
+        return f"{self.base(actor.host)}/{kind}/{uuid.uuid4()}"
+
+    async def send(
+        self, actor: FakeActor, inbox: str, activity: dict, *, session: aiohttp.ClientSession,
+        signer: FakeActor | None = None, tamper=None,
+    ) -> aiohttp.ClientResponse:  # fmt: skip
+        """POST an activity to copnet, signed by `signer` (default: the actor)."""
+        signer = signer or actor
+        body = json.dumps(activity).encode()
+        headers = sign_request(
+            "POST",
+            inbox,
+            {"Content-Type": AS2},
+            body,
+            key_id=signer.key_id,
+            private_key=load_private_key(signer.private_pem),
+        )
+        if tamper is not None:
+            headers, body = tamper(headers, body)
+        async with session.post(inbox, data=body, headers=headers) as response:
+            await response.read()
+            return response
+
+    def deliveries(self, type_: str | None = None, host: str | None = None) -> list[Delivery]:
+        """What copnet delivered, optionally of one activity type or to one host."""
+        return [
+            d
+            for d in self.received
+            if (type_ is None or d.activity.get("type") == type_)
+            and (host is None or d.host == host)
+        ]
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        host = (request.host or "").split(":")[0]
+        if request.method == "POST":
+            return await self._receive(request, host)
+        self.gets.append((host, request.path))
+        if request.path == "/.well-known/nodeinfo" and host in self.software:
+            href = f"{self.base(host)}/nodeinfo/2.1"
+            rel = "http://nodeinfo.diaspora.software/ns/schema/2.1"
+            return web.json_response({"links": [{"rel": rel, "href": href}]})
+        if request.path == "/nodeinfo/2.1" and host in self.software:
+            return web.json_response(
+                {
+                    "version": "2.1",
+                    "software": {"name": self.software[host], "version": "1.0"},
+                    "protocols": ["activitypub"],
+                    "usage": {"users": {}},
+                    "openRegistrations": False,
+                }
+            )
+        document = self.documents.get((host, request.path))
+        if document is None:
+            return web.json_response({"error": "not found"}, status=404)
+        if isinstance(document, int):
+            return web.json_response({"error": "status"}, status=document)
+        return web.json_response(document, content_type=AS2)
+
+    async def _receive(self, request: web.Request, host: str) -> web.Response:
+        body = await request.read()
+        delivery = Delivery(
+            host=host,
+            path=request.path,
+            headers=dict(request.headers),
+            body=body,
+            activity=json.loads(body),
+        )
+        if self.key_resolver is not None:
+            try:
+                key = await self.key_resolver.verify("POST", request.path_qs, request.headers, body)
+                delivery.verified_by = key.owner
+            except SignatureError as error:
+                return web.json_response({"error": error.reason}, status=401)
+        self.received.append(delivery)
+        return web.json_response({}, status=self.status_for.get(host, 202))
+
+
+# Vocabulary and context URLs inside fixtures must not be rewritten.
+_KEEP_HOSTS = {"www.w3.org", "w3id.org", "join-lemmy.org", "joinmastodon.org", "ostatus.org",
+               "schema.org", "purl.org", "joinmobilizon.org", "litepub.social", "misskey-hub.net",
+               "docs.joinmastodon.org", "joinpeertube.org", "nodeinfo.diaspora.software",
+               "funkwhale.audio", "pleroma.social"}  # fmt: skip
+
+
+def deep_copy(document: dict) -> dict:
+    """A copy a test may change freely."""
+    return copy.deepcopy(document)
+
+
+TEST_HOSTS = ("copnet.test", "copnet-b.test", "mastodon.test", "lemmy.test", "gotosocial.test",
+              "pleroma.test", "mobilizon.test", "blocked.test", "partner.test", "unknown.test")  # fmt: skip
+
+
+def fixture_hosts() -> set[str]:
+    """Every host named in the captured fixtures (so copnet can reach their fakes)."""
+    from tests.support.fixtures import FIXTURES
+
+    found: set[str] = set()
+    for path in FIXTURES.rglob("*.json"):
+        found.update(re.findall(r"https?://([a-z0-9.\-]+\.[a-z]{2,})", path.read_text()))
+    return found - _KEEP_HOSTS
+
+
+def loopback_host_map() -> dict[str, str]:
+    """Test and fixture host names, all on 127.0.0.1."""
+    return {host: "127.0.0.1" for host in (*TEST_HOSTS, *fixture_hosts())}
