@@ -72,7 +72,7 @@ def parse_actor(document: Mapping[str, Any], *, fetched_from: str) -> RemoteActo
     if _origin(inbox) != origin:
         # Otherwise one server could make us deliver (signed) to any endpoint of another.
         raise InvalidActor("inbox is on another origin than the actor")
-    key_id, pem = _main_key(document, str(ap_id), origin)
+    key_id, pem = _main_key(document, ap_id)
     return RemoteActorInfo(
         ap_id=str(document["id"]),
         type=type_,
@@ -158,14 +158,14 @@ def _key_entries(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
-def _main_key(document: Mapping[str, Any], ap_id: str, origin: Origin) -> tuple[str, str]:
+def _main_key(document: Mapping[str, Any], ap_id: URL) -> tuple[str, str]:
     entries = _key_entries(document.get("publicKey"))
     if not entries:
         raise InvalidActor("publicKey is missing")
     embedded = [e for e in entries if isinstance(e, Mapping)]
     if not embedded:
         raise InvalidActor("publicKey is only a reference; an embedded key is required")
-    owned = [e for e in embedded if _id_of(e.get("owner")) == ap_id]
+    owned = [e for e in embedded if _http_url(_id_of(e.get("owner"))) == ap_id]
     # A key without `owner` is accepted: it is asserted by the actor's own document.
     unowned = [e for e in embedded if e.get("owner") is None]
     candidates = owned or unowned
@@ -176,7 +176,7 @@ def _main_key(document: Mapping[str, Any], ap_id: str, origin: Origin) -> tuple[
     key_url = _http_url(key_id)
     if key_url is None:
         raise InvalidActor("publicKey has no http(s) id")
-    if _origin(key_url) != origin:
+    if _origin(key_url) != _origin(ap_id):
         raise InvalidActor("publicKey id is on another origin than the actor")
     pem = key.get("publicKeyPem")
     try:
@@ -197,15 +197,12 @@ def _links(value: Any) -> Iterator[tuple[Any, Any]]:
 
 def _profile_url(value: Any, ap_id: URL) -> str | None:
     links = [(href, media) for href, media in _links(value) if _http_url(href) is not None]
-    # Like Mastodon's url_to_href(…, 'text/html'): prefer the HTML page, else the first link.
-    chosen = next((href for href, media in links if media == "text/html"), None)
-    if chosen is None and links:
-        chosen = links[0][0]
-    if chosen is None:
+    if not links:
         return None
+    # Like Mastodon's url_to_href(…, 'text/html'): prefer the HTML page, else the first link.
+    chosen = next((href for href, media in links if media == "text/html"), links[0][0])
     # Mastodon drops a profile URL on another host: it would let an actor pose as a page elsewhere.
-    host = (_http_url(chosen).raw_host or "").lower().rstrip(".")  # type: ignore[union-attr]
-    return chosen if host == _origin(ap_id)[1] else None
+    return chosen if _origin(URL(chosen))[1] == _origin(ap_id)[1] else None
 
 
 def _icon_url(value: Any) -> str | None:

@@ -6,7 +6,6 @@ every core, then hands the signed headers to `deliver`.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -76,7 +75,7 @@ async def deliver(
     digest: str,
     headers: Mapping[str, str],
     *,
-    timeout: float = DEFAULT_TIMEOUT,
+    time_limit: float = DEFAULT_TIMEOUT,
     now: datetime | None = None,
 ) -> DeliveryResult:
     """POST an already-signed activity to an inbox and classify what happened."""
@@ -84,17 +83,17 @@ async def deliver(
         return GiveUp(f"inbox URL is not an absolute http(s) URL: {inbox_url[:200]!r}")
     request_headers = {**headers, "Content-Type": AS2_CONTENT_TYPE, "Digest": digest}
     try:
-        async with asyncio.timeout(timeout):
-            async with session.post(
-                inbox_url,
-                data=body,
-                headers=request_headers,
-                allow_redirects=False,
-            ) as response:
-                excerpt = await _read_some(response)
-                return _classify(response, excerpt, now or datetime.now(UTC))
+        async with session.post(
+            inbox_url,
+            data=body,
+            headers=request_headers,
+            allow_redirects=False,
+            timeout=aiohttp.ClientTimeout(total=time_limit),
+        ) as response:
+            excerpt = await _read_some(response)
+            return _classify(response, excerpt, now or datetime.now(UTC))
     except TimeoutError:
-        return RetryLater(f"timed out after {timeout:g} s")
+        return RetryLater(f"timed out after {time_limit:g} s")
     except aiohttp.ClientConnectorError as exc:
         return _connect_failure(exc)
     except aiohttp.InvalidURL as exc:

@@ -20,7 +20,8 @@ AS2_ACCEPT = 'application/activity+json, application/ld+json; profile="https://w
 
 _AS2_TYPES = frozenset({"application/activity+json", "application/ld+json"})
 # Not AS2, but some servers (and misconfigured proxies) send it for AS2 documents.
-_LENIENT_TYPES = frozenset({"application/json"})
+# Some servers answer AS2 requests as plain JSON; NodeInfo indexes come as JRD (Fedify).
+_LENIENT_TYPES = frozenset({"application/json", "application/jrd+json"})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 64 * 1024
 
@@ -159,6 +160,18 @@ class Fetcher:
                 return doc
         except TimeoutError as exc:
             raise FetchError(f"timed out after {timeout:g} s") from exc
+
+    async def fetch_plain_json(
+        self, url: str, *, budget: FetchBudget | None = None, accept: str = "application/json"
+    ) -> tuple[dict, str]:
+        """Fetch unsigned JSON without an AS2 id (NodeInfo); return it and its final URL."""
+        timeout = self._policy.timeout
+        try:
+            async with asyncio.timeout(timeout):
+                document, final = await self._get(url, None, budget, accept)
+        except TimeoutError as exc:
+            raise FetchError(f"timed out after {timeout:g} s") from exc
+        return document, str(final)
 
     def _id_of(self, doc: dict, final: URL) -> str:
         doc_id = doc.get("id")

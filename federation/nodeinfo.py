@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -88,31 +87,19 @@ async def fetch_software(
     origin = URL(domain_url).origin()
     host = _host(str(origin))
     try:
-        index, final = await _get_plain_json(fetcher, str(origin / ".well-known/nodeinfo"), budget)
+        index, final = await fetcher.fetch_plain_json(
+            str(origin / ".well-known/nodeinfo"), budget=budget
+        )
         href = pick_nodeinfo_href(index, host) if _host(final) == host else None
         if href is None:
             return None
-        document, final = await _get_plain_json(fetcher, href, budget)
+        document, final = await fetcher.fetch_plain_json(href, budget=budget)
     except FetchBudgetExceeded:
         raise
     except FetchError:
         return None
     # A redirect may not hand the answer to another host.
     return software_of(document) if _host(final) == host else None
-
-
-async def _get_plain_json(
-    fetcher: Fetcher, url: str, budget: FetchBudget | None
-) -> tuple[dict, str]:
-    # NodeInfo documents have no AS2 `id`, so Fetcher.fetch_json would refuse them; this reuses
-    # its guarded GET (SSRF, size, redirect limits) without the id check, and without a signature.
-    timeout = fetcher.policy.timeout
-    try:
-        async with asyncio.timeout(timeout):
-            document, final = await fetcher._get(url, None, budget, "application/json")
-    except TimeoutError as exc:
-        raise FetchError(f"timed out after {timeout:g} s") from exc
-    return document, str(final)
 
 
 def _host(url: str) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import any_, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from yarl import URL
@@ -38,12 +38,14 @@ __all__ = [
     "delivery_counts",
     "enqueue",
     "inbox_host",
+    "load_host_states",
     "load_claimed",
     "mark_inboxes_gone",
     "postpone_host",
     "record_outcomes",
     "release",
     "save_host_states",
+    "serialise",
 ]
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,16 @@ PENDING, DONE, FAILED = "pending", "done", "failed"
 # Rows per INSERT/UPDATE statement: well under SQLite's and asyncpg's bind-parameter limits.
 _CHUNK = 2000
 _ERROR_LIMIT = 1000
+
+
+async def _among(session: AsyncSession, column: Any, values: Iterable[Any]) -> Any:
+    """`column IN (values)`; on PostgreSQL `column = ANY(:array)`, whose text (and so its
+    prepared statement) is the same for any number of values."""
+    values = list(values)
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=postgresql.ARRAY(column.type)))
+    return column.in_(values)
 
 
 def inbox_host(inbox_url: str) -> str | None:
@@ -187,7 +199,7 @@ async def load_claimed(
                 Delivery.attempts,
                 Delivery.created_at,
             )
-            .where(Delivery.id.in_(ids), Delivery.locked_until == lease_until)
+            .where(await _among(session, Delivery.id, ids), Delivery.locked_until == lease_until)
             .order_by(Delivery.id)
         )
     ).all()
@@ -246,7 +258,7 @@ async def load_host_states(session: AsyncSession, hosts: Iterable[str]) -> dict[
             Instance.consecutive_failures,
             Instance.unreachable_until,
             Instance.last_success_at,
-        ).where(Instance.domain.in_(wanted))
+        ).where(await _among(session, Instance.domain, wanted))
     )
     for row in rows:
         states[row.domain] = HostState(
@@ -323,7 +335,7 @@ async def record_outcomes(
         for start in range(0, len(ids), _CHUNK):
             await connection.execute(
                 update(table)
-                .where(table.c.id.in_(ids[start : start + _CHUNK]))
+                .where(await _among(session, table.c.id, ids[start : start + _CHUNK]))
                 .where(table.c.locked_until == lease_until)
                 .values(
                     state=DONE,
@@ -358,7 +370,7 @@ async def release(session: AsyncSession, ids: Sequence[int], *, lease_until: dat
     for start in range(0, len(ids), _CHUNK):
         await session.execute(
             update(Delivery)
-            .where(Delivery.id.in_(ids[start : start + _CHUNK]))
+            .where(await _among(session, Delivery.id, ids[start : start + _CHUNK]))
             .where(Delivery.locked_until == lease_until)
             .values(locked_until=None)
             .execution_options(synchronize_session=False)

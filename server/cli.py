@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from models.actors import InvalidName, NameTaken
 from models.migrate import NotMigrated
 from server import __version__, commands
+from server.cli_federation import add_federation_commands
 from server.settings import SettingsError, load_settings
 
 log = logging.getLogger("copnet")
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.set_defaults(handler=_run(commands.create_community))
     listing = community_sub.add_parser("list", help="list every CoP")
     listing.set_defaults(handler=_run(commands.list_communities))
+    add_federation_commands(sub)
     return parser
 
 

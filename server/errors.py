@@ -27,6 +27,10 @@ def _exception_classes() -> dict[int, type[web.HTTPException]]:
         pending.extend(cls.__subclasses__())
         if getattr(cls, "status_code", -1) > 0:
             found.setdefault(cls.status_code, cls)
+    # Some classes need extra constructor arguments (413 wants max_size); use plain ones.
+    base = {True: web.HTTPClientError, False: web.HTTPServerError}
+    for status in (413, 405):
+        found[status] = type(f"HTTP{status}", (base[status < 500],), {"status_code": status})
     return found
 
 

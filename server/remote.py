@@ -116,6 +116,8 @@ class RemoteActors:
             return SOFTWARE_NAME
         await self._check_policy(url)
         parsed = URL(url)
+        if parsed.scheme not in ("http", "https") or not parsed.raw_host:
+            raise ValueError(f"{url!r} is not an http(s) URL")
         domain = _domain_key(parsed)
         async with self._sessions() as session:
             row = await session.get(Instance, domain)

@@ -37,6 +37,9 @@ async def verify(ctx: Context, activity: dict) -> Prepared:
     """Check the post, find its CoP and its place in a thread (fetching missing parents)."""
     post = _parse(activity.get("object"))
     check_authorship(ctx, activity, post)
+    if not post.is_public:
+        # Direct and followers-only posts must never end up in a public archive.
+        raise Ignore("only public posts are archived in a community")
     await ctx.policy.check_urls([post.id, post.attributed_to, post.in_reply_to])
     author = await remote_actor(ctx, post.attributed_to)
     recipients = [*post.recipients, *_addresses(activity)]

@@ -172,7 +172,7 @@ async def test_only_a_small_part_of_an_error_page_is_kept(inbox, session, keys):
 async def test_a_hanging_inbox_times_out_and_is_retried(inbox, session, keys):
     inbox.hang = True
     url = inbox.url()
-    result = await deliver(session, url, BODY, DIGEST, signed(url, keys[0]), timeout=0.2)
+    result = await deliver(session, url, BODY, DIGEST, signed(url, keys[0]), time_limit=0.2)
     assert isinstance(result, RetryLater)
     assert result.reason.startswith("timed out")
     assert host_is_down(result)

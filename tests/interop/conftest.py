@@ -37,6 +37,44 @@ class RunningCopnet:
     app: web.Application
     url: str
 
+    async def settle(self, rounds: int = 10) -> None:
+        """Run the intake and delivery workers until both have nothing due (no sleeping)."""
+        from server.appkeys import DELIVERY, INTAKE
+
+        for _ in range(rounds):
+            handled = await self.app[INTAKE].run_once() + await self.app[DELIVERY].run_once()
+            if not handled:
+                return
+        raise AssertionError(f"copnet's queues did not settle:\n{await self.queues()}")
+
+    async def queues(self) -> str:
+        """What copnet received and sent, with states and errors, for failure messages."""
+        from sqlalchemy import select
+
+        from models.outgoing import Delivery, OutgoingActivity
+        from models.received import ReceivedActivity
+        from server.appkeys import SESSIONS
+
+        lines = []
+        async with self.app[SESSIONS]() as session:
+            received = select(ReceivedActivity).order_by(ReceivedActivity.id)
+            for row in await session.scalars(received):
+                lines.append(
+                    f"received {row.type} {row.ap_id} via {row.inbox}: {row.state} "
+                    f"(attempts {row.attempts}) {row.last_error}"
+                )
+            query = (
+                select(OutgoingActivity, Delivery)
+                .join(Delivery, Delivery.activity_id == OutgoingActivity.id)
+                .order_by(Delivery.id)
+            )
+            for activity, delivery in await session.execute(query):
+                lines.append(
+                    f"sent {activity.type} {activity.ap_id} -> {delivery.inbox_url}: "
+                    f"{delivery.state} (status {delivery.last_status}) {delivery.last_error}"
+                )
+        return "\n".join(lines) or "(nothing received or sent)"
+
 
 @pytest.fixture(scope="session")
 def tls(tmp_path_factory: pytest.TempPathFactory) -> Tls:

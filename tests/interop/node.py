@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -58,6 +60,9 @@ async def run_node(script: str, *args: str, env: dict[str, str]) -> tuple[int, s
 class NodeServer:
     """A long-running node script: waits for READY, keeps its stderr, kills it on exit."""
 
+    # Subclasses that talk to the script set this to asyncio.subprocess.PIPE.
+    stdin: int | None = None
+
     def __init__(self, script: str, *args: str, env: dict[str, str]) -> None:
         self.script = script
         self.args = args
@@ -78,6 +83,7 @@ class NodeServer:
             *self.args,
             cwd=HERE,
             env=self.env,
+            stdin=self.stdin,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
@@ -151,3 +157,109 @@ class NodeServer:
         await self._drain_stderr()
         # Shown by pytest when the test fails.
         print(f"--- {self.script} stderr ---\n{self.stderr}")
+
+
+class NodeAgent(NodeServer):
+    """A node server driven over stdin (JSON commands) that reports events on stdout (JSON lines).
+
+    `expect()` waits for an event without sleeping: between looks at the events it runs a step
+    the test supplies (e.g. copnet's workers) that is what makes the node side act, then waits
+    for the script's next line for at most `STEP_TIMEOUT` before running the step again.
+    """
+
+    stdin = asyncio.subprocess.PIPE
+    STEP_TIMEOUT = 1.0
+    FAILURES = ("error", "inbox-error")
+
+    def __init__(self, script: str, *args: str, env: dict[str, str]) -> None:
+        super().__init__(script, *args, env=env)
+        self.events: list[dict] = []
+        self._taken: set[int] = set()
+        self._stdout_done = False
+        self._new_event = asyncio.Condition()
+        self._events_reader: asyncio.Task | None = None
+
+    async def __aenter__(self) -> NodeAgent:
+        await super().__aenter__()
+        self._events_reader = asyncio.create_task(self._read_events())
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        await super().__aexit__(*exc_info)
+        if self._events_reader is not None:
+            self._events_reader.cancel()
+        print(f"--- {self.script} events ---\n" + "\n".join(json.dumps(e) for e in self.events))
+
+    async def _read_events(self) -> None:
+        assert self._process is not None and self._process.stdout is not None
+        while line := await self._process.stdout.readline():
+            text = line.decode(errors="replace").strip()
+            if not text:
+                continue
+            try:
+                event = json.loads(text)
+            except json.JSONDecodeError:
+                event = {"event": "unparsed", "line": text}
+            async with self._new_event:
+                self.events.append(event)
+                self._new_event.notify_all()
+        async with self._new_event:
+            self._stdout_done = True
+            self._new_event.notify_all()
+
+    async def send(self, command: dict) -> None:
+        """Write one command line to the script's stdin."""
+        assert self._process is not None and self._process.stdin is not None
+        self._process.stdin.write(json.dumps(command).encode() + b"\n")
+        await self._process.stdin.drain()
+
+    def untaken(self, event: str) -> list[dict]:
+        """Events of this kind that no expect() has returned yet."""
+        return [
+            e for i, e in enumerate(self.events) if i not in self._taken and e.get("event") == event
+        ]
+
+    async def expect(
+        self,
+        event: str,
+        *,
+        step: Callable[[], Awaitable[object]] | None = None,
+        explain: Callable[[], Awaitable[str]] | None = None,
+        within: float = LOG_TIMEOUT,
+    ) -> dict:
+        """The next event of this kind, running `step` until it comes; fails on error events."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while True:
+            for index, found in enumerate(self.events):
+                if index in self._taken:
+                    continue
+                if found.get("event") == event:
+                    self._taken.add(index)
+                    return found
+                if found.get("event") in self.FAILURES:
+                    self._taken.add(index)
+                    await self._fail(f"reported {json.dumps(found)}", explain)
+            if self._stdout_done:
+                await self._fail(f"ended before reporting {event!r}", explain)
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                await self._fail(f"did not report {event!r} within {within:g} s", explain)
+            seen = len(self.events)
+            if step is not None:
+                await step()
+            async with self._new_event:
+                try:
+                    async with asyncio.timeout(min(remaining, self.STEP_TIMEOUT)):
+                        await self._new_event.wait_for(
+                            lambda seen=seen: len(self.events) > seen or self._stdout_done
+                        )
+                except TimeoutError:
+                    pass
+
+    async def _fail(self, what: str, explain: Callable[[], Awaitable[str]] | None) -> None:
+        extra = f"\n{await explain()}" if explain is not None else ""
+        events = "\n".join(json.dumps(e) for e in self.events)
+        raise AssertionError(
+            f"{self.script} {what}{extra}\nits events:\n{events}\nits stderr:\n{self.stderr}"
+        )

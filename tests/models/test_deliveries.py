@@ -39,7 +39,7 @@ DOC = {
     "id": "https://copnet.test/activities/1",
     "type": "Announce",
     "actor": "https://copnet.test/c/nursing",
-    "summary": "Pflege & Gesundheit – café",
+    "summary": "Pflege & Gesundheit für alle (café)",
 }
 
 
@@ -208,11 +208,17 @@ async def test_outcomes_are_recorded(db, sender):
         await session.commit()
     done, retry, failed, postponed = await rows(sessions)
     assert (done.state, done.attempts, done.last_status, done.finished_at) == (
-        "done", 1, 202, later
-    )  # fmt: skip
+        "done",
+        1,
+        202,
+        later,
+    )
     assert (retry.state, retry.attempts, retry.last_status, retry.last_error) == (
-        "pending", 1, 503, "HTTP 503"
-    )  # fmt: skip
+        "pending",
+        1,
+        503,
+        "HTTP 503",
+    )
     assert retry.next_attempt_at == later + timedelta(minutes=1)
     assert (failed.state, failed.attempts, failed.finished_at) == ("failed", 1, later)
     assert (postponed.state, postponed.attempts) == ("pending", 0)

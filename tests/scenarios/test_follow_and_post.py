@@ -37,7 +37,12 @@ async def test_mastodon_post_mentioning_cop_starts_thread_and_is_announced(netwo
     alice = fake.actor("mastodon.test", "alice", software="mastodon")
     bob = fake.actor("lemmy.test", "bob", software="lemmy", key_index=1)
     for follower in (alice, bob):
-        follow = {"id": fake.new_id(follower), "type": "Follow", "actor": follower.id, "object": cop}
+        follow = {
+            "id": fake.new_id(follower),
+            "type": "Follow",
+            "actor": follower.id,
+            "object": cop,
+        }
         await fake.send(follower, f"{cop}/inbox", follow, session=network.client)
     await network.settle()
     note_id = fake.new_id(alice, "statuses")

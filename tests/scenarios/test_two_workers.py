@@ -71,15 +71,22 @@ async def seed(url: str, port: int, keys: tuple[str, str]) -> list[str]:
     inboxes = [f"http://{h}:{port}/users/u{n}/inbox" for h in HOSTS for n in range(PER_HOST)]
     async with session_factory(engine)() as session:
         sender = Actor(
-            type="Group", local_name="nursing", username="nursing",
-            public_key_pem=keys[1], private_key_pem=keys[0],
-        )  # fmt: skip
+            type="Group",
+            local_name="nursing",
+            username="nursing",
+            public_key_pem=keys[1],
+            private_key_pem=keys[0],
+        )
         session.add(sender)
         await session.flush()
         await enqueue(
-            session, actor_id=sender.id, ap_id=ACTIVITY, type_="Announce",
-            document={"id": ACTIVITY, "type": "Announce"}, inboxes=inboxes,
-        )  # fmt: skip
+            session,
+            actor_id=sender.id,
+            ap_id=ACTIVITY,
+            type_="Announce",
+            document={"id": ACTIVITY, "type": "Announce"},
+            inboxes=inboxes,
+        )
         await session.commit()
     await engine.dispose()
     return inboxes
@@ -87,10 +94,16 @@ async def seed(url: str, port: int, keys: tuple[str, str]) -> list[str]:
 
 async def spawn_worker(url: str, port: int) -> asyncio.subprocess.Process:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.scenarios.test_two_workers", url, str(port),
-        cwd=ROOT, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "tests.scenarios.test_two_workers",
+        url,
+        str(port),
+        cwd=ROOT,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+    )
     line = await asyncio.wait_for(process.stdout.readline(), timeout=60)
     assert line == b"ready\n", (line, await process.stderr.read())
     return process
@@ -114,7 +127,6 @@ async def test_two_worker_processes_on_one_postgresql_send_each_row_exactly_once
     workers = [await spawn_worker(postgresql_url, server.port) for _ in range(2)]
     handled = await asyncio.gather(*(finish(w) for w in workers))
 
-    print("HANDLED", handled)
     assert sink.bad == []
     assert sum(handled) == 2000
     assert all(n > 0 for n in handled), f"one worker did everything: {handled}"

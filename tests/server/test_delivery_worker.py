@@ -76,9 +76,14 @@ class Remotes:
             parsed = signature_from_headers(request.headers)
             assert parsed.key_id == KEY_ID
             verify_request(
-                "POST", request.path_qs, request.headers, parsed, self.public_pem,
-                now=self.clock(), body=body,
-            )  # fmt: skip
+                "POST",
+                request.path_qs,
+                request.headers,
+                parsed,
+                self.public_pem,
+                now=self.clock(),
+                body=body,
+            )
         except (SignatureError, AssertionError) as exc:
             self.bad_signatures.append(f"{request.url}: {exc}")
             return web.Response(status=401)
@@ -104,9 +109,13 @@ class Env:
 
     def worker(self, **options) -> DeliveryWorker:
         worker = DeliveryWorker(
-            self.engine, self.sessions, self.client, Urls("https://copnet.test"),
-            clock=self.clock, **options,
-        )  # fmt: skip
+            self.engine,
+            self.sessions,
+            self.client,
+            Urls("https://copnet.test"),
+            clock=self.clock,
+            **options,
+        )
         self.workers.append(worker)
         return worker
 
@@ -115,9 +124,14 @@ class Env:
         document = {"id": ap_id, "type": "Announce", "actor": "https://copnet.test/c/nursing"}
         async with self.sessions() as session:
             activity = await enqueue(
-                session, actor_id=self.sender.id, ap_id=ap_id, type_="Announce",
-                document=document, inboxes=inboxes, now=self.clock(),
-            )  # fmt: skip
+                session,
+                actor_id=self.sender.id,
+                ap_id=ap_id,
+                type_="Announce",
+                document=document,
+                inboxes=inboxes,
+                now=self.clock(),
+            )
             await session.commit()
         return activity.id
 
@@ -149,9 +163,12 @@ async def env(database_url, aiohttp_server, keys):
     sessions = session_factory(engine)
     async with sessions() as session:
         sender = Actor(
-            type="Group", local_name="nursing", username="nursing",
-            public_key_pem=keys[1], private_key_pem=keys[0],
-        )  # fmt: skip
+            type="Group",
+            local_name="nursing",
+            username="nursing",
+            public_key_pem=keys[1],
+            private_key_pem=keys[0],
+        )
         session.add(sender)
         await session.commit()
     connector = make_connector(allow_private=True, host_map=dict.fromkeys(HOSTS, "127.0.0.1"))
@@ -194,8 +211,11 @@ async def test_server_errors_are_retried_with_growing_backoff(env):
     assert await worker.run_once() == 1
     (row,) = await env.rows()
     assert (row.state, row.attempts, row.last_status, row.last_error) == (
-        "pending", 1, 500, "HTTP 500: oops"
-    )  # fmt: skip
+        "pending",
+        1,
+        500,
+        "HTTP 500: oops",
+    )
     first_wait = row.next_attempt_at - START
     assert backoff_cap(1) / 2 <= first_wait <= backoff_cap(1)
     assert await worker.run_once() == 0  # not due yet
@@ -254,10 +274,13 @@ async def test_gone_fails_the_row_and_marks_the_actor_gone(env):
         for name, inbox in (("bob", gone_inbox), ("carol", env.remotes.inbox("ok.test", "carol"))):
             session.add(
                 Actor(
-                    type="Person", ap_id=f"http://x/{name}", username=name,
-                    inbox_url=inbox, public_key_pem="-",
+                    type="Person",
+                    ap_id=f"http://x/{name}",
+                    username=name,
+                    inbox_url=inbox,
+                    public_key_pem="-",
                 )
-            )  # fmt: skip
+            )
         await session.commit()
     await env.enqueue([gone_inbox, env.remotes.inbox("ok.test", "carol")])
     assert await env.worker().run_once() == 2
@@ -281,7 +304,7 @@ async def test_refused_connection_is_retried(env):
 async def test_breaker_opens_postpones_the_host_and_a_success_closes_it(env):
     env.remotes.answers["down.test"] = lambda: web.Response(status=503)
     down = [env.remotes.inbox("down.test", f"u{n}") for n in range(BREAKER_THRESHOLD + 3)]
-    await env.enqueue(down + [env.remotes.inbox("ok.test", "fine")])
+    await env.enqueue([*down, env.remotes.inbox("ok.test", "fine")])
     worker = env.worker(per_host=1)
     assert await worker.run_once() == len(down) + 1
     cooldown = breaker_cooldown(BREAKER_THRESHOLD)
@@ -374,3 +397,20 @@ async def test_a_stopping_worker_finishes_in_flight_posts_and_hands_the_rest_bac
     assert len(pending) == 3
     assert all(r.locked_until is None and r.attempts == 0 for r in pending)
     assert all(r.next_attempt_at == START for r in pending)
+
+
+async def test_run_overlaps_batches_and_still_sends_each_row_once(env):
+    inboxes = [env.remotes.inbox(h, f"u{n}") for n in range(10) for h in ("ok.test", "busy.test")]
+    await env.enqueue(inboxes)
+    worker = env.worker(batch=3, poll_interval=3600)
+    stop = asyncio.Event()
+
+    def stop_after_the_last() -> None:
+        if env.remotes.count() == len(inboxes):
+            stop.set()
+
+    env.remotes.on_post = stop_after_the_last
+    await asyncio.wait_for(worker.run(stop), timeout=10)
+    assert env.remotes.count() == len(inboxes) and set(env.remotes.received.values()) == {1}
+    assert await env.counts() == DeliveryCounts(done=len(inboxes))
+    assert worker.totals.batches == 7

@@ -64,7 +64,7 @@ def test_the_local_domain_is_always_allowed(mode, entry):
     )
     assert is_allowed(policy, local, local_domain=local)
     # ...but only the local host itself, not its subdomains or parents.
-    sub_expected = mode != "allowlist" and entry == "none" or entry == "allow"
+    sub_expected = (mode != "allowlist" and entry == "none") or entry == "allow"
     assert is_allowed(policy, "sub.cops.example", local_domain=local) is sub_expected
 
 
@@ -196,18 +196,19 @@ async def test_invalidate_forces_a_reload(sessions, policy):
 
 async def test_concurrent_checks_share_one_reload(policy, monkeypatch):
     loads = 0
-    release = asyncio.Event()
+    started, release = asyncio.Event(), asyncio.Event()
     real_load = server.policy.load_policy
 
     async def slow_load(session):
         nonlocal loads
         loads += 1
+        started.set()
         await release.wait()
         return await real_load(session)
 
     monkeypatch.setattr(server.policy, "load_policy", slow_load)
     checks = [asyncio.create_task(policy.check_domain(f"h{i}.example")) for i in range(20)]
-    await asyncio.sleep(0)  # let every check reach the lock
+    await started.wait()  # one check is loading; the other 19 queue behind it
     release.set()
     await asyncio.gather(*checks)
     assert loads == 1

@@ -141,13 +141,35 @@ class FakeFediverse:
         self.serve(actor_id, document)
         return actor
 
+    def actor_at(self, url: str, *, type_: str = "Person", key_index: int = 0) -> FakeActor:
+        """An actor served at an arbitrary URL on a fake host (for fixtures' actor ids)."""
+        if url in self.actors:
+            return self.actors[url]
+        parsed = aiohttp.client.URL(url)
+        private_pem, public_pem = pooled_keypair(key_index)
+        name = parsed.path.rstrip("/").rsplit("/", 1)[-1] or parsed.host
+        self.software.setdefault(parsed.host, "mastodon")
+        document = {
+            "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+            "id": url,
+            "type": type_,
+            "preferredUsername": name,
+            "inbox": f"{url}/inbox",
+            "endpoints": {"sharedInbox": f"{self.base(parsed.host)}/inbox"},
+            "publicKey": {"id": f"{url}#main-key", "owner": url, "publicKeyPem": public_pem},
+        }
+        actor = FakeActor(url, parsed.host, name, private_pem, public_pem, document)
+        self.actors[url] = actor
+        self.serve(url, document)
+        return actor
+
     def fixture(self, relative: str, replace: dict[str, str] | None = None) -> dict:
         """A captured fixture with its hosts moved onto the fake (https://h/ -> http://h:port/)."""
         text = json.dumps(load_fixture(relative))
         for old, new in (replace or {}).items():
             text = text.replace(old, new)
         text = re.sub(
-            r"https?://([a-z0-9.\-]+\.[a-z]{2,})(?=/|\")",
+            r"https?://([a-z0-9_.\-]+)(?=/|\")",
             lambda m: self.base(m.group(1)) if m.group(1) not in _KEEP_HOSTS else m.group(0),
             text,
         )
@@ -244,8 +266,10 @@ def deep_copy(document: dict) -> dict:
     return copy.deepcopy(document)
 
 
-TEST_HOSTS = ("copnet.test", "copnet-b.test", "mastodon.test", "lemmy.test", "gotosocial.test",
-              "pleroma.test", "mobilizon.test", "blocked.test", "partner.test", "unknown.test")  # fmt: skip
+TEST_HOSTS = (
+    "copnet.test", "copnet-b.test", "mastodon.test", "lemmy.test", "gotosocial.test",
+    "pleroma.test", "mobilizon.test", "blocked.test", "partner.test", "unknown.test",
+)  # fmt: skip
 
 
 def fixture_hosts() -> set[str]:
@@ -254,7 +278,7 @@ def fixture_hosts() -> set[str]:
 
     found: set[str] = set()
     for path in FIXTURES.rglob("*.json"):
-        found.update(re.findall(r"https?://([a-z0-9.\-]+\.[a-z]{2,})", path.read_text()))
+        found.update(re.findall(r"https?://([a-z0-9_.\-]+)(?=[/\"])", path.read_text()))
     return found - _KEEP_HOSTS
 
 

@@ -61,6 +61,12 @@ class Running:
         await add_community(self.app, name, title or name.title(), summary)
         return f"{self.url}/c/{name}"
 
+    def app_policy_invalidate(self) -> None:
+        """Make the running app re-read the federation policy now."""
+        from server.appkeys import POLICY
+
+        self.app[POLICY].invalidate()
+
     async def settle(self, rounds: int = 10) -> None:
         """Run intake and delivery until both queues are empty (no sleeping)."""
         from server.appkeys import DELIVERY, INTAKE

@@ -1,0 +1,239 @@
+"""The inbox pipeline: each DESIGN.md §3 check tampers exactly one thing."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from federation.signatures import format_http_date
+from models.policy_queries import set_domain
+from models.received import ReceivedActivity
+from server.appkeys import SESSIONS, WRITE_SESSIONS
+
+
+def note_create(fake, author, cop, **object_changes):
+    """A Mastodon-shaped Create{Note} that mentions the CoP."""
+    note_id = fake.new_id(author, "statuses")
+    note = {
+        "id": note_id,
+        "type": "Note",
+        "attributedTo": author.id,
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        "cc": [cop],
+        "content": "<p>@nursing How do you run a safe handover?</p>",
+        "tag": [{"type": "Mention", "href": cop, "name": "@nursing"}],
+        "published": "2026-11-26T09:00:00Z",
+        **object_changes,
+    }
+    return {"id": note_id + "/activity", "type": "Create", "actor": author.id, "object": note}
+
+
+async def stored_count(network) -> int:
+    async with network.app[SESSIONS]() as session:
+        return int(await session.scalar(select(func.count()).select_from(ReceivedActivity)))
+
+
+async def post_raw(network, path, body: bytes, headers=None):
+    async with network.client.post(network.url + path, data=body, headers=headers or {}) as r:
+        return r.status, await r.json(content_type=None)
+
+
+@pytest.fixture
+async def cop(network):
+    return await network.community("nursing", "Nursing")
+
+
+@pytest.fixture
+def alice(fake):
+    return fake.actor("mastodon.test", "alice", software="mastodon")
+
+
+async def test_signed_create_is_accepted_with_202(network, fake, cop, alice):
+    response = await fake.send(alice, f"{cop}/inbox", note_create(fake, alice, cop),
+                               session=network.client)  # fmt: skip
+    assert response.status == 202
+    assert await stored_count(network) == 1
+
+
+async def test_unsigned_post_is_401(network, cop, fake, alice):
+    body = json.dumps(note_create(fake, alice, cop)).encode()
+    status, reply = await post_raw(network, "/inbox", body)
+    assert status == 401
+    assert reply["error"] == "request is not signed"
+    assert await stored_count(network) == 0
+
+
+def replace_header(name, value):
+    def tamper(headers, body):
+        return {**headers, name: value}, body
+
+    return tamper
+
+
+@pytest.mark.parametrize(
+    ("tamper_name", "reason_part"),
+    [
+        ("body", "digest"),
+        ("date_old", "date"),
+        ("date_future", "date"),
+        ("signature", "signature"),
+        ("digest_header", "digest"),
+    ],
+)
+async def test_tampered_request_is_401(network, fake, cop, alice, tamper_name, reason_part):
+    now = datetime.now(UTC)
+
+    def tamper(headers, body):
+        headers = dict(headers)
+        if tamper_name == "body":
+            body = body.replace(b"handover", b"HANDOVER")
+        elif tamper_name == "date_old":
+            headers["Date"] = format_http_date(now - timedelta(hours=13))
+        elif tamper_name == "date_future":
+            headers["Date"] = format_http_date(now + timedelta(hours=2))
+        elif tamper_name == "signature":
+            headers["Signature"] = headers["Signature"].replace('signature="', 'signature="AA')
+        elif tamper_name == "digest_header":
+            headers["Digest"] = "SHA-256=" + "A" * 43 + "="
+        return headers, body
+
+    response = await fake.send(
+        alice, f"{cop}/inbox", note_create(fake, alice, cop), session=network.client,
+        tamper=tamper,
+    )  # fmt: skip
+    assert response.status == 401
+    assert await stored_count(network) == 0
+
+
+async def test_signature_not_covering_digest_is_401(network, fake, cop, alice):
+    def tamper(headers, body):
+        signature = headers["Signature"].replace(' digest"', '"')
+        return {**headers, "Signature": signature}, body
+
+    response = await fake.send(alice, f"{cop}/inbox", note_create(fake, alice, cop),
+                               session=network.client, tamper=tamper)  # fmt: skip
+    assert response.status == 401
+
+
+async def test_activity_id_on_another_host_is_400(network, fake, cop, alice):
+    activity = note_create(fake, alice, cop)
+    activity["id"] = "http://elsewhere.test/activities/1"
+    response = await fake.send(alice, f"{cop}/inbox", activity, session=network.client)
+    assert response.status == 400
+
+
+async def test_object_on_another_host_is_rejected_cve_2024_23832(network, fake, cop, alice):
+    activity = note_create(fake, alice, cop)
+    activity["object"]["id"] = fake.base("lemmy.test") + "/post/1"
+    response = await fake.send(alice, f"{cop}/inbox", activity, session=network.client)
+    assert response.status == 202
+    await network.settle()
+    async with network.app[SESSIONS]() as session:
+        row = await session.scalar(select(ReceivedActivity))
+    assert row.state == "rejected"
+    assert "not on the actor's host" in row.last_error
+
+
+async def test_someone_elses_object_is_rejected(network, fake, cop, alice):
+    mallory = fake.actor("mastodon.test", "mallory", key_index=1)
+    activity = note_create(fake, alice, cop)
+    activity["actor"] = mallory.id
+    activity["id"] = fake.new_id(mallory)
+    await fake.send(mallory, f"{cop}/inbox", activity, session=network.client)
+    await network.settle()
+    async with network.app[SESSIONS]() as session:
+        row = await session.scalar(select(ReceivedActivity))
+    assert row.state == "rejected"
+    assert "attributed to someone other" in row.last_error
+
+
+async def test_key_owner_not_actor_is_treated_as_forwarded(network, fake, cop, alice):
+    relay = fake.actor("lemmy.test", "relay", key_index=1)
+    activity = note_create(fake, alice, cop)
+    # The origin does not have the object: a forged forward must not be trusted.
+    response = await fake.send(alice, f"{cop}/inbox", activity, session=network.client,
+                               signer=relay)  # fmt: skip
+    assert response.status == 202
+    await network.settle()
+    async with network.app[SESSIONS]() as session:
+        row = await session.scalar(select(ReceivedActivity))
+    assert row.forwarded is True
+    assert row.state == "rejected"
+    assert "cannot confirm forwarded object" in row.last_error
+
+
+async def test_forwarded_create_is_refetched_from_its_origin(network, fake, cop, alice):
+    relay = fake.actor("lemmy.test", "relay", key_index=1)
+    activity = note_create(fake, alice, cop)
+    original = dict(activity["object"])
+    fake.serve(original["id"], original)
+    activity["object"]["content"] = "<p>@nursing forged words</p>"
+    await fake.send(alice, f"{cop}/inbox", activity, session=network.client, signer=relay)
+    await network.settle()
+    from models.posts import Post
+
+    async with network.app[SESSIONS]() as session:
+        post = await session.scalar(select(Post))
+    assert "forged" not in post.content_html
+    assert "safe handover" in post.content_html
+
+
+async def test_oversized_body_is_413(network, cop):
+    status, reply = await post_raw(network, "/inbox", b"{" + b" " * (600 * 1024) + b"}")
+    assert status == 413
+    assert "larger than" in reply["error"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"not json", b"[1,2,3]", b'{"type":"Create"}', ("[" * 40 + "]" * 40).encode()],
+)
+async def test_malformed_activity_is_400_with_reason(network, cop, body):
+    status, reply = await post_raw(network, "/inbox", body)
+    assert status == 400
+    assert reply["error"]
+
+
+async def test_duplicate_activity_is_stored_once(network, fake, cop, alice):
+    activity = note_create(fake, alice, cop)
+    for _ in range(2):
+        response = await fake.send(alice, f"{cop}/inbox", activity, session=network.client)
+        assert response.status == 202
+    assert await stored_count(network) == 1
+
+
+async def test_unhandled_type_is_ignored_with_reason(network, fake, cop, alice):
+    activity = {"id": fake.new_id(alice), "type": "Move", "actor": alice.id, "object": alice.id}
+    response = await fake.send(alice, f"{cop}/inbox", activity, session=network.client)
+    assert response.status == 202
+    assert await stored_count(network) == 0
+
+
+async def test_blocked_domain_gets_403_before_any_fetch(network, fake, cop):
+    eve = fake.actor("blocked.test", "eve", key_index=1)
+    async with network.app[WRITE_SESSIONS].begin() as session:
+        await set_domain(session, "blocked.test", "block", "spam")
+    network.app_policy_invalidate()
+    response = await fake.send(eve, f"{cop}/inbox", note_create(fake, eve, cop),
+                               session=network.client)  # fmt: skip
+    assert response.status == 403
+    assert ("blocked.test", "/users/eve") not in fake.gets
+
+
+async def test_activity_naming_a_blocked_domain_is_403(network, fake, cop, alice):
+    async with network.app[WRITE_SESSIONS].begin() as session:
+        await set_domain(session, "blocked.test", "block", "")
+    network.app_policy_invalidate()
+    activity = note_create(fake, alice, cop, inReplyTo="http://blocked.test/statuses/1")
+    response = await fake.send(alice, f"{cop}/inbox", activity, session=network.client)
+    assert response.status == 403
+
+
+async def test_unknown_cop_inbox_is_404(network, fake, alice):
+    response = await fake.send(alice, f"{network.url}/c/ghost/inbox",
+                               {"id": fake.new_id(alice), "type": "Follow", "actor": alice.id},
+                               session=network.client)  # fmt: skip
+    assert response.status == 404
