@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from dataclasses import replace
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -36,6 +37,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (default: COPNET_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default: COPNET_PORT or 8080)")
     serve.set_defaults(handler=_serve)
+
+    worker = sub.add_parser(
+        "worker",
+        help="process received activities and deliver outgoing ones, without serving HTTP "
+        "(run several, on several machines, sharing one PostgreSQL)",
+    )
+    worker.set_defaults(handler=_worker)
 
     migrate = sub.add_parser("migrate", help="create or upgrade the database schema")
     migrate.set_defaults(handler=_run(commands.migrate))
@@ -73,6 +81,15 @@ def _serve(settings, args) -> int:
     host, port = args.host or settings.host, args.port or settings.port
     print(f"copnet {__version__} serving {settings.url} (listening on {host}:{port})", flush=True)
     web.run_app(app, host=host, port=port, print=None, access_log=None)
+    return 0
+
+
+def _worker(settings, args) -> int:
+    from server.worker_process import run_worker_process
+
+    asyncio.run(commands.check_database(settings))
+    print(f"copnet {__version__} worker for {settings.url}", flush=True)
+    asyncio.run(run_worker_process(replace(settings, run_workers=True)))
     return 0
 
 

@@ -86,6 +86,8 @@ def _read_toml(path: str) -> dict[str, object]:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SettingsError("COPNET_CONFIG", f"{path} is not valid TOML ({exc})") from None
     known = {key: name for _var, key, name in _SOURCES}
+    # host_map (TOML only): {"peer.test" = "127.0.0.1"}, for several instances on one machine.
+    known["host_map"] = "host_map"
     result: dict[str, object] = {}
     for key, value in data.items():
         if key not in known:
@@ -119,7 +121,12 @@ def _validate(raw: dict[str, object]) -> Settings:
             raise SettingsError("COPNET_INSTANCE_NAME", "must not be empty")
         values["instance_name"] = name
     if "host_map" in raw:
-        values["host_map"] = dict(raw["host_map"])  # type: ignore[call-overload]
+        host_map = raw["host_map"]
+        if not isinstance(host_map, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in host_map.items()
+        ):
+            raise SettingsError("COPNET_CONFIG", "host_map must map host names to IP addresses")
+        values["host_map"] = dict(host_map)
     return Settings(**values)  # type: ignore[arg-type]
 
 

@@ -376,7 +376,10 @@ class DeliveryWorker:
         # Each lane is a connection (a TLS handshake in production); a few inboxes on one host
         # go faster one after another over a kept-alive connection than over new ones.
         lanes = min(self._per_host, -(-len(queue) // ROWS_PER_LANE))
-        await asyncio.gather(*(self._lane(run, queue, host) for _ in range(lanes)))
+        if lanes == 1:
+            await self._lane(run, queue, host)  # most hosts: no extra task
+        else:
+            await asyncio.gather(*(self._lane(run, queue, host) for _ in range(lanes)))
         self._set_aside(run, queue, host)
 
     async def _lane(self, run: _Run, queue: deque[DueDelivery], host: _Host) -> None:

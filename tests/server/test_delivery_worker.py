@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import socket
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -414,3 +416,33 @@ async def test_run_overlaps_batches_and_still_sends_each_row_once(env):
     assert env.remotes.count() == len(inboxes) and set(env.remotes.received.values()) == {1}
     assert await env.counts() == DeliveryCounts(done=len(inboxes))
     assert worker.totals.batches == 7
+
+
+async def test_signing_can_run_in_a_process_pool(env):
+    await env.enqueue([env.remotes.inbox("ok.test", f"u{n}") for n in range(3)])
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        assert await env.worker(signer_executor=pool).run_once() == 3
+    assert await env.counts() == DeliveryCounts(done=3)
+    assert env.remotes.count() == 3
+
+
+async def test_a_sender_without_a_private_key_fails_its_rows(env):
+    async with env.sessions() as session:
+        remote = Actor(type="Person", ap_id="http://r/alex", username="alex", public_key_pem="-")
+        session.add(remote)
+        await session.flush()
+        await enqueue(
+            session,
+            actor_id=remote.id,
+            ap_id="http://r/activities/1",
+            type_="Create",
+            document={"id": "http://r/activities/1"},
+            inboxes=[env.remotes.inbox("ok.test", "u")],
+            now=env.clock(),
+        )
+        await session.commit()
+    assert await env.worker().run_once() == 1
+    (row,) = await env.rows()
+    assert (row.state, row.last_error) == ("failed", "the sending actor has no private key")
+    assert env.remotes.count() == 0

@@ -78,11 +78,13 @@ class Running:
         raise AssertionError("queues did not settle")
 
 
-async def start_copnet(aiohttp_server, database_url: str, fake, *, host: str) -> Running:
+async def start_copnet(
+    aiohttp_server, database_url: str, fake, *, host: str, port: int | None = None
+) -> Running:
     """Serve copnet at http://HOST:PORT over real TCP, able to reach the fake fediverse."""
     from tests.support.fakeremote import loopback_host_map
 
-    port = free_port()
+    port = port or free_port()
     url = f"http://{host}:{port}"
     app = create_app(settings_for(database_url, url=url, host_map=loopback_host_map()))
     await aiohttp_server(app, port=port)
