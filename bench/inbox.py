@@ -4,6 +4,11 @@ Run by hand from the repository root::
 
     .venv/bin/python bench/inbox.py [--requests 5000] [--concurrency 64] [--actors 50]
                                     [--senders 2] [--latency-seconds 10] [--quick]
+                                    [--skip-reference] [--profile-copnet FILE]
+
+`--quick` is a small smoke run (about 30 s). `--profile-copnet out.svg` attaches py-spy (if
+installed in the virtualenv) to copnet during its peak phase (.svg flame graph, .json speedscope,
+anything else collapsed stacks).
 
 What it does, one server at a time under identical conditions:
 
@@ -32,8 +37,11 @@ processes that then send pre-serialised HTTP/1.1 requests over raw asyncio strea
 generator costs little CPU per request.
 
 Caveat: on a small machine (this one has 2 cores) the load generator, PostgreSQL and the server
-under test share the CPU, so absolute figures are lower than on a dedicated server; the ratio
-copnet/reference is the meaningful number, and both servers run under the same conditions.
+under test share the CPU, so absolute figures are lower than on a dedicated server, and anything
+else running at the same time (a test suite...) skews them: the run prints the load average it
+started with. The load generator itself costs about 0.1 ms of CPU per request. The servers run
+one at a time under the same conditions; besides accepted/s, the table shows each server's own
+CPU time per accepted request, the figure least disturbed by other work.
 """
 
 from __future__ import annotations
@@ -248,6 +256,7 @@ class Tally:
     samples: list[str] = field(default_factory=list)
     start: float = 0.0
     end: float = 0.0
+    sender_cpu: float = 0.0  # CPU seconds the sender processes spent sending
 
     def record(self, status: int, body: bytes, latency: float) -> None:
         if status == 202 and b'"accepted"' in body:
@@ -267,6 +276,7 @@ class Tally:
         self.samples = (self.samples + other.samples)[:3]
         self.start = min(self.start, other.start) if self.start else other.start
         self.end = max(self.end, other.end)
+        self.sender_cpu += other.sender_cpu
 
     @property
     def done(self) -> int:
@@ -356,6 +366,7 @@ async def _sender(spec: dict, events, go, t0) -> None:
             events.put(("progress", index, tally.done))
 
     reporter = asyncio.create_task(report())
+    cpu = time.process_time()
     if spec["mode"] == "closed":
         await run_closed(requests, connections, tally)
     else:
@@ -367,6 +378,7 @@ async def _sender(spec: dict, events, go, t0) -> None:
             offset=spec["offset"],
             tally=tally,
         )
+    tally.sender_cpu = time.process_time() - cpu
     reporter.cancel()
     for c in connections:
         c.close()
@@ -757,7 +769,8 @@ async def warm_and_peak(
     result = Result(name, peak, cpu)
     log(
         f"{name} peak: {result.rate:.0f} accepted/s, p50 {ms(peak, 0.5)}, p99 {ms(peak, 0.99)},"
-        f" server CPU {result.cpu_per_request} per request"
+        f" server CPU {result.cpu_per_request} per request,"
+        f" load generator CPU {peak.sender_cpu / max(1, peak.done) * 1000:.2f} ms per request"
     )
     return result
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, func, select
+from sqlalchemy import Boolean, ForeignKey, String, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -26,6 +26,8 @@ class Community(Base):
     discoverable: Mapped[bool] = mapped_column(Boolean, default=True)
     # Plain Announces of replies flood Mastodon timelines, so they are opt-in per CoP.
     announce_replies_to_microblogs: Mapped[bool] = mapped_column(Boolean, default=False)
+    # "active", or "pending" while an admin has to approve a CoP started on the web.
+    status: Mapped[str] = mapped_column(String(16), default="active")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     actor: Mapped[Actor] = relationship(lazy="joined", innerjoin=True)

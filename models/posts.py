@@ -55,6 +55,10 @@ class Post(Base):
     like_count: Mapped[int] = mapped_column(Integer, default=0)
     reply_count: Mapped[int] = mapped_column(Integer, default=0)
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A thread shared from another CoP points back at the original.
+    shared_from_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("posts.id", ondelete="SET NULL")
+    )
 
     @property
     def is_deleted(self) -> bool:

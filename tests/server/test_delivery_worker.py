@@ -446,3 +446,11 @@ async def test_a_sender_without_a_private_key_fails_its_rows(env):
     (row,) = await env.rows()
     assert (row.state, row.last_error) == ("failed", "the sending actor has no private key")
     assert env.remotes.count() == 0
+
+
+async def test_two_workers_claiming_at_once_split_the_rows(env):
+    await env.enqueue([env.remotes.inbox("ok.test", f"u{n}") for n in range(10)])
+    first, second = env.worker(batch=5), env.worker(batch=5)
+    assert await asyncio.gather(first.run_once(), second.run_once()) == [5, 5]
+    assert env.remotes.count() == 10 and set(env.remotes.received.values()) == {1}
+    assert await env.counts() == DeliveryCounts(done=10)
