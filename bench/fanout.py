@@ -12,8 +12,11 @@ replaces their followers' own inboxes, so de-duplication is exercised. Hostnames
 i0001.bench.test resolve to 127.0.0.1 (make_connector's host_map), where a sink server in a
 separate process answers 202 to everything and verifies a sample of the signatures.
 
-Prints: deliveries/s through DeliveryWorker, the signing-only rate with the same executor
-strategy, their ratio (target >= 60%), and the peak RSS of this process (target < 300 MB).
+Prints: deliveries/s through DeliveryWorker.run (as `copnet worker` runs it), the signing-only
+rate with the same executor strategy, their ratio (target >= 60%), the peak RSS of this process
+(target < 300 MB), and CPU time per delivery of the worker, the sink and the PostgreSQL
+backends. Wall-clock rates depend on whatever else the machine runs (the load average is
+printed); the CPU figures do not, and give the ratio to expect with every core free.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ import argparse
 import asyncio
 import logging
 import sys
-from dataclasses import replace
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web

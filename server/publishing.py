@@ -75,7 +75,7 @@ def announce_document(
 async def distribute(
     session: AsyncSession,
     urls: Urls,
-    community: Community,
+    community: Community | None,
     activity: dict,
     *,
     object_id: str,
@@ -84,6 +84,8 @@ async def distribute(
     top_level: bool = False,
 ) -> int:
     """Announce an accepted activity to the CoP's followers; returns the deliveries queued."""
+    if community is None:  # a remote CoP's post, archived here: its own server distributes it
+        return 0
     community_url = urls.actor(community.actor)
     followers = await follower_inboxes(session, community.actor_id)
     software = await software_by_domain(session, (domain for _inbox, domain in followers))

@@ -31,6 +31,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/c/{name}/inbox", inbox.community_inbox)
     app.router.add_get("/t/{id}", threads.thread_page, name="thread")
     app.router.add_get("/t/{id}/context", threads.thread_context)
+    app.router.add_post("/u/{name}/inbox", inbox.person_inbox)
+    app.router.add_get("/p/{id}", threads.local_post)
     app.router.add_get("/p/{id}/replies", threads.post_replies)
     app.router.add_get("/activities/{key}", threads.sent_activity)
     app.router.add_static("/static/", STATIC, name="static")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.activities import create, delete, follow, like, undo, update
+from server.activities import accept, announce, create, delete, follow, like, undo, update
 from server.activities.base import Handler
 
 
@@ -18,4 +18,7 @@ HANDLERS: dict[str, Handler] = {
     "Delete": Handler(delete.verify, delete.receive),
     "Like": Handler(like.verify, like.receive),
     "Dislike": Handler(like.verify_dislike, _nothing),
+    "Accept": Handler(accept.verify, accept.receive_accept),
+    "Reject": Handler(accept.verify, accept.receive_reject),
+    "Announce": Handler(announce.verify, announce.receive),
 }

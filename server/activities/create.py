@@ -57,6 +57,8 @@ async def verify(ctx: Context, activity: dict) -> Prepared:
     if parent is not None:
         async with ctx.sessions() as session:
             community = await community_of(session, parent)
+        if community is None:
+            raise Ignore("the thread belongs to a community on another server")
     if community is None:
         raise Ignore("not addressed to a community on this server")
     if community.posting_restricted_to_mods and parent is None:
@@ -115,7 +117,7 @@ async def fetch_ancestors(ctx: Context, url: str) -> tuple[list[Ancestor], Post 
     return list(reversed(fetched)), None
 
 
-def new_post(post: PostObject, author: Actor, community: Community, *, top: bool) -> Post:
+def new_post(post: PostObject, author: Actor, community_id: int, *, top: bool) -> Post:
     """An archive row for a remote post, its HTML sanitised."""
     content = sanitize_remote_html(post.content_html)
     published = post.published
@@ -125,7 +127,7 @@ def new_post(post: PostObject, author: Actor, community: Community, *, top: bool
     ]
     row = Post(
         ap_id=post.id,
-        community_id=community.actor_id,
+        community_id=community_id,
         author_id=author.id,
         type=post.type,
         title=title_from(post.name, content) if top else post.name[:512],
@@ -148,9 +150,9 @@ async def receive(ctx: Context, session, activity: dict, prepared: Prepared) -> 
     if parent is not None:
         parent = await session.get(Post, parent.id)
     for ancestor in prepared.ancestors:
-        row = new_post(ancestor.post, ancestor.author, prepared.community, top=False)
+        row = new_post(ancestor.post, ancestor.author, prepared.community.actor_id, top=False)
         parent = await add_post(session, row, parent)
-    row = new_post(prepared.post, prepared.author, prepared.community, top=parent is None)
+    row = new_post(prepared.post, prepared.author, prepared.community.actor_id, top=parent is None)
     await add_post(session, row, parent)
     await distribute(
         session,

@@ -36,11 +36,9 @@ async def archived_post(ctx: Context, session: AsyncSession, ap_id: str | None) 
     return await get_post_by_ap_id(session, ap_id)
 
 
-async def community_of(session: AsyncSession, post: Post) -> Community:
-    """The CoP a post belongs to."""
-    community = await session.get(Community, post.community_id)
-    assert community is not None
-    return community
+async def community_of(session: AsyncSession, post: Post) -> Community | None:
+    """The local CoP a post belongs to (None for posts of a remote CoP we follow)."""
+    return await session.get(Community, post.community_id)
 
 
 async def is_moderator(session: AsyncSession, community: Community, actor: Actor) -> bool:

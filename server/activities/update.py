@@ -50,7 +50,15 @@ async def receive(ctx: Context, session, activity: dict, prepared: Prepared) -> 
     post = await session.get(Post, prepared.existing.id)
     if post is None or post.is_deleted:
         return
-    edit = prepared.post
+    apply_edit(post, prepared.post, ctx.clock())
+    community = await community_of(session, post)
+    await distribute(
+        session, ctx.urls, community, activity, object_id=prepared.post.id, now=ctx.clock()
+    )
+
+
+def apply_edit(post: Post, edit: PostObject, now) -> None:
+    """Copy an edited object's content onto the archived post, sanitised."""
     post.content_html = sanitize_remote_html(edit.content_html)
     if post.thread_id is None:
         post.title = title_from(edit.name, post.content_html)
@@ -58,12 +66,10 @@ async def receive(ctx: Context, session, activity: dict, prepared: Prepared) -> 
     post.sensitive = edit.sensitive
     post.source = edit.source
     post.url = edit.url
-    post.updated = edit.updated or ctx.clock()
+    post.updated = edit.updated or now
     post.attachments = json.dumps(
         [
             {"type": a.type, "url": a.url, "mediaType": a.media_type, "name": a.name}
             for a in edit.attachments
         ]
     )
-    community = await community_of(session, post)
-    await distribute(session, ctx.urls, community, activity, object_id=edit.id, now=ctx.clock())

@@ -14,6 +14,7 @@ from aiohttp import web
 from federation.fetch import FetchBudget
 from federation.objects import InvalidActivity, host_of, ids_of, object_id, parse_envelope
 from federation.signatures import SignatureError, signature_from_headers
+from models.actors import get_local_actor
 from models.communities import get_community
 from models.received import ReceivedActivity, store_received
 from server.activities import HANDLERS
@@ -37,6 +38,16 @@ async def community_inbox(request: web.Request) -> web.Response:
     async with request.app[SESSIONS]() as session:
         if await get_community(session, name) is None:
             raise http_error(404, f"no community named {name!r}")
+    return await _receive(request, name)
+
+
+async def person_inbox(request: web.Request) -> web.Response:
+    """A member's own inbox."""
+    name = request.match_info["name"]
+    async with request.app[SESSIONS]() as session:
+        actor = await get_local_actor(session, name)
+    if actor is None or actor.type != "Person":
+        raise http_error(404, f"no member named {name!r}")
     return await _receive(request, name)
 
 

@@ -15,6 +15,7 @@ from models.posts import Post, count_thread_posts, direct_replies, thread_posts
 from server.appkeys import SESSIONS, SETTINGS, URLS
 from server.documents import PAGE_SIZE, ordered_collection, ordered_collection_page
 from server.errors import http_error
+from server.local_posts import post_object
 from server.negotiation import choose_representation
 from server.responses import activity_json, page_number
 
@@ -117,3 +118,24 @@ async def sent_activity(request: web.Request) -> web.Response:
     if body is None:
         raise http_error(404, "no such activity")
     return activity_json(json.loads(body))
+
+
+async def local_post(request: web.Request) -> web.StreamResponse:
+    """A post written here: its AS2 Note (or Tombstone); people go to its place in the thread."""
+    urls = request.app[URLS]
+    post_id = _post_id(request)
+    representation = choose_representation(request.headers.get("Accept"))
+    async with request.app[SESSIONS]() as session:
+        post = await session.get(Post, post_id)
+        if post is None:
+            raise http_error(404, f"no post {post_id}")
+        if representation == "html":
+            raise web.HTTPFound(f"{urls.thread(post.thread_id or post.id)}#post-{post.id}")
+        if post.ap_id is not None:
+            raise web.HTTPFound(post.ap_id)  # archived from elsewhere: its origin is canonical
+        author = await session.get(Actor, post.author_id)
+        group = await session.get(Actor, post.community_id)
+        parent = await session.get(Post, post.parent_id) if post.parent_id else None
+    parent_id = urls.post_id_of(parent) if parent is not None else None
+    status = 410 if post.is_deleted else 200
+    return activity_json(post_object(urls, post, author, group, parent_id), status=status)

@@ -1,0 +1,104 @@
+"""Announce by a remote CoP one of our members follows: its posts are archived here too.
+
+Announced objects are never trusted inline: the post is fetched from its origin (DESIGN.md §3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from federation.fetch import FetchError
+from federation.objects import PostObject, object_id, same_origin
+from models.actors import Actor
+from models.follows import Follow
+from models.posts import Post, add_post, tombstone
+from server.activities.base import Context, Ignore, Reject, reject_or_retry, remote_actor
+from server.activities.create import _parse, fetch_ancestors, new_post
+from server.activities.lookup import archived_post
+from server.activities.update import apply_edit
+
+FOLLOWED_KINDS = frozenset({"Create", "Update", "Delete"})
+
+
+@dataclass
+class Prepared:
+    group: Actor
+    post: PostObject | None
+    author: Actor | None
+    parent: Post | None
+    ancestors: list
+    deleted: Post | None = None
+
+
+async def verify(ctx: Context, activity: dict) -> Prepared:
+    """The announcer must be a group a local member follows; the object comes from its origin."""
+    group = await remote_actor(ctx, activity["actor"])
+    async with ctx.sessions() as session:
+        followed = await session.scalar(
+            select(Follow.id).where(Follow.followed_id == group.id, Follow.state == "accepted")
+        )
+    if followed is None:
+        raise Ignore("nobody here follows the announcing actor")
+    inner = activity.get("object")
+    kind = inner.get("type") if isinstance(inner, dict) else None
+    if kind is not None and kind not in FOLLOWED_KINDS:
+        raise Ignore(f"announced {kind} activities are not archived")
+    target = object_id(inner.get("object")) if kind else object_id(inner)
+    if target is None:
+        raise Reject("Announce has no object")
+    async with ctx.sessions() as session:
+        existing = await archived_post(ctx, session, target)
+    if kind == "Delete":
+        return await _verify_delete(ctx, group, target, existing)
+    if existing is not None and kind != "Update":
+        raise Ignore(f"{target} is already archived")
+    await ctx.policy.check_urls([target])
+    try:
+        document = await ctx.fetcher.fetch_json(target, budget=ctx.budget)
+    except FetchError as error:
+        raise reject_or_retry(error, f"cannot fetch announced object {target}") from error
+    post = _parse(document)
+    if not same_origin(post.id, post.attributed_to):
+        raise Reject("announced object is attributed to another host")
+    author = await remote_actor(ctx, post.attributed_to)
+    ancestors, parent = ([], None)
+    if post.in_reply_to:
+        ancestors, parent = await fetch_ancestors(ctx, post.in_reply_to)
+    return Prepared(group, post, author, parent, ancestors, deleted=existing if kind else None)
+
+
+async def _verify_delete(ctx: Context, group: Actor, target: str, existing: Post | None):
+    if existing is None:
+        raise Ignore(f"{target} is not archived here")
+    try:
+        await ctx.fetcher.fetch_json(target, budget=ctx.budget)
+    except FetchError as error:
+        if error.status in (404, 410):
+            return Prepared(group, None, None, None, [], deleted=existing)
+        raise reject_or_retry(error, f"cannot confirm deletion of {target}") from error
+    raise Reject("announced Delete, but the object still exists at its origin")
+
+
+async def receive(ctx: Context, session, activity: dict, prepared: Prepared) -> None:
+    """Archive (or update, or tombstone) the announced post under the remote CoP."""
+    if prepared.post is None:
+        post = await session.get(Post, prepared.deleted.id) if prepared.deleted else None
+        if post is not None and not post.is_deleted:
+            tombstone(post, ctx.clock())
+        return
+    if prepared.deleted is not None:  # an Update of an archived post
+        post = await session.get(Post, prepared.deleted.id)
+        if post is not None and not post.is_deleted:
+            apply_edit(post, prepared.post, ctx.clock())
+        return
+    parent = await session.get(Post, prepared.parent.id) if prepared.parent else None
+    group_id = parent.community_id if parent is not None else prepared.group.id
+    for ancestor in prepared.ancestors:
+        parent = await add_post(
+            session, new_post(ancestor.post, ancestor.author, group_id, top=False), parent
+        )
+    await add_post(
+        session, new_post(prepared.post, prepared.author, group_id, top=parent is None), parent
+    )

@@ -1,0 +1,87 @@
+"""Stories: members writing on the website reach remote followers through the CoP."""
+
+from __future__ import annotations
+
+from models.actors import create_local_actor
+from models.base import utcnow
+from models.communities import get_community
+from server.appkeys import WRITE_SESSIONS
+from server.local_posts import publish_post
+from server.membership import join
+
+AS2 = {"Accept": "application/activity+json"}
+
+
+async def follow_cop(network, fake, actor, cop):
+    follow = {"id": fake.new_id(actor), "type": "Follow", "actor": actor.id, "object": cop}
+    await fake.send(actor, f"{cop}/inbox", follow, session=network.client)
+
+
+async def member_thread(network, title="Night shift handovers", body="What works *for you*?"):
+    async with network.app[WRITE_SESSIONS].begin() as session:
+        member = await create_local_actor(session, "nadia", "Person", display_name="Nadia")
+        community = await get_community(session, "nursing")
+        await join(
+            session, network.app["urls"] if False else _urls(network), member, community.actor
+        )
+        post = await publish_post(
+            session, _urls(network), author=member, group=community.actor, community=community,
+            title=title, body_markdown=body, parent=None, now=utcnow(),
+        )  # fmt: skip
+    return member, post
+
+
+def _urls(network):
+    from server.appkeys import URLS
+
+    return network.app[URLS]
+
+
+async def test_member_thread_reaches_mastodon_and_lemmy_followers(network, fake):
+    cop = await network.community("nursing", "Nursing")
+    alice = fake.actor("mastodon.test", "alice", software="mastodon")
+    bob = fake.actor("lemmy.test", "bob", software="lemmy", key_index=1)
+    for follower in (alice, bob):
+        await follow_cop(network, fake, follower, cop)
+    await network.settle()
+    _member, post = await member_thread(network)
+    await network.settle()
+    note_id = f"{network.url}/p/{post.id}"
+    (plain,) = fake.deliveries("Announce", host="mastodon.test")
+    assert plain.activity["object"] == note_id
+    (embedded,) = fake.deliveries("Announce", host="lemmy.test")
+    assert embedded.activity["object"]["type"] == "Create"
+    assert embedded.activity["object"]["object"]["id"] == note_id
+    # Mastodon fetches the announced object: a Note that mentions the CoP and names its thread.
+    async with network.client.get(note_id, headers=AS2) as response:
+        note = await response.json(content_type=None)
+    assert note["type"] == "Note"
+    assert note["attributedTo"] == f"{network.url}/u/nadia"
+    assert note["name"] == "Night shift handovers"
+    assert {
+        "type": "Mention",
+        "href": cop,
+        "name": f"@nursing@copnet.test:{network.url.rsplit(':', 1)[1]}",
+    } in note["tag"]
+    assert note["context"] == f"{network.url}/t/{post.id}/context"
+    assert "<em>for you</em>" in note["content"]
+
+
+async def test_mastodon_reply_to_a_member_post_joins_the_thread(network, fake):
+    cop = await network.community("nursing", "Nursing")
+    alice = fake.actor("mastodon.test", "alice", software="mastodon")
+    _member, post = await member_thread(network)
+    note_id = f"{network.url}/p/{post.id}"
+    reply_id = fake.new_id(alice, "statuses")
+    reply = {
+        "id": reply_id, "type": "Note", "attributedTo": alice.id, "inReplyTo": note_id,
+        "to": ["https://www.w3.org/ns/activitystreams#Public"], "cc": [cop],
+        "content": "<p>We use a printed checklist.</p>",
+        "tag": [{"type": "Mention", "href": cop}],
+    }  # fmt: skip
+    create = {"id": reply_id + "/activity", "type": "Create", "actor": alice.id, "object": reply}
+    await fake.send(alice, f"{network.url}/inbox", create, session=network.client)
+    await network.settle()
+    async with network.client.get(f"{network.url}/t/{post.id}/context?page=1", headers=AS2) as r:
+        context = await r.json(content_type=None)
+    assert context["orderedItems"] == [note_id, reply_id]
