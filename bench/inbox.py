@@ -872,7 +872,10 @@ async def bench(args) -> None:
     server = os.environ.get("COPNET_BENCH_POSTGRES", DEFAULT_POSTGRES)
     name = f"copnet_bench_{os.getpid()}_{secrets.token_hex(3)}"
     admin, url = database_urls(server, name)
-    actors = ActorServer(ACTORS_HOST, free_port(ACTORS_HOST))
+    try:
+        actors = ActorServer(ACTORS_HOST, free_port(ACTORS_HOST))
+    except OSError:  # not every system routes all of 127/8 to loopback
+        actors = ActorServer("127.0.0.1", free_port())
     running: list[ServerProcess] = []
     created = False
     load = os.getloadavg()[0]

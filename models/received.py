@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, Index, Integer, String, Text, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, BigId, UTCDateTime, utcnow
@@ -36,20 +36,35 @@ class ReceivedActivity(Base):
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-async def store_received(session: AsyncSession, row: ReceivedActivity) -> bool:
-    """Insert an incoming activity unless its id was seen before; True if it is new."""
-    values = {
-        column.key: getattr(row, column.key)
-        for column in ReceivedActivity.__table__.columns
-        if column.key != "id" and getattr(row, column.key) is not None
-    }
-    dialect = session.bind.dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+async def store_batch(connection: AsyncConnection, rows: list[dict]) -> set[str]:
+    """Insert incoming activities in one statement; returns the ap_ids that were new.
+
+    Rows whose ap_id was seen before are skipped (ON CONFLICT DO NOTHING), so an activity
+    sent twice is processed once.
+    """
+    if not rows:
+        return set()
+    table = ReceivedActivity.__table__
+    insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
     statement = (
-        insert(ReceivedActivity).values(**values).on_conflict_do_nothing(index_elements=["ap_id"])
+        insert(table).on_conflict_do_nothing(index_elements=["ap_id"]).returning(table.c.ap_id)
     )
-    result = await session.execute(statement)
-    return bool(result.rowcount)
+    result = await connection.execute(statement, rows)
+    return set(result.scalars())
+
+
+def received_row(**values) -> dict:
+    """A complete row for store_batch, with the defaults the ORM would fill in."""
+    now = utcnow()
+    return {
+        "state": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "received_at": now,
+        "last_error": "",
+        "forwarded": False,
+        **values,
+    }
 
 
 async def finish(

@@ -8,6 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from federation.fetch import Fetcher
 from federation.keyresolver import KeyResolver
+from server.intake_writer import IntakeWriter
+from server.localnames import LocalNames
 from server.policy import FederationPolicy
 from server.remote import RemoteActors
 from server.settings import Settings
@@ -27,3 +29,5 @@ POLICY = web.AppKey("policy", FederationPolicy)
 REMOTE = web.AppKey("remote", RemoteActors)
 INTAKE = web.AppKey("intake", IntakeWorker)
 DELIVERY = web.AppKey("delivery", DeliveryWorker)
+INTAKE_WRITER = web.AppKey("intake_writer", IntakeWriter)
+LOCAL_NAMES = web.AppKey("local_names", LocalNames)

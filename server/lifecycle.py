@@ -24,7 +24,9 @@ from server.appkeys import (
     ENGINE,
     FETCHER,
     INTAKE,
+    INTAKE_WRITER,
     KEY_RESOLVER,
+    LOCAL_NAMES,
     POLICY,
     REMOTE,
     SESSIONS,
@@ -32,7 +34,9 @@ from server.appkeys import (
     URLS,
     WRITE_SESSIONS,
 )
+from server.intake_writer import IntakeWriter
 from server.keycache import DatabaseKeyCache
+from server.localnames import LocalNames
 from server.policy import FederationPolicy
 from server.remote import RemoteActors
 from server.workers.delivery import DeliveryWorker
@@ -48,7 +52,13 @@ async def database(app: web.Application) -> AsyncIterator[None]:
         app[ENGINE] = engine
         app[SESSIONS] = session_factory(engine)
         app[WRITE_SESSIONS] = write_session_factory(engine)
-        yield
+        app[LOCAL_NAMES] = LocalNames(app[SESSIONS])
+        app[INTAKE_WRITER] = IntakeWriter(engine)
+        app[INTAKE_WRITER].start()
+        try:
+            yield
+        finally:
+            await app[INTAKE_WRITER].stop()
     finally:
         await engine.dispose()
 

@@ -14,11 +14,9 @@ from aiohttp import web
 from federation.fetch import FetchBudget
 from federation.objects import InvalidActivity, host_of, ids_of, object_id, parse_envelope
 from federation.signatures import SignatureError, signature_from_headers
-from models.actors import get_local_actor
-from models.communities import get_community
-from models.received import ReceivedActivity, store_received
+from models.received import received_row
 from server.activities import HANDLERS
-from server.appkeys import INTAKE, KEY_RESOLVER, POLICY, SESSIONS
+from server.appkeys import INTAKE, INTAKE_WRITER, KEY_RESOLVER, LOCAL_NAMES, POLICY
 from server.errors import http_error
 from server.policy import DomainBlocked
 
@@ -35,18 +33,15 @@ async def shared_inbox(request: web.Request) -> web.Response:
 async def community_inbox(request: web.Request) -> web.Response:
     """A CoP's own inbox."""
     name = request.match_info["name"]
-    async with request.app[SESSIONS]() as session:
-        if await get_community(session, name) is None:
-            raise http_error(404, f"no community named {name!r}")
+    if not await request.app[LOCAL_NAMES].exists(name, "Group"):
+        raise http_error(404, f"no community named {name!r}")
     return await _receive(request, name)
 
 
 async def person_inbox(request: web.Request) -> web.Response:
     """A member's own inbox."""
     name = request.match_info["name"]
-    async with request.app[SESSIONS]() as session:
-        actor = await get_local_actor(session, name)
-    if actor is None or actor.type != "Person":
+    if not await request.app[LOCAL_NAMES].exists(name, "Person"):
         raise http_error(404, f"no member named {name!r}")
     return await _receive(request, name)
 
@@ -84,7 +79,7 @@ async def _receive(request: web.Request, inbox: str) -> web.Response:
         raise http_error(400, "activity id is not on the actor's host")
     if envelope.type not in HANDLERS:
         return _accepted("ignored", f"copnet does not handle {envelope.type} activities")
-    row = ReceivedActivity(
+    row = received_row(
         ap_id=envelope.id,
         type=envelope.type,
         actor_ap_id=envelope.actor,
@@ -93,8 +88,10 @@ async def _receive(request: web.Request, inbox: str) -> web.Response:
         forwarded=forwarded,
         body=body.decode("utf-8"),
     )
-    async with request.app[SESSIONS].begin() as session:
-        is_new = await store_received(session, row)
+    try:
+        is_new = await request.app[INTAKE_WRITER].store(row)
+    except Exception:
+        raise http_error(503, "could not store the activity; please retry") from None
     if not is_new:
         return _accepted("duplicate", "this activity was already received")
     request.app[INTAKE].wake()
