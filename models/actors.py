@@ -34,7 +34,7 @@ class Actor(Base):
     display_name: Mapped[str] = mapped_column(String(255), default="")
     summary_source: Mapped[str] = mapped_column(Text, default="")
     summary_html: Mapped[str] = mapped_column(Text, default="")
-    inbox_url: Mapped[str | None] = mapped_column(String(2048))
+    inbox_url: Mapped[str | None] = mapped_column(String(2048), index=True)
     shared_inbox_url: Mapped[str | None] = mapped_column(String(2048))
     outbox_url: Mapped[str | None] = mapped_column(String(2048))
     followers_url: Mapped[str | None] = mapped_column(String(2048))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, BigId, UTCDateTime, utcnow
@@ -34,6 +34,14 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("activity_id", "inbox_url"),
         Index("ix_deliveries_due", "state", "next_attempt_at"),
+        # Claiming scans only pending rows however many finished ones pile up.
+        Index(
+            "ix_deliveries_pending",
+            "next_attempt_at",
+            "id",
+            postgresql_where=text("state = 'pending'"),
+            sqlite_where=text("state = 'pending'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

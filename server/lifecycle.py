@@ -130,7 +130,10 @@ async def workers(app: web.Application) -> AsyncIterator[None]:
         on_committed=app[DELIVERY].wake,
     )
     if not app[SETTINGS].run_workers:
-        yield
+        try:
+            yield
+        finally:
+            app[DELIVERY].close()
         return
     stop = asyncio.Event()
     tasks = [
@@ -147,3 +150,4 @@ async def workers(app: web.Application) -> AsyncIterator[None]:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        app[DELIVERY].close()

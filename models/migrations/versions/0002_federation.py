@@ -203,6 +203,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
         batch_op.create_index("ix_deliveries_due", ["state", "next_attempt_at"], unique=False)
+        batch_op.create_index(
+            "ix_deliveries_pending",
+            ["next_attempt_at", "id"],
+            unique=False,
+            postgresql_where=sa.text("state = 'pending'"),
+            sqlite_where=sa.text("state = 'pending'"),
+        )
         batch_op.create_index(batch_op.f("ix_deliveries_host"), ["host"], unique=False)
 
     op.create_table(
@@ -235,6 +242,7 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_actors_public_key_id"), ["public_key_id"], unique=False
         )
+        batch_op.create_index(batch_op.f("ix_actors_inbox_url"), ["inbox_url"], unique=False)
 
     with op.batch_alter_table("communities", schema=None) as batch_op:
         batch_op.add_column(
@@ -252,6 +260,7 @@ def downgrade() -> None:
         batch_op.drop_column("announce_replies_to_microblogs")
 
     with op.batch_alter_table("actors", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_actors_inbox_url"))
         batch_op.drop_index(batch_op.f("ix_actors_public_key_id"))
         batch_op.drop_column("fetched_at")
         batch_op.drop_column("icon_url")
@@ -265,6 +274,7 @@ def downgrade() -> None:
     op.drop_table("likes")
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_deliveries_host"))
+        batch_op.drop_index("ix_deliveries_pending")
         batch_op.drop_index("ix_deliveries_due")
 
     op.drop_table("deliveries")
