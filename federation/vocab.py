@@ -18,6 +18,8 @@ ACTOR_EXTENSIONS = {
     "indexable": "toot:indexable",
     "featured": {"@id": "toot:featured", "@type": "@id"},
     "sensitive": "as:sensitive",
+    "mz": "https://joinmobilizon.org/ns#",
+    "resources": {"@id": "mz:resources", "@type": "@id"},
 }
 ACTOR_CONTEXT = [AS_CONTEXT, SECURITY_CONTEXT, ACTOR_EXTENSIONS]
 COLLECTION_CONTEXT = AS_CONTEXT

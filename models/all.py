@@ -5,10 +5,13 @@ from models import (  # noqa: F401
     actors,
     communities,
     documents,
+    events,
     follows,
     instances,
+    jobs,
     outgoing,
     policy,
     posts,
     received,
+    search,
 )

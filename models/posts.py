@@ -108,6 +108,9 @@ async def add_post(session: AsyncSession, post: Post, parent: Post | None) -> Po
                 ),
             )
         )
+    from models.search import index_post  # search imports posts
+
+    await index_post(session, post)
     return post
 
 

@@ -24,11 +24,12 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[json_errors], client_max_size=MAX_REQUEST_BYTES)
     app[SETTINGS] = settings
     app[URLS] = Urls(settings.url)
-    aiohttp_jinja2.setup(
+    environment = aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=jinja2.select_autoescape(default=True),
     )
+    environment.globals["settings"] = settings
     app.cleanup_ctx.append(lifecycle.database)
     app.cleanup_ctx.append(lifecycle.http_client)
     app.cleanup_ctx.append(lifecycle.workers)

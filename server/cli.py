@@ -16,6 +16,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from models.actors import InvalidName, NameTaken
 from models.migrate import NotMigrated
 from server import __version__, commands
+from server.cli_admin import add_admin_commands
+from server.cli_basecamp import add_basecamp_commands
 from server.cli_federation import add_federation_commands
 from server.settings import SettingsError, load_settings
 
@@ -63,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     listing = community_sub.add_parser("list", help="list every CoP")
     listing.set_defaults(handler=_run(commands.list_communities))
     add_federation_commands(sub)
+    add_admin_commands(sub)
+    add_basecamp_commands(sub)
     return parser
 
 

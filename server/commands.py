@@ -9,11 +9,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import communities
 from models.actors import ensure_instance_actor
+from models.base import utcnow
 from models.database import create_engine, session_factory
 from models.migrate import current_revision, head_revision, require_current, upgrade
-from server.demo import DEMO_COMMUNITIES
+from server.basecamps import seed_demo_basecamp
+from server.demo import DEMO_COMMUNITIES, DEMO_PASSWORD, seed_demo_people
 from server.markdown import render_markdown
+from server.network_actor import announce_new_community, ensure_network_actor
 from server.settings import Settings
+from server.urls import Urls
 
 
 @asynccontextmanager
@@ -48,6 +52,7 @@ async def migrate(settings: Settings, _args=None) -> int:
             print(f"database migrated from {before or 'empty'} to {after}")
         async with session_factory(engine)() as session:
             await ensure_instance_actor(session)
+            await ensure_network_actor(session, title=f"{settings.instance_name} Network")
             await session.commit()
     finally:
         await engine.dispose()
@@ -64,6 +69,7 @@ async def create_community(settings: Settings, args) -> int:
             summary_source=args.summary,
             summary_html=render_markdown(args.summary),
         )
+        await announce_new_community(session, Urls(settings.url), community)
         await session.commit()
     name = community.actor.local_name
     print(f"created @{name}@{settings.domain}: {settings.url}/c/{name}")
@@ -83,7 +89,8 @@ async def list_communities(settings: Settings, _args=None) -> int:
 
 
 async def seed_demo(settings: Settings, _args=None) -> int:
-    """Seed the demo Network; existing CoPs are left as they are."""
+    """Seed the demo Network; what exists already is left as it is, so it is safe to repeat."""
+    urls = Urls(settings.url)
     async with open_session(settings) as session:
         created = 0
         for name, title, summary in DEMO_COMMUNITIES:
@@ -95,6 +102,13 @@ async def seed_demo(settings: Settings, _args=None) -> int:
             )  # fmt: skip
             created += 1
             print(f"  created @{name}@{settings.domain} ({title})", flush=True)
+        await session.commit()
+        people = await seed_demo_people(session, settings, urls)
+        await session.commit()
+        if people:
+            print(f"  {people} demo members (sign in with password {DEMO_PASSWORD!r})")
+        if await seed_demo_basecamp(session, urls, now=utcnow()) is not None:
+            print("  an upcoming Basecamp in Leeds")
         await session.commit()
     print(f"demo Network ready: {created} new communities, {len(DEMO_COMMUNITIES)} in the demo")
     return 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from server.markdown import render_markdown
+
 DEMO_COMMUNITIES: tuple[tuple[str, str, str], ...] = (
     (
         "nursing_practice",
@@ -34,3 +36,86 @@ DEMO_COMMUNITIES: tuple[tuple[str, str, str], ...] = (
         "Share a paper, ask what it means on the ground.",
     ),
 )
+
+# Everyone in the demo signs in with this; the demo is for trying copnet, not for production.
+DEMO_PASSWORD = "copnet-demo-2026"  # noqa: S105 (a documented demo password)
+
+
+async def seed_demo_people(session, settings, urls) -> int:
+    """Members, their memberships, threads with replies, and documents; once only."""
+    from datetime import timedelta
+
+    from models.account_queries import create_account, member_by_name
+    from models.actors import get_local_actor
+    from models.base import utcnow
+    from models.communities import get_community
+    from server.demo_content import DEMO_MEMBERS, DEMO_THREADS
+    from server.local_posts import publish_post
+    from server.membership import join
+    from server.web.passwords import hash_password
+
+    if await member_by_name(session, DEMO_MEMBERS[0][0]) is not None:
+        return 0
+    password_hash = hash_password(DEMO_PASSWORD)
+    for index, (name, display_name, bio) in enumerate(DEMO_MEMBERS):
+        await create_account(
+            session, name, password_hash, display_name=display_name, is_admin=index == 0
+        )
+        actor = await get_local_actor(session, name)
+        actor.summary_source = bio
+        actor.summary_html = render_markdown(bio)
+    members = {name: await get_local_actor(session, name) for name, _d, _b in DEMO_MEMBERS}
+    now = utcnow()
+    for cop_name, threads in DEMO_THREADS.items():
+        community = await get_community(session, cop_name)
+        for member in members.values():
+            await join(session, urls, member, community.actor)
+        for author, days_ago, title, body, replies in threads:
+            when = now - timedelta(days=days_ago)
+            root = await publish_post(
+                session, urls, author=members[author], group=community.actor,
+                community=community, title=title, body_markdown=body, parent=None, now=when,
+            )  # fmt: skip
+            await _seed_replies(session, urls, members, community, root, replies, when)
+    await _seed_documents(session, settings, urls, members, now)
+    return len(DEMO_MEMBERS)
+
+
+async def _seed_replies(session, urls, members, community, parent, replies, when) -> None:
+    from datetime import timedelta
+
+    from server.local_posts import publish_post
+
+    for offset, (author, body, nested) in enumerate(replies, start=1):
+        at = when + timedelta(hours=3 * offset)
+        post = await publish_post(
+            session, urls, author=members[author], group=community.actor, community=community,
+            title="", body_markdown=body, parent=parent, now=at,
+        )  # fmt: skip
+        await _seed_replies(session, urls, members, community, post, nested, at)
+
+
+async def _seed_documents(session, settings, urls, members, now) -> None:
+    from models.communities import get_community
+    from models.document_queries import NewVersion, create_document
+    from server.demo_content import DEMO_DOCUMENTS
+    from server.local_posts import publish_post
+    from server.web.documents import announcement, media_store_for
+
+    store = media_store_for(settings)
+    for cop_name, uploader, title, description, body in DEMO_DOCUMENTS:
+        community = await get_community(session, cop_name)
+        stored = await store.store_bytes(body.encode(), filename=f"{title}.md")
+        document, version = await create_document(
+            session, community_id=community.actor_id, uploader_id=members[uploader].id,
+            title=title, description=description, now=now,
+            version=NewVersion(sha256=stored.sha256, size=stored.size,
+                               media_type=stored.media_type, filename=f"{title}.md", text=body),
+        )  # fmt: skip
+        post_title, post_body, attachments = announcement(urls, document, version, first=True)
+        post = await publish_post(
+            session, urls, author=members[uploader], group=community.actor, community=community,
+            title=post_title, body_markdown=post_body, parent=None, now=now,
+            attachments=attachments,
+        )  # fmt: skip
+        document.post_id = post.id

@@ -57,6 +57,7 @@ def group_document(community: Community, urls: Urls) -> dict:
         "followers": urls.community_part(name, "followers"),
         "featured": urls.community_part(name, "featured"),
         "attributedTo": urls.community_part(name, "moderators"),
+        "resources": urls.community_part(name, "resources"),
         "postingRestrictedToMods": community.posting_restricted_to_mods,
         "manuallyApprovesFollowers": community.manually_approves_followers,
         "discoverable": community.discoverable,

@@ -41,6 +41,7 @@ from server.policy import FederationPolicy
 from server.remote import RemoteActors
 from server.workers.delivery import DeliveryWorker
 from server.workers.intake import IntakeWorker
+from server.workers.scheduler import SCHEDULER, SchedulerWorker
 
 
 async def database(app: web.Application) -> AsyncIterator[None]:
@@ -129,6 +130,9 @@ async def workers(app: web.Application) -> AsyncIterator[None]:
         make_context_factory(app),
         on_committed=app[DELIVERY].wake,
     )
+    app[SCHEDULER] = SchedulerWorker(
+        app[ENGINE], app[WRITE_SESSIONS], app[URLS], on_committed=app[DELIVERY].wake
+    )
     if not app[SETTINGS].run_workers:
         try:
             yield
@@ -139,6 +143,7 @@ async def workers(app: web.Application) -> AsyncIterator[None]:
     tasks = [
         asyncio.create_task(app[INTAKE].run(stop), name="copnet-intake"),
         asyncio.create_task(app[DELIVERY].run(stop), name="copnet-delivery"),
+        asyncio.create_task(app[SCHEDULER].run(stop), name="copnet-scheduler"),
     ]
     try:
         yield

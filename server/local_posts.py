@@ -33,7 +33,7 @@ def group_handle(urls: Urls, group: Actor) -> str:
     """`@name@host` of a CoP, for the visible mention."""
     if group.ap_id:
         return f"@{group.username}@{group.domain}"
-    return f"@{group.local_name}@{urls.base.authority}"
+    return f"@{group.local_name}@{urls.base.host_port_subcomponent}"
 
 
 def post_object(urls: Urls, post: Post, author: Actor, group: Actor, parent_id: str | None) -> dict:

@@ -6,14 +6,19 @@ from pathlib import Path
 
 from aiohttp import web
 
-from server.views import actors, discovery, home, inbox, threads
+from server.views import actors, discovery, inbox, threads
+from server.web import setup_web
+from server.web.basecamps import add_basecamp_routes
+from server.web.communities import add_community_routes, home
+from server.web.routes_documents import add_document_routes
+from server.web.search import add_search_routes
 
 STATIC = Path(__file__).parent / "static"
 
 
 def add_routes(app: web.Application) -> None:
     """Register every route on the application."""
-    app.router.add_get("/", home.home, name="home")
+    app.router.add_get("/", home, name="home")
     app.router.add_get("/.well-known/webfinger", discovery.webfinger)
     app.router.add_get("/.well-known/host-meta", discovery.host_meta)
     app.router.add_get("/.well-known/host-meta.json", discovery.host_meta_json)
@@ -35,4 +40,9 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/p/{id}", threads.local_post)
     app.router.add_get("/p/{id}/replies", threads.post_replies)
     app.router.add_get("/activities/{key}", threads.sent_activity)
+    setup_web(app)
+    add_community_routes(app)
+    add_document_routes(app)
+    add_search_routes(app)
+    add_basecamp_routes(app)
     app.router.add_static("/static/", STATIC, name="static")

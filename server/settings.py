@@ -35,6 +35,8 @@ class Settings:
     allow_private_addresses: bool = False
     run_workers: bool = True
     instance_name: str = "copnet"
+    media_dir: str = ""  # empty: `media/` beside the SQLite file, else var/media
+    max_upload_bytes: int = 20 * 1024 * 1024
     host_map: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -61,6 +63,8 @@ _SOURCES = (
     ("COPNET_ALLOW_PRIVATE_ADDRESSES", "allow_private_addresses", "allow_private_addresses"),
     ("COPNET_RUN_WORKERS", "run_workers", "run_workers"),
     ("COPNET_INSTANCE_NAME", "instance_name", "instance_name"),
+    ("COPNET_MEDIA_DIR", "media_dir", "media_dir"),
+    ("COPNET_MAX_UPLOAD_MB", "max_upload_mb", "max_upload_mb"),
 )
 
 
@@ -120,6 +124,13 @@ def _validate(raw: dict[str, object]) -> Settings:
         if not name:
             raise SettingsError("COPNET_INSTANCE_NAME", "must not be empty")
         values["instance_name"] = name
+    if "media_dir" in raw:
+        media_dir = str(raw["media_dir"]).strip()
+        if not media_dir:
+            raise SettingsError("COPNET_MEDIA_DIR", "must not be empty")
+        values["media_dir"] = media_dir
+    if "max_upload_mb" in raw:
+        values["max_upload_bytes"] = _megabytes("COPNET_MAX_UPLOAD_MB", raw["max_upload_mb"])
     if "host_map" in raw:
         host_map = raw["host_map"]
         if not isinstance(host_map, dict) or not all(
@@ -165,6 +176,16 @@ def _port(value: object) -> int:
     if not 0 < port < 65536:
         raise SettingsError("COPNET_PORT", f"{port} is not between 1 and 65535")
     return port
+
+
+def _megabytes(variable: str, value: object) -> int:
+    try:
+        megabytes = float(str(value))
+    except ValueError:
+        raise SettingsError(variable, f"{value!r} is not a number of megabytes") from None
+    if not 0 < megabytes <= 1024:
+        raise SettingsError(variable, f"{value} is not between 0 and 1024")
+    return int(megabytes * 1024 * 1024)
 
 
 def _boolean(variable: str, value: object) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from server.activities import accept, announce, create, delete, follow, like, undo, update
 from server.activities.base import Handler
+from server.activities.basecamp_handlers import with_basecamps
 
 
 async def _nothing(*_args) -> None:
@@ -22,3 +23,4 @@ HANDLERS: dict[str, Handler] = {
     "Reject": Handler(accept.verify, accept.receive_reject),
     "Announce": Handler(announce.verify, announce.receive),
 }
+HANDLERS = with_basecamps(HANDLERS)

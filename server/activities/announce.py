@@ -14,6 +14,7 @@ from federation.objects import PostObject, object_id, same_origin
 from models.actors import Actor
 from models.follows import Follow
 from models.posts import Post, add_post, tombstone
+from models.search import index_post
 from server.activities.base import Context, Ignore, Reject, reject_or_retry, remote_actor
 from server.activities.create import _parse, fetch_ancestors, new_post
 from server.activities.lookup import archived_post
@@ -87,11 +88,13 @@ async def receive(ctx: Context, session, activity: dict, prepared: Prepared) -> 
         post = await session.get(Post, prepared.deleted.id) if prepared.deleted else None
         if post is not None and not post.is_deleted:
             tombstone(post, ctx.clock())
+            await index_post(session, post)
         return
     if prepared.deleted is not None:  # an Update of an archived post
         post = await session.get(Post, prepared.deleted.id)
         if post is not None and not post.is_deleted:
             apply_edit(post, prepared.post, ctx.clock())
+            await index_post(session, post)
         return
     parent = await session.get(Post, prepared.parent.id) if prepared.parent else None
     group_id = parent.community_id if parent is not None else prepared.group.id

@@ -9,6 +9,7 @@ from sqlalchemy import update
 from federation.objects import object_id
 from models.actors import Actor
 from models.posts import Post, tombstone
+from models.search import index_post
 from server.activities.base import Context, Ignore, Reject, remote_actor
 from server.activities.lookup import archived_post, author_of, community_of, is_moderator
 from server.publishing import distribute
@@ -54,6 +55,7 @@ async def receive(ctx: Context, session, activity: dict, prepared: Prepared) -> 
     if post is None or post.is_deleted:
         return
     tombstone(post, ctx.clock())
+    await index_post(session, post)
     community = await community_of(session, post)
     await distribute(
         session, ctx.urls, community, activity, object_id=ctx.urls.post_id_of(post),

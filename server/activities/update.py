@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from federation.objects import PostObject, object_id
 from models.posts import Post
+from models.search import index_post
 from server.activities.base import Context, Ignore, Reject, remote_actor
 from server.activities.create import _parse, check_authorship
 from server.activities.lookup import archived_post, author_of, community_of
@@ -51,6 +52,7 @@ async def receive(ctx: Context, session, activity: dict, prepared: Prepared) -> 
     if post is None or post.is_deleted:
         return
     apply_edit(post, prepared.post, ctx.clock())
+    await index_post(session, post)
     community = await community_of(session, post)
     await distribute(
         session, ctx.urls, community, activity, object_id=prepared.post.id, now=ctx.clock()

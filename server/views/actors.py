@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import aiohttp_jinja2
 from aiohttp import web
 
 from models.actors import ensure_instance_actor
@@ -23,6 +22,7 @@ from server.errors import http_error
 from server.icons import identicon_png
 from server.negotiation import choose_representation
 from server.responses import activity_json, page_number
+from server.web.communities import community_page
 
 # Small collections are inlined: Lemmy reads moderators and featured without paging.
 INLINE_LIMIT = 100
@@ -62,18 +62,7 @@ async def community_actor(request: web.Request) -> web.StreamResponse:
         community = await _community_or_404(request, session)
         if representation == "as2":
             return activity_json(group_document(community, request.app[URLS]))
-        mods = await moderators(session, community, limit=INLINE_LIMIT)
-    settings = request.app[SETTINGS]
-    context = {
-        "community": community,
-        "actor": community.actor,
-        "handle": f"@{community.actor.local_name}@{settings.domain}",
-        "moderators": mods.actors,
-        "settings": settings,
-    }
-    response = aiohttp_jinja2.render_template("community.html", request, context)
-    response.headers["Vary"] = "Accept"
-    return response
+    return await community_page(request, community)
 
 
 async def community_icon(request: web.Request) -> web.Response:

@@ -10,6 +10,7 @@ from xml.sax.saxutils import escape
 from aiohttp import web
 from yarl import URL
 
+from models.account_queries import get_signup_mode
 from models.actors import Actor, count_local_actors, ensure_instance_actor, get_local_actor
 from models.communities import count_communities
 from server import __version__
@@ -141,6 +142,7 @@ async def nodeinfo(request: web.Request) -> web.Response:
             session, "Person", since=now - timedelta(days=180)
         )
         communities = await count_communities(session)
+        open_registrations = await get_signup_mode(session) == "open"
     software = {"name": "copnet", "version": __version__}
     if version == "2.1":
         software["homepage"] = request.app[URLS].root
@@ -149,7 +151,7 @@ async def nodeinfo(request: web.Request) -> web.Response:
         "software": software,
         "protocols": ["activitypub"],
         "services": {"inbound": [], "outbound": []},
-        "openRegistrations": False,
+        "openRegistrations": open_registrations,
         "usage": {
             "users": {
                 "total": members,

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from models.actors import Actor
 from models.communities import Community
+from models.directory import groups_of, membership_state
 from models.outbox import activity_body
 from models.posts import Post, count_thread_posts, direct_replies, thread_posts
 from server.appkeys import SESSIONS, SETTINGS, URLS
@@ -18,6 +19,7 @@ from server.errors import http_error
 from server.local_posts import post_object
 from server.negotiation import choose_representation
 from server.responses import activity_json, page_number
+from server.web.auth import current_member
 
 THREAD_PAGE_LIMIT = 500
 
@@ -92,6 +94,17 @@ async def thread_page(request: web.Request) -> web.StreamResponse:
             actor.id: actor
             for actor in await session.scalars(select(Actor).where(Actor.id.in_(author_ids)))
         }
+        member = await current_member(request)
+        can_reply = member is not None and (
+            community is None
+            or await membership_state(session, member.actor_id, root.community_id) == "accepted"
+        )
+        share_targets = (
+            [group for group, state in await groups_of(session, member.actor_id)
+             if state == "accepted" and group.ap_id is None and group.id != root.community_id]
+            if member else []
+        )  # fmt: skip
+        group = await session.get(Actor, root.community_id)
     children: dict[int | None, list[Post]] = {}
     for post in posts:
         children.setdefault(post.parent_id if post.id != root.id else None, []).append(post)
@@ -99,6 +112,9 @@ async def thread_page(request: web.Request) -> web.StreamResponse:
         "settings": request.app[SETTINGS],
         "root": root,
         "community": community,
+        "group": group,
+        "can_reply": can_reply,
+        "share_targets": share_targets,
         "children": children,
         "authors": authors,
         "urls": request.app[URLS],

@@ -1,0 +1,41 @@
+"""The website for people: members, sign-in, CSRF, profiles, the admin page, error pages.
+
+`setup_web(app)` wires all of it into an application built by `server.app.create_app`; it is
+idempotent, so wiring it in create_app and calling it again (tests do) is harmless.
+"""
+
+from __future__ import annotations
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from server.web.admin import add_admin_routes
+from server.web.auth import template_context
+from server.web.csrf import csrf_middleware, set_visitor_cookie
+from server.web.errors import html_errors
+from server.web.people import add_people_routes
+from server.web.routes_auth import add_auth_routes
+
+__all__ = ["install_middlewares", "setup_web"]
+
+
+def install_middlewares(app: web.Application) -> None:
+    """HTML error pages, then the CSRF check, inside the app's `json_errors` middleware."""
+    for middleware in (html_errors, csrf_middleware):
+        if middleware not in app.middlewares:
+            app.middlewares.append(middleware)
+    if set_visitor_cookie not in app.on_response_prepare:
+        app.on_response_prepare.append(set_visitor_cookie)
+    processors = tuple(app.get(aiohttp_jinja2.APP_CONTEXT_PROCESSORS_KEY, ()))
+    if template_context not in processors:
+        app[aiohttp_jinja2.APP_CONTEXT_PROCESSORS_KEY] = (*processors, template_context)
+    if aiohttp_jinja2.context_processors_middleware not in app.middlewares:
+        app.middlewares.append(aiohttp_jinja2.context_processors_middleware)
+
+
+def setup_web(app: web.Application) -> None:
+    """Middlewares, the template context processor and every route of the website."""
+    install_middlewares(app)
+    add_auth_routes(app)
+    add_people_routes(app)
+    add_admin_routes(app)

@@ -1,0 +1,267 @@
+"""The Network on the web: directory, CoP pages, starting CoPs, joining, threads and replies."""
+
+from __future__ import annotations
+
+import aiohttp_jinja2
+from aiohttp import web
+from sqlalchemy import select
+
+from models.actors import Actor, InvalidName, NameTaken
+from models.base import utcnow
+from models.communities import Community, CommunityModerator, create_community, get_community
+from models.directory import directory, groups_of, member_count, membership_state, thread_list
+from models.documents import Document
+from models.policy import SiteSetting
+from models.posts import Post
+from server.appkeys import DELIVERY, SESSIONS, SETTINGS, URLS, WRITE_SESSIONS
+from server.local_posts import publish_post
+from server.markdown import render_markdown
+from server.membership import join, leave
+from server.network_actor import announce_new_community, network_actor
+from server.web.auth import current_member, require_member
+from server.web.basecamps import basecamp_panel
+
+THREADS_PER_PAGE = 20
+TITLE_LIMIT = 200
+BODY_LIMIT = 20_000
+
+
+def _page(request: web.Request) -> int:
+    raw = request.query.get("page", "1")
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
+
+
+async def home(request: web.Request) -> web.Response:
+    """The Network's front page: every CoP, and what is being discussed across them."""
+    member = await current_member(request)
+    async with request.app[SESSIONS]() as session:
+        network = await network_actor(session)
+        entries = [
+            entry
+            for entry in await directory(session)
+            if network is None or entry.community.actor_id != network.actor_id
+        ]
+        _total, recent = await thread_list(session, community_id=None, limit=8)
+        mine = await groups_of(session, member.actor_id) if member else []
+        basecamps = await basecamp_panel(session)
+    context = {
+        "entries": entries,
+        "recent": recent,
+        "mine": mine,
+        "basecamps": basecamps,
+        "network": network,
+    }
+    return aiohttp_jinja2.render_template("home.html", request, context)
+
+
+async def community_page(request: web.Request, community: Community) -> web.Response:
+    """A CoP for people: about, members, threads newest-activity first, documents."""
+    member = await current_member(request)
+    page = _page(request)
+    async with request.app[SESSIONS]() as session:
+        total, threads = await thread_list(
+            session,
+            community_id=community.actor_id,
+            limit=THREADS_PER_PAGE,
+            offset=(page - 1) * THREADS_PER_PAGE,
+        )
+        members = await member_count(session, community.actor_id)
+        state = (
+            await membership_state(session, member.actor_id, community.actor_id) if member else None
+        )
+        moderators = list(
+            await session.scalars(
+                select(Actor)
+                .join(CommunityModerator, CommunityModerator.actor_id == Actor.id)
+                .where(CommunityModerator.community_id == community.actor_id)
+            )
+        )
+        basecamps = await basecamp_panel(session, community=community)
+        documents = list(
+            await session.scalars(
+                select(Document)
+                .where(Document.community_id == community.actor_id, Document.deleted_at.is_(None))
+                .order_by(Document.updated_at.desc())
+                .limit(5)
+            )
+        )
+    settings = request.app[SETTINGS]
+    context = {
+        "community": community,
+        "actor": community.actor,
+        "handle": f"@{community.actor.local_name}@{settings.domain}",
+        "moderators": moderators,
+        "members": members,
+        "membership": state,
+        "threads": threads,
+        "total_threads": total,
+        "page": page,
+        "pages": max(1, -(-total // THREADS_PER_PAGE)),
+        "documents": documents,
+        "basecamps": basecamps,
+    }
+    response = aiohttp_jinja2.render_template("community.html", request, context)
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+async def _community_or_404(session, name: str) -> Community:
+    community = await get_community(session, name)
+    if community is None:
+        raise web.HTTPNotFound(text=f"no community named {name!r}")
+    return community
+
+
+async def join_community(request: web.Request) -> web.Response:
+    """Join a CoP from its page."""
+    member = await require_member(request)
+    name = request.match_info["name"]
+    async with request.app[WRITE_SESSIONS].begin() as session:
+        community = await _community_or_404(session, name)
+        actor = await session.get(Actor, member.actor_id)
+        await join(session, request.app[URLS], actor, community.actor)
+    raise web.HTTPSeeOther(f"/c/{name}")
+
+
+async def leave_community(request: web.Request) -> web.Response:
+    """Leave a CoP."""
+    member = await require_member(request)
+    name = request.match_info["name"]
+    async with request.app[WRITE_SESSIONS].begin() as session:
+        community = await _community_or_404(session, name)
+        actor = await session.get(Actor, member.actor_id)
+        await leave(session, request.app[URLS], actor, community.actor)
+    request.app[DELIVERY].wake()
+    raise web.HTTPSeeOther(f"/c/{name}")
+
+
+async def new_community_form(request: web.Request) -> web.Response:
+    """The form to start a CoP."""
+    await require_member(request)
+    return aiohttp_jinja2.render_template("community_new.html", request, {"errors": {}, "form": {}})
+
+
+async def create_community_from_web(request: web.Request) -> web.Response:
+    """Start a CoP; its founder becomes its first moderator (and member)."""
+    member = await require_member(request)
+    form = await request.post()
+    name = str(form.get("name", "")).strip().lower()
+    title = str(form.get("title", "")).strip()[:TITLE_LIMIT]
+    summary = str(form.get("summary", "")).strip()[:BODY_LIMIT]
+    errors: dict[str, str] = {}
+    if not title:
+        errors["title"] = "Give your community a name people will recognise."
+    if not errors:
+        try:
+            async with request.app[WRITE_SESSIONS].begin() as session:
+                approval = await session.get(SiteSetting, "communities.creation")
+                pending = approval is not None and approval.value == "approval"
+                community = await create_community(
+                    session, name, title=title, summary_source=summary,
+                    summary_html=render_markdown(summary),
+                )  # fmt: skip
+                community.status = "pending" if pending and not member.is_admin else "active"
+                session.add(
+                    CommunityModerator(community_id=community.actor_id, actor_id=member.actor_id)
+                )
+                founder = await session.get(Actor, member.actor_id)
+                await join(session, request.app[URLS], founder, community.actor)
+                if community.status == "active":
+                    await announce_new_community(session, request.app[URLS], community)
+        except (InvalidName, NameTaken) as error:
+            errors["name"] = str(error)
+    if errors:
+        context = {"errors": errors, "form": {"name": name, "title": title, "summary": summary}}
+        return aiohttp_jinja2.render_template("community_new.html", request, context, status=400)
+    raise web.HTTPSeeOther(f"/c/{name}")
+
+
+async def start_thread(request: web.Request) -> web.Response:
+    """A member starts a thread in a CoP they belong to."""
+    member = await require_member(request)
+    name = request.match_info["name"]
+    form = await request.post()
+    title = str(form.get("title", "")).strip()[:TITLE_LIMIT]
+    body = str(form.get("body", "")).strip()[:BODY_LIMIT]
+    if not title or not body:
+        raise web.HTTPBadRequest(text="A thread needs a title and some words.")
+    async with request.app[WRITE_SESSIONS].begin() as session:
+        community = await _community_or_404(session, name)
+        await _require_membership(session, member.actor_id, community)
+        post = await publish_post(
+            session, request.app[URLS], author=await session.get(Actor, member.actor_id),
+            group=community.actor, community=community, title=title, body_markdown=body,
+            parent=None, now=utcnow(),
+        )  # fmt: skip
+    request.app[DELIVERY].wake()
+    raise web.HTTPSeeOther(f"/t/{post.id}")
+
+
+async def reply(request: web.Request) -> web.Response:
+    """A member replies to any post of a thread."""
+    member = await require_member(request)
+    form = await request.post()
+    body = str(form.get("body", "")).strip()[:BODY_LIMIT]
+    parent_id = str(form.get("parent", ""))
+    if not body or not parent_id.isdigit():
+        raise web.HTTPBadRequest(text="A reply needs some words.")
+    async with request.app[WRITE_SESSIONS].begin() as session:
+        parent = await session.get(Post, int(parent_id))
+        if parent is None or (parent.thread_id or parent.id) != int(request.match_info["id"]):
+            raise web.HTTPNotFound(text="That post is not in this thread.")
+        community = await session.get(Community, parent.community_id)
+        group = await session.get(Actor, parent.community_id)
+        if community is not None:
+            await _require_membership(session, member.actor_id, community)
+        post = await publish_post(
+            session, request.app[URLS], author=await session.get(Actor, member.actor_id),
+            group=group, community=community, title="", body_markdown=body, parent=parent,
+            now=utcnow(),
+        )  # fmt: skip
+    request.app[DELIVERY].wake()
+    raise web.HTTPSeeOther(f"/t/{post.thread_id}#post-{post.id}")
+
+
+async def share_thread(request: web.Request) -> web.Response:
+    """Share a thread into another CoP: a new thread there that links back."""
+    member = await require_member(request)
+    form = await request.post()
+    target_name = str(form.get("community", ""))
+    note = str(form.get("note", "")).strip()[:BODY_LIMIT]
+    urls = request.app[URLS]
+    async with request.app[WRITE_SESSIONS].begin() as session:
+        original = await session.get(Post, int(request.match_info["id"]))
+        if original is None or original.thread_id is not None:
+            raise web.HTTPNotFound(text="No such thread.")
+        target = await _community_or_404(session, target_name)
+        await _require_membership(session, member.actor_id, target)
+        source_group = await session.get(Actor, original.community_id)
+        link = urls.thread(original.id)
+        source_name = source_group.display_name or source_group.username
+        body = (
+            f"{note}\n\n" if note else ""
+        ) + f"Shared from {source_name}: [{original.title}]({link})"
+        post = await publish_post(
+            session, urls, author=await session.get(Actor, member.actor_id),
+            group=target.actor, community=target, title=original.title, body_markdown=body,
+            parent=None, now=utcnow(),
+        )  # fmt: skip
+        post.shared_from_id = original.id
+    request.app[DELIVERY].wake()
+    raise web.HTTPSeeOther(f"/t/{post.id}")
+
+
+async def _require_membership(session, member_id: int, community: Community) -> None:
+    if await membership_state(session, member_id, community.actor_id) != "accepted":
+        raise web.HTTPForbidden(text="Join this community first.")
+
+
+def add_community_routes(app: web.Application) -> None:
+    """Register the website's CoP and thread routes."""
+    app.router.add_get("/communities/new", new_community_form)
+    app.router.add_post("/communities/new", create_community_from_web)
+    app.router.add_post("/c/{name}/join", join_community)
+    app.router.add_post("/c/{name}/leave", leave_community)
+    app.router.add_post("/c/{name}/threads", start_thread)
+    app.router.add_post("/t/{id:\\d+}/reply", reply)
+    app.router.add_post("/t/{id:\\d+}/share", share_thread)

@@ -1,0 +1,621 @@
+"""A CoP's documents: upload, versions, safe downloads, and their federation.
+
+Each document is a Mobilizon-style `Document` (DESIGN.md §2) in the CoP's `resources`
+collection; a new one is also announced as a thread ("📄 title") so Mastodon users see a post
+that links it. Downloads never pass for an ActivityPub document (Mastodon CVE-2024-23832): the
+content type is the sniffed one from an allowlist, with `nosniff`, a sandboxing CSP and a
+Content-Disposition.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp_jinja2
+from aiohttp import BodyPartReader, web
+from sqlalchemy import select
+
+from federation.vocab import AS_CONTEXT, PUBLIC, format_datetime
+from models.actors import Actor
+from models.base import utcnow
+from models.communities import Community, get_community
+from models.database import is_sqlite
+from models.document_queries import (
+    DocumentWithVersions,
+    ListedDocument,
+    NewVersion,
+    add_version,
+    create_document,
+    get_document,
+    get_version,
+    is_community_member,
+    list_documents,
+)
+from models.documents import Document, DocumentVersion
+from models.posts import Post
+from server.appkeys import DELIVERY, SESSIONS, SETTINGS, URLS, WRITE_SESSIONS
+from server.content import html_to_text
+from server.documents import PAGE_SIZE, ordered_collection, ordered_collection_page
+from server.errors import http_error
+from server.local_posts import publish_post
+from server.markdown import render_markdown
+from server.negotiation import choose_representation
+from server.responses import activity_json, page_number
+from server.settings import Settings
+from server.textextract import extract_text
+from server.urls import Urls
+from server.web.auth import Member, current_member, require_member
+from server.web.uploads import (
+    CHUNK_SIZE,
+    KINDS,
+    EmptyUpload,
+    MediaStore,
+    StoredFile,
+    UploadRefused,
+    UploadTooLarge,
+    client_filename,
+    content_disposition,
+    display_filename,
+    human_size,
+    part_chunks,
+    read_text_field,
+    served_type,
+)
+
+MEDIA = web.AppKey("media", MediaStore)
+TITLE_LIMIT = 200
+DESCRIPTION_LIMIT = 10_000
+NOTE_LIMIT = 2_000
+FIELD_BYTES = 64 * 1024
+# Multipart framing and the small fields around the file.
+FORM_OVERHEAD = 256 * 1024
+LIST_PAGE_SIZE = 20
+DOWNLOAD_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "public, max-age=31536000, immutable",
+}
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~])")
+
+
+# ---- configuration ----------------------------------------------------------------------------
+
+
+def media_root(settings: Settings) -> Path:
+    """Where uploads live: the configured media directory, else `media/` beside the SQLite
+    database, else `var/media` in the working directory."""
+    if settings.media_dir:
+        return Path(settings.media_dir)
+    if is_sqlite(settings.database_url):
+        database = settings.database_url.split(":///", 1)[-1]
+        if database and database != ":memory:":
+            return Path(database).parent / "media"
+    return Path("var") / "media"
+
+
+def media_store_for(settings: Settings) -> MediaStore:
+    """The media store the settings describe."""
+    return MediaStore(media_root(settings), max_bytes=settings.max_upload_bytes)
+
+
+async def open_media(app: web.Application) -> None:
+    """on_startup: make the media store unless a test (or the lead's wiring) already did."""
+    if MEDIA not in app:
+        app[MEDIA] = media_store_for(app[SETTINGS])
+    await asyncio.to_thread(app[MEDIA].sweep_incoming)
+
+
+# ---- URLs and AS2 -----------------------------------------------------------------------------
+
+
+def document_url(urls: Urls, document_id: int) -> str:
+    """A document's id and page."""
+    return f"{urls.root}d/{document_id}"
+
+
+def version_url(urls: Urls, document_id: int, version_id: int) -> str:
+    """The download URL of one version (its bytes never change)."""
+    return f"{urls.root}d/{document_id}/v/{version_id}"
+
+
+def resources_url(urls: Urls, community_name: str) -> str:
+    """The CoP's Mobilizon-style resources collection."""
+    return urls.community_part(community_name, "resources")
+
+
+def document_object(
+    urls: Urls,
+    document: Document,
+    latest: DocumentVersion,
+    *,
+    community: Actor,
+    uploader: Actor,
+) -> dict:
+    """The AS2 `Document` of a resource, as Mobilizon federates one."""
+    community_url = urls.actor(community)
+    media_type, _inline = served_type(latest.media_type)
+    summary = html.escape(document.description).replace("\n", "<br>")
+    return {
+        "@context": AS_CONTEXT,
+        "id": document_url(urls, document.id),
+        "type": "Document",
+        "name": document.title,
+        "summary": summary,
+        "url": version_url(urls, document.id, latest.id),
+        "mediaType": media_type.split(";")[0],
+        "context": resources_url(urls, community.local_name or ""),
+        "attributedTo": community_url,
+        "actor": urls.actor(uploader),
+        "audience": community_url,
+        "to": [PUBLIC],
+        "cc": [community_url + "/followers"],
+        "published": format_datetime(document.created_at),
+        "updated": format_datetime(document.updated_at),
+    }
+
+
+def _escape_markdown(text: str) -> str:
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def announcement(
+    urls: Urls, document: Document, version: DocumentVersion, *, first: bool
+) -> tuple[str, str, list[dict]]:
+    """(title, markdown body, attachments) of the post that announces a document or version."""
+    page = document_url(urls, document.id)
+    download = version_url(urls, document.id, version.id)
+    media_type, _inline = served_type(version.media_type)
+    kind = KINDS.get(version.media_type)
+    label = kind.label if kind else "File"
+    link = f"[Download {_escape_markdown(version.filename)}]({download})"
+    details = f"{link} ({label}, {human_size(version.size)}) · [About this document]({page})"
+    if first:
+        title = f"📄 {document.title}"
+        body = f"{document.description}\n\n{details}" if document.description else details
+    else:
+        title = ""
+        intro = f"A new version of **{_escape_markdown(document.title)}**"
+        body = f"{intro}: {version.note}\n\n{details}" if version.note else f"{intro}.\n\n{details}"
+    attachment = {
+        "type": "Document",
+        "url": download,
+        "mediaType": media_type.split(";")[0],
+        "name": version.filename,
+    }
+    return title, body, [attachment]
+
+
+# ---- reading the upload form ------------------------------------------------------------------
+
+
+@dataclass
+class UploadForm:
+    """What a multipart upload form carried; the file is already stored."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    stored: StoredFile | None = None
+    filename: str = ""
+
+
+async def read_upload_form(
+    request: web.Request, store: MediaStore, fields: tuple[str, ...], form: UploadForm
+) -> UploadForm:
+    """Stream a multipart form: text fields (capped) and one file straight into the store.
+
+    The CSRF middleware has checked the token from the query string already, so the body is
+    never buffered whole (aiohttp's `client_max_size` would cap it at 1 MiB).
+    Fills `form` as it goes (so a refusal can show what was typed) and raises UploadRefused
+    (and subclasses) with a message for people.
+    """
+    declared = request.content_length
+    if declared is not None and declared > store.max_bytes + FORM_OVERHEAD:
+        raise UploadTooLarge(f"the file is larger than the {human_size(store.max_bytes)} limit")
+    if request.content_type != "multipart/form-data":
+        raise UploadRefused("choose a file to upload")
+    reader = await request.multipart()
+    while True:
+        part = await reader.next()
+        if part is None:
+            break
+        if not isinstance(part, BodyPartReader):
+            raise UploadRefused("the form is malformed")  # nested multipart: not ours
+        name = part.name or ""
+        if name == "file":
+            if form.stored is not None:
+                raise UploadRefused("send one file at a time")
+            filename = client_filename(part)
+            try:
+                form.stored = await store.store(part_chunks(part), filename=filename)
+            except EmptyUpload:
+                if filename:
+                    raise
+                continue  # the file input was left empty
+            form.filename = filename
+        elif name in fields:
+            form.values[name] = (await read_text_field(part, limit=FIELD_BYTES)).strip()
+        else:
+            async for _chunk in part_chunks(part):
+                pass  # csrf_token (checked by the middleware) and unknown fields
+    return form
+
+
+async def _extract(stored: StoredFile) -> str:
+    return await asyncio.to_thread(extract_text, stored.path, stored.media_type)
+
+
+def _wake_delivery(app: web.Application) -> None:
+    if DELIVERY in app:
+        app[DELIVERY].wake()
+
+
+# ---- shared lookups ---------------------------------------------------------------------------
+
+
+def _int_id(raw: str, what: str) -> int:
+    if not raw.isdigit() or len(raw) > 18:
+        raise http_error(404, f"no {what} {raw!r}")
+    return int(raw)
+
+
+async def _community_or_404(session, name: str) -> Community:
+    community = await get_community(session, name)
+    if community is None:
+        raise http_error(404, f"no community named {name!r}")
+    return community
+
+
+async def _actors(session, ids: set[int]) -> dict[int, Actor]:
+    if not ids:
+        return {}
+    rows = await session.scalars(select(Actor).where(Actor.id.in_(ids)))
+    return {actor.id: actor for actor in rows}
+
+
+async def _may_upload(session, member: Member | None, community_id: int) -> bool:
+    if member is None:
+        return False
+    return await is_community_member(session, actor_id=member.actor_id, community_id=community_id)
+
+
+def _render(request: web.Request, template: str, context: dict, *, status: int = 200):
+    context = {
+        "settings": request.app[SETTINGS],
+        "human_size": human_size,
+        "kinds": KINDS,
+        "plain": lambda markdown: html_to_text(render_markdown(markdown)).strip(),
+        **context,
+    }
+    response = aiohttp_jinja2.render_template(template, request, context, status=status)
+    response.headers["Vary"] = "Accept, Cookie"
+    return response
+
+
+# ---- a CoP's documents ------------------------------------------------------------------------
+
+
+def _list_page(request: web.Request) -> int:
+    raw = request.query.get("page", "1")
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
+
+
+async def _documents_page(
+    request: web.Request, *, status: int = 200, error: str = "", form: dict | None = None
+) -> web.Response:
+    name = request.match_info["name"]
+    page = _list_page(request)
+    member = await current_member(request)
+    async with request.app[SESSIONS]() as session:
+        community = await _community_or_404(session, name)
+        found = await list_documents(
+            session, community.actor_id, limit=LIST_PAGE_SIZE, offset=(page - 1) * LIST_PAGE_SIZE
+        )
+        uploaders = await _actors(session, {item.document.uploader_id for item in found.items})
+        may_upload = await _may_upload(session, member, community.actor_id)
+    store = request.app[MEDIA]
+    context = {
+        "community": community,
+        "actor": community.actor,
+        "items": found.items,
+        "total": found.total,
+        "page": page,
+        "pages": max(1, -(-found.total // LIST_PAGE_SIZE)),
+        "uploaders": uploaders,
+        "may_upload": may_upload,
+        "signed_in": member is not None,
+        "error": error,
+        "form": form or {},
+        "max_size": human_size(store.max_bytes),
+        "max_bytes": store.max_bytes,
+    }
+    return _render(request, "documents.html", context, status=status)
+
+
+async def community_documents(request: web.Request) -> web.Response:
+    """GET /c/{name}/documents: the CoP's documents, newest first, and the upload form."""
+    return await _documents_page(request)
+
+
+async def upload_document(request: web.Request) -> web.Response:
+    """POST /c/{name}/documents: a member shares a new document (announced as a thread)."""
+    name = request.match_info["name"]
+    member = await require_member(request)
+    async with request.app[SESSIONS]() as session:
+        community = await _community_or_404(session, name)
+        allowed = await _may_upload(session, member, community.actor_id)
+    if not allowed:
+        raise http_error(403, "only members of this community can share documents here")
+    store = request.app[MEDIA]
+    form = UploadForm()
+    try:
+        await read_upload_form(request, store, ("title", "description"), form)
+        title = form.values.get("title", "")[:TITLE_LIMIT].strip()
+        description = form.values.get("description", "")[:DESCRIPTION_LIMIT]
+        if form.stored is None:
+            raise UploadRefused("choose a file to upload")
+        if not title:
+            raise UploadRefused("give the document a title")
+    except UploadRefused as refused:
+        return await _documents_page(
+            request, status=refused.status, error=_sentence(refused.message), form=form.values
+        )
+    stored = form.stored
+    text = await _extract(stored)
+    urls = request.app[URLS]
+    now = utcnow()
+    async with request.app[WRITE_SESSIONS].begin() as session:
+        community = await _community_or_404(session, name)
+        author = await session.get(Actor, member.actor_id)
+        if author is None:
+            raise http_error(403, "your account is not available")
+        document, version = await create_document(
+            session,
+            community_id=community.actor_id,
+            uploader_id=author.id,
+            title=title,
+            description=description,
+            version=NewVersion(
+                sha256=stored.sha256,
+                size=stored.size,
+                media_type=stored.media_type,
+                filename=display_filename(form.filename, stored.media_type),
+                text=text,
+            ),
+            now=now,
+        )
+        post_title, body, attachments = announcement(urls, document, version, first=True)
+        post = await publish_post(
+            session,
+            urls,
+            author=author,
+            group=community.actor,
+            community=community,
+            title=post_title,
+            body_markdown=body,
+            parent=None,
+            now=now,
+            attachments=attachments,
+        )
+        document.post_id = post.id
+    _wake_delivery(request.app)
+    raise web.HTTPSeeOther(f"/d/{document.id}")
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+async def community_resources(request: web.Request) -> web.Response:
+    """GET /c/{name}/resources: the CoP's Documents as an OrderedCollection (Mobilizon)."""
+    urls = request.app[URLS]
+    page = page_number(request)
+    async with request.app[SESSIONS]() as session:
+        community = await _community_or_404(session, request.match_info["name"])
+        collection_id = resources_url(urls, community.actor.local_name or "")
+        offset = ((page or 1) - 1) * PAGE_SIZE
+        found = await list_documents(session, community.actor_id, limit=PAGE_SIZE, offset=offset)
+        if page is None:
+            return activity_json(ordered_collection(collection_id, found.total))
+        uploaders = await _actors(session, {item.document.uploader_id for item in found.items})
+    items = [_listed_object(urls, item, community.actor, uploaders) for item in found.items]
+    return activity_json(
+        ordered_collection_page(
+            collection_id, page, items, has_next=page * PAGE_SIZE < found.total, total=found.total
+        )
+    )
+
+
+def _listed_object(
+    urls: Urls, item: ListedDocument, community: Actor, uploaders: dict[int, Actor]
+) -> dict:
+    document = document_object(
+        urls,
+        item.document,
+        item.latest,
+        community=community,
+        uploader=uploaders[item.document.uploader_id],
+    )
+    document.pop("@context")
+    return document
+
+
+# ---- one document -----------------------------------------------------------------------------
+
+
+async def _load_document(session, request: web.Request) -> DocumentWithVersions:
+    document_id = _int_id(request.match_info["id"], "document")
+    found = await get_document(session, document_id)
+    if found is None:
+        raise http_error(404, f"no document {document_id}")
+    return found
+
+
+async def document_page(
+    request: web.Request, *, status: int = 200, error: str = "", form: dict | None = None
+) -> web.StreamResponse:
+    """GET /d/{id}: the Document for ActivityPub clients, its page for people."""
+    representation = choose_representation(request.headers.get("Accept"))
+    urls = request.app[URLS]
+    member = await current_member(request) if representation == "html" else None
+    async with request.app[SESSIONS]() as session:
+        found = await _load_document(session, request)
+        document = found.document
+        community = await session.get(Community, document.community_id)
+        if community is None:
+            raise http_error(404, f"no document {document.id}")
+        people = await _actors(
+            session, {document.uploader_id, *(v.uploaded_by for v in found.versions)}
+        )
+        if representation == "as2":
+            return activity_json(
+                document_object(
+                    urls,
+                    document,
+                    found.latest,
+                    community=community.actor,
+                    uploader=people[document.uploader_id],
+                )
+            )
+        may_upload = await _may_upload(session, member, community.actor_id)
+        thread = await session.get(Post, document.post_id) if document.post_id else None
+    context = {
+        "document": document,
+        "description_html": render_markdown(document.description),
+        "versions": found.versions,
+        "latest": found.latest,
+        "community": community,
+        "actor": community.actor,
+        "people": people,
+        "uploader": people.get(document.uploader_id),
+        "thread": thread if thread is not None and not thread.is_deleted else None,
+        "may_upload": may_upload,
+        "signed_in": member is not None,
+        "error": error,
+        "form": form or {},
+        "max_size": human_size(request.app[MEDIA].max_bytes),
+        "max_bytes": request.app[MEDIA].max_bytes,
+        "download": lambda version: f"/d/{document.id}/v/{version.id}",
+    }
+    return _render(request, "document.html", context, status=status)
+
+
+async def document_view(request: web.Request) -> web.StreamResponse:
+    """Route handler for GET /d/{id}."""
+    return await document_page(request)
+
+
+async def upload_version(request: web.Request) -> web.StreamResponse:
+    """POST /d/{id}/versions: a member of the document's CoP uploads a new version."""
+    member = await require_member(request)
+    async with request.app[SESSIONS]() as session:
+        found = await _load_document(session, request)
+        allowed = await _may_upload(session, member, found.document.community_id)
+    if not allowed:
+        raise http_error(403, "only members of this community can add versions")
+    store = request.app[MEDIA]
+    form = UploadForm()
+    try:
+        await read_upload_form(request, store, ("note",), form)
+        if form.stored is None:
+            raise UploadRefused("choose a file to upload")
+        if form.stored.sha256 == found.latest.sha256:
+            raise UploadRefused("this file is the same as the latest version")
+    except UploadRefused as refused:
+        return await document_page(
+            request, status=refused.status, error=_sentence(refused.message), form=form.values
+        )
+    stored = form.stored
+    text = await _extract(stored)
+    urls = request.app[URLS]
+    now = utcnow()
+    async with request.app[WRITE_SESSIONS].begin() as session:
+        document = await session.get(Document, found.document.id)
+        community = await session.get(Community, found.document.community_id)
+        author = await session.get(Actor, member.actor_id)
+        if document is None or document.deleted_at is not None or community is None:
+            raise http_error(404, f"no document {found.document.id}")
+        if author is None:
+            raise http_error(403, "your account is not available")
+        version = await add_version(
+            session,
+            document,
+            version=NewVersion(
+                sha256=stored.sha256,
+                size=stored.size,
+                media_type=stored.media_type,
+                filename=display_filename(form.filename, stored.media_type),
+                text=text,
+                note=form.values.get("note", "")[:NOTE_LIMIT],
+            ),
+            uploaded_by=author.id,
+            now=now,
+        )
+        thread = await session.get(Post, document.post_id) if document.post_id else None
+        if thread is not None and not thread.is_deleted:
+            _title, body, attachments = announcement(urls, document, version, first=False)
+            await publish_post(
+                session,
+                urls,
+                author=author,
+                group=community.actor,
+                community=community,
+                title="",
+                body_markdown=body,
+                parent=thread,
+                now=now,
+                attachments=attachments,
+            )
+    _wake_delivery(request.app)
+    raise web.HTTPSeeOther(f"/d/{document.id}")
+
+
+async def download_version(request: web.Request) -> web.StreamResponse:
+    """GET /d/{id}/v/{version_id}: the bytes, with headers that keep them inert."""
+    document_id = _int_id(request.match_info["id"], "document")
+    version_id = _int_id(request.match_info["version_id"], "version")
+    async with request.app[SESSIONS]() as session:
+        version = await get_version(session, document_id, version_id)
+    if version is None:
+        raise http_error(404, f"no version {version_id} of document {document_id}")
+    store = request.app[MEDIA]
+    try:
+        path = store.path_for(version.sha256)
+        size = (await asyncio.to_thread(path.stat)).st_size
+    except (ValueError, OSError):
+        raise http_error(404, "this file is no longer stored") from None
+    content_type, inline = served_type(version.media_type)
+    etag = f'"{version.sha256}"'
+    headers = {
+        **DOWNLOAD_HEADERS,
+        "Content-Type": content_type,
+        "Content-Disposition": content_disposition(version.filename, inline=inline),
+        "ETag": etag,
+    }
+    if _etag_matches(request.headers.get("If-None-Match", ""), version.sha256):
+        return web.Response(
+            status=304, headers={k: v for k, v in headers.items() if k != "Content-Type"}
+        )
+    response = web.StreamResponse(status=200, headers=headers)
+    response.content_length = size
+    await response.prepare(request)
+    if request.method != "HEAD":
+        with path.open("rb") as handle:
+            while chunk := await asyncio.to_thread(handle.read, CHUNK_SIZE):
+                await response.write(chunk)
+    await response.write_eof()
+    return response
+
+
+def _etag_matches(header: str, sha256: str) -> bool:
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    tags = {tag.strip().removeprefix("W/").strip('"') for tag in header.split(",")}
+    return sha256 in tags

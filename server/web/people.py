@@ -1,0 +1,167 @@
+"""Local members' public faces: the `Person` actor (AS2) and profile page (HTML) at /u/{name}."""
+
+from __future__ import annotations
+
+import json
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from federation.vocab import ACTOR_CONTEXT, format_datetime
+from models.account_queries import count_following, memberships
+from models.actors import Actor, get_local_actor
+from models.follows import count_followers
+from models.outbox import outbox_page
+from server.appkeys import SESSIONS, SETTINGS, URLS
+from server.documents import PAGE_SIZE, ordered_collection, ordered_collection_page, public_key
+from server.errors import http_error
+from server.icons import identicon_png
+from server.negotiation import choose_representation
+from server.responses import activity_json, page_number
+from server.urls import Urls
+from server.web.auth import current_member
+
+
+def person_part(urls: Urls, name: str, part: str) -> str:
+    """A member's inbox, outbox, followers, following or icon URL."""
+    return f"{urls.person(name)}/{part}"
+
+
+def person_document(actor: Actor, urls: Urls) -> dict:
+    """A member's `Person` actor, as Mastodon, Lemmy and other servers read it."""
+    name = actor.local_name
+    assert name is not None
+    actor_url = urls.person(name)
+    return {
+        "@context": ACTOR_CONTEXT,
+        "id": actor_url,
+        "type": "Person",
+        "preferredUsername": name,
+        "name": actor.display_name or name,
+        "summary": actor.summary_html,
+        "source": {"content": actor.summary_source, "mediaType": "text/markdown"},
+        "url": actor_url,
+        "inbox": person_part(urls, name, "inbox"),
+        "outbox": person_part(urls, name, "outbox"),
+        "followers": person_part(urls, name, "followers"),
+        "following": person_part(urls, name, "following"),
+        "endpoints": {"sharedInbox": urls.shared_inbox()},
+        "publicKey": public_key(actor_url, urls, actor.public_key_pem),
+        "icon": {
+            "type": "Image",
+            "mediaType": "image/png",
+            "url": person_part(urls, name, "icon.png"),
+        },
+        "published": format_datetime(actor.published),
+        "updated": format_datetime(actor.updated),
+        "manuallyApprovesFollowers": False,
+        "discoverable": True,
+        # Members talk about care work; keep their posts out of full-text search by default.
+        "indexable": False,
+    }
+
+
+async def _person_or_404(request: web.Request, session) -> Actor:
+    name = request.match_info["name"]
+    actor = await get_local_actor(session, name)
+    if actor is None or actor.type != "Person":
+        raise http_error(404, f"no member named {name!r}")
+    return actor
+
+
+def group_link(urls: Urls, domain: str, group: Actor) -> dict:
+    """Where a CoP's name links to on a profile, and its @handle."""
+    if group.is_local:
+        return {
+            "name": group.display_name or group.local_name,
+            "href": urls.community(group.local_name or ""),
+            "handle": f"@{group.local_name}@{domain}",
+        }
+    return {
+        "name": group.display_name or group.username,
+        "href": group.url or group.ap_id,
+        "handle": f"@{group.username}@{group.domain}",
+    }
+
+
+async def person(request: web.Request) -> web.StreamResponse:
+    """A member: their `Person` for ActivityPub clients, their profile page for people."""
+    representation = choose_representation(request.headers.get("Accept"))
+    urls = request.app[URLS]
+    async with request.app[SESSIONS]() as session:
+        actor = await _person_or_404(request, session)
+        if representation == "as2":
+            return activity_json(person_document(actor, urls))
+        groups = await memberships(session, actor.id)
+    settings = request.app[SETTINGS]
+    viewer = await current_member(request)
+    context = {
+        "settings": settings,
+        "actor": actor,
+        "handle": f"@{actor.local_name}@{settings.domain}",
+        "cops": [group_link(urls, settings.domain, group) for group in groups],
+        "is_self": viewer is not None and viewer.actor_id == actor.id,
+    }
+    response = aiohttp_jinja2.render_template("person.html", request, context)
+    response.headers["Vary"] = "Accept, Cookie"
+    return response
+
+
+async def person_icon(request: web.Request) -> web.Response:
+    """The member's generated avatar."""
+    async with request.app[SESSIONS]() as session:
+        actor = await _person_or_404(request, session)
+    return web.Response(
+        body=identicon_png("u/" + (actor.local_name or "")),
+        content_type="image/png",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
+async def person_outbox(request: web.Request) -> web.Response:
+    """What the member sent (their Creates, Updates...), newest first, paged."""
+    page = page_number(request)
+    async with request.app[SESSIONS]() as session:
+        actor = await _person_or_404(request, session)
+        collection_id = person_part(request.app[URLS], actor.local_name or "", "outbox")
+        offset = ((page or 1) - 1) * PAGE_SIZE
+        total, bodies = await outbox_page(session, actor.id, limit=PAGE_SIZE, offset=offset)
+    if page is None:
+        return activity_json(ordered_collection(collection_id, total))
+    items = [json.loads(body) for body in bodies]
+    has_next = page * PAGE_SIZE < total
+    return activity_json(
+        ordered_collection_page(collection_id, page, items, has_next=has_next, total=total)
+    )
+
+
+async def person_followers(request: web.Request) -> web.Response:
+    """The member's followers: only the count is public."""
+    async with request.app[SESSIONS]() as session:
+        actor = await _person_or_404(request, session)
+        total = await count_followers(session, actor.id)
+    collection_id = person_part(request.app[URLS], actor.local_name or "", "followers")
+    return activity_json(ordered_collection(collection_id, total, items=[]))
+
+
+async def person_following(request: web.Request) -> web.Response:
+    """Whom the member follows: only the count is public."""
+    async with request.app[SESSIONS]() as session:
+        actor = await _person_or_404(request, session)
+        total = await count_following(session, actor.id)
+    collection_id = person_part(request.app[URLS], actor.local_name or "", "following")
+    return activity_json(ordered_collection(collection_id, total, items=[]))
+
+
+def add_people_routes(app: web.Application) -> None:
+    """Register /u/{name} and its collections (safe to call twice).
+
+    `POST /u/{name}/inbox` belongs to the inbox pipeline (server/routes.py), not here.
+    """
+    if "person" in app.router.named_resources():
+        return
+    app.router.add_get("/u/{name}", person, name="person")
+    app.router.add_get("/u/{name}/icon.png", person_icon)
+    app.router.add_get("/u/{name}/outbox", person_outbox)
+    app.router.add_get("/u/{name}/followers", person_followers)
+    app.router.add_get("/u/{name}/following", person_following)

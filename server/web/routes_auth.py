@@ -1,0 +1,320 @@
+"""Joining, signing in and out, and editing one's profile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from federation.vocab import PUBLIC, format_datetime
+from models import account_queries as accounts
+from models.actors import InvalidName, NameTaken
+from models.base import utcnow
+from models.deliveries import enqueue
+from models.follows import follower_inboxes
+from models.names import RESERVED_NAMES, validate_name
+from server.appkeys import SESSIONS, SETTINGS, URLS, WRITE_SESSIONS
+from server.markdown import render_markdown
+from server.publishing import new_activity_id
+from server.web import passwords
+from server.web.auth import (
+    SESSION_COOKIE,
+    clear_session_cookie,
+    current_member,
+    forget_signed_in,
+    require_member,
+    safe_next,
+    set_session_cookie,
+)
+from server.web.errors import render_error
+from server.web.ratelimit import LoginRateLimiter, client_address
+
+LOGIN_LIMITER = web.AppKey("login_limiter", LoginRateLimiter)
+MAX_DISPLAY_NAME = 100
+MAX_BIO = 5000
+WRONG_LOGIN = "That name or email and password do not match. Check them and try again."
+
+
+@dataclass
+class Form:
+    """Submitted values and the problems found, keyed by field name."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def error(self, name: str, message: str) -> None:
+        self.errors.setdefault(name, message)
+
+
+async def _form_values(request: web.Request, names: tuple[str, ...]) -> dict[str, str]:
+    data = await request.post()
+    values = {}
+    for name in names:
+        value = data.get(name, "")
+        values[name] = value if isinstance(value, str) else ""
+    return values
+
+
+def _render(
+    request: web.Request, template: str, context: dict, *, status: int = 200
+) -> web.Response:
+    context = {"settings": request.app[SETTINGS], **context}
+    response = aiohttp_jinja2.render_template(template, request, context, status=status)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _signed_in_redirect(location: str, token: str, request: web.Request) -> web.HTTPSeeOther:
+    redirect = web.HTTPSeeOther(location)
+    set_session_cookie(redirect, token, request.app[SETTINGS])
+    return redirect
+
+
+# --- sign up ----------------------------------------------------------------------------------
+
+SIGNUP_FIELDS = ("name", "display_name", "email", "password", "password_confirm", "invite")
+
+
+async def signup_page(request: web.Request) -> web.Response:
+    """The form to join this Network."""
+    if await current_member(request) is not None:
+        raise web.HTTPFound("/")
+    async with request.app[SESSIONS]() as session:
+        mode = await accounts.get_signup_mode(session)
+    values = {"invite": request.query.get("invite", "")}
+    return _render(request, "auth_signup.html", {"form": Form(values=values), "mode": mode})
+
+
+async def signup(request: web.Request) -> web.StreamResponse:
+    """Create the member, sign them in and go to the home page; or show what to fix."""
+    values = await _form_values(request, SIGNUP_FIELDS)
+    form = Form(values=values)
+    async with request.app[SESSIONS]() as session:
+        mode = await accounts.get_signup_mode(session)
+    name = values["name"].strip().lstrip("@").lower()
+    values["name"] = name
+    try:
+        validate_name(name)
+    except InvalidName:
+        if not name:
+            form.error("name", "Choose a name for your address.")
+        elif name in RESERVED_NAMES:
+            form.error("name", "That name is reserved. Please choose another.")
+        else:
+            form.error("name", "Use only lowercase letters, digits and _ (at most 64).")
+    display_name = " ".join(values["display_name"].split())
+    if len(display_name) > MAX_DISPLAY_NAME:
+        form.error("display_name", f"Use at most {MAX_DISPLAY_NAME} characters.")
+    try:
+        email = accounts.normalize_email(values["email"])
+    except accounts.InvalidEmail:
+        form.error("email", "That does not look like an email address.")
+        email = None
+    try:
+        passwords.check_password_rules(values["password"], name=name)
+    except passwords.WeakPassword as weak:
+        form.error("password", str(weak))
+    if values["password"] != values["password_confirm"]:
+        form.error("password_confirm", "The two passwords are not the same.")
+    invite = values["invite"].strip()
+    if mode == "invite" and not invite:
+        form.error("invite", "Joining needs an invitation code from an admin or a member.")
+    if not form.errors:
+        password_hash = await passwords.hash_password_async(values["password"])
+        token = await _create_member(request, form, name, password_hash, email, display_name)
+        if token is not None:
+            raise _signed_in_redirect("/", token, request)
+    values["password"] = values["password_confirm"] = ""  # never echo a password back
+    return _render(request, "auth_signup.html", {"form": form, "mode": mode}, status=400)
+
+
+async def _create_member(
+    request: web.Request,
+    form: Form,
+    name: str,
+    password_hash: str,
+    email: str | None,
+    display_name: str,
+) -> str | None:
+    async with request.app[WRITE_SESSIONS]() as session:
+        # Re-read inside the write transaction: an admin may just have closed sign-ups.
+        mode = await accounts.get_signup_mode(session)
+        try:
+            account = await accounts.create_account(
+                session, name, password_hash, email=email, display_name=display_name
+            )
+        except NameTaken:
+            form.error("name", "Someone already has that name. Please choose another.")
+        except accounts.EmailTaken:
+            form.error("email", "An account already uses that email address. Try signing in.")
+        if form.errors:
+            await session.rollback()
+            return None
+        if mode == "invite" and not await accounts.redeem_invite(
+            session, form.values["invite"], account.actor_id
+        ):
+            await session.rollback()
+            form.error("invite", "That invitation code is not valid or was already used.")
+            return None
+        token, _row = await accounts.create_session(session, account.actor_id)
+        await accounts.record_login(session, account)
+        await session.commit()
+    return token
+
+
+# --- sign in and out --------------------------------------------------------------------------
+
+
+async def login_page(request: web.Request) -> web.Response:
+    """The sign-in form."""
+    next_path = safe_next(request.query.get("next"))
+    if await current_member(request) is not None:
+        raise web.HTTPFound(next_path)
+    form = Form(values={"next": next_path})
+    return _render(request, "auth_login.html", {"form": form})
+
+
+async def login(request: web.Request) -> web.StreamResponse:
+    """Check the password (rate limited), start a session, go where the member was going."""
+    values = await _form_values(request, ("login", "password", "next"))
+    values["next"] = safe_next(values["next"])
+    identifier = values["login"].strip()
+    form = Form(values=values)
+    limiter = request.app[LOGIN_LIMITER]
+    address = client_address(request)
+    if not identifier or not values["password"]:
+        if not identifier:
+            form.error("login", "Enter your name or email address.")
+        if not values["password"]:
+            form.error("password", "Enter your password.")
+        values["password"] = ""
+        return _render(request, "auth_login.html", {"form": form}, status=400)
+    async with request.app[SESSIONS]() as session:
+        member = await accounts.member_by_login(session, identifier)
+    names = (identifier, member.name) if member else (identifier,)
+    wait = limiter.attempt(address, *names)  # counted now: parallel guesses share the limit
+    if wait is not None:
+        return _too_many(request, wait)
+    stored = member.account.password_hash if member else None
+    if member is None or not await passwords.verify_password_async(stored, values["password"]):
+        form.error("login", WRONG_LOGIN)
+        values["password"] = ""
+        return _render(request, "auth_login.html", {"form": form}, status=400)
+    limiter.succeeded(address, *names)
+    rehashed = None
+    if passwords.needs_rehash(member.account.password_hash):
+        rehashed = await passwords.hash_password_async(values["password"])
+    async with request.app[WRITE_SESSIONS]() as session:
+        token, _row = await accounts.create_session(session, member.account.actor_id)
+        await accounts.record_login(session, member.account, new_password_hash=rehashed)
+        await session.commit()
+    raise _signed_in_redirect(values["next"], token, request)
+
+
+def _too_many(request: web.Request, wait: int) -> web.Response:
+    minutes = max(1, round(wait / 60))
+    when = "a minute" if minutes == 1 else f"{minutes} minutes"
+    return render_error(
+        request,
+        429,
+        f"There were too many unsuccessful attempts to sign in. For your safety, please wait "
+        f"{when} and try again. If you have forgotten your password, ask an admin.",
+        title="Please wait a little",
+        headers={"Retry-After": str(wait)},
+    )
+
+
+async def logout(request: web.Request) -> web.StreamResponse:
+    """End this browser's session (POST only, with the CSRF token) and go home."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        async with request.app[WRITE_SESSIONS]() as session:
+            await accounts.delete_session(session, token)
+            await session.commit()
+    forget_signed_in(request)
+    redirect = web.HTTPSeeOther("/")
+    clear_session_cookie(redirect, request.app[SETTINGS])
+    raise redirect
+
+
+# --- profile ----------------------------------------------------------------------------------
+
+
+async def profile_page(request: web.Request) -> web.Response:
+    """The member's own display name and bio, to edit."""
+    member = await require_member(request)
+    async with request.app[SESSIONS]() as session:
+        found = await accounts.member_by_actor_id(session, member.actor_id)
+    assert found is not None
+    actor = found.actor
+    form = Form(values={"display_name": actor.display_name, "bio": actor.summary_source})
+    saved = request.query.get("saved") == "1"
+    return _render(request, "auth_profile.html", {"form": form, "saved": saved})
+
+
+async def profile(request: web.Request) -> web.StreamResponse:
+    """Save the profile and tell the member's followers (an `Update` of their Person)."""
+    member = await require_member(request)
+    values = await _form_values(request, ("display_name", "bio"))
+    form = Form(values=values)
+    display_name = " ".join(values["display_name"].split())
+    bio = values["bio"].replace("\r\n", "\n").strip()
+    if len(display_name) > MAX_DISPLAY_NAME:
+        form.error("display_name", f"Use at most {MAX_DISPLAY_NAME} characters.")
+    if len(bio) > MAX_BIO:
+        form.error("bio", f"Use at most {MAX_BIO} characters ({len(bio)} now).")
+    if form.errors:
+        return _render(request, "auth_profile.html", {"form": form, "saved": False}, status=400)
+    from server.web.people import person_document  # people renders what is saved here
+
+    urls = request.app[URLS]
+    async with request.app[WRITE_SESSIONS]() as session:
+        found = await accounts.member_by_actor_id(session, member.actor_id)
+        assert found is not None
+        actor = found.actor
+        actor.display_name = display_name
+        actor.summary_source = bio
+        actor.summary_html = render_markdown(bio)
+        actor.updated = utcnow()
+        await session.flush()
+        inboxes = [inbox for inbox, _domain in await follower_inboxes(session, actor.id)]
+        inboxes += await accounts.following_inboxes(session, actor.id)
+        if inboxes:
+            person = person_document(actor, urls)
+            update = {
+                "@context": person["@context"],
+                "id": new_activity_id(urls),
+                "type": "Update",
+                "actor": person["id"],
+                "to": [PUBLIC],
+                "cc": [person["followers"]],
+                "object": {k: v for k, v in person.items() if k != "@context"},
+                "published": format_datetime(actor.updated),
+            }
+            await enqueue(
+                session,
+                actor_id=actor.id,
+                ap_id=update["id"],
+                type_="Update",
+                document=update,
+                inboxes=inboxes,
+                object_ap_id=person["id"],
+            )
+        await session.commit()
+    raise web.HTTPSeeOther("/settings/profile?saved=1")
+
+
+def add_auth_routes(app: web.Application) -> None:
+    """Register /signup, /login, /logout and /settings/profile (safe to call twice)."""
+    if "signup" in app.router.named_resources():
+        return
+    if LOGIN_LIMITER not in app:
+        app[LOGIN_LIMITER] = LoginRateLimiter()
+    app.router.add_get("/signup", signup_page, name="signup")
+    app.router.add_post("/signup", signup)
+    app.router.add_get("/login", login_page, name="login")
+    app.router.add_post("/login", login)
+    app.router.add_post("/logout", logout, name="logout")
+    app.router.add_get("/settings/profile", profile_page, name="settings_profile")
+    app.router.add_post("/settings/profile", profile)

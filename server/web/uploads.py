@@ -1,0 +1,481 @@
+"""Uploaded files: streamed with a size cap, sniffed by their bytes, stored by content hash.
+
+Nothing the client says decides where a file lands or how it is served: the path on disk is
+`root/ab/cd/<sha256>` of the bytes, and the media type comes from magic bytes (DESIGN.md §3,
+"no user-controlled path on disk for uploads"). The client's filename is kept only to show and
+to name the download, after sanitising; its Content-Type is ignored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import contextlib
+import csv
+import hashlib
+import io
+import os
+import re
+import tempfile
+import time
+import unicodedata
+import zipfile
+from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, unquote
+
+from aiohttp import BodyPartReader
+
+DEFAULT_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+CHUNK_SIZE = 256 * 1024
+HEAD_BYTES = 64 * 1024
+FILENAME_LIMIT = 200
+
+PDF = "application/pdf"
+PNG = "image/png"
+JPEG = "image/jpeg"
+GIF = "image/gif"
+WEBP = "image/webp"
+TEXT = "text/plain"
+MARKDOWN = "text/markdown"
+CSV = "text/csv"
+ODT = "application/vnd.oasis.opendocument.text"
+ODS = "application/vnd.oasis.opendocument.spreadsheet"
+ODP = "application/vnd.oasis.opendocument.presentation"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+FALLBACK = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A media type we accept: its label, the extensions it goes by, how to serve it."""
+
+    label: str
+    extensions: tuple[str, ...]
+    inline: bool = False
+    text: bool = False
+
+
+KINDS: dict[str, Kind] = {
+    PDF: Kind("PDF", (".pdf",)),
+    PNG: Kind("PNG image", (".png",), inline=True),
+    JPEG: Kind("JPEG image", (".jpg", ".jpeg"), inline=True),
+    GIF: Kind("GIF image", (".gif",), inline=True),
+    WEBP: Kind("WebP image", (".webp",), inline=True),
+    TEXT: Kind("Text", (".txt", ".text"), text=True),
+    MARKDOWN: Kind("Markdown", (".md", ".markdown"), text=True),
+    CSV: Kind("CSV table", (".csv",), text=True),
+    ODT: Kind("OpenDocument text", (".odt",)),
+    ODS: Kind("OpenDocument spreadsheet", (".ods",)),
+    ODP: Kind("OpenDocument presentation", (".odp",)),
+    DOCX: Kind("Word document", (".docx",)),
+    XLSX: Kind("Excel workbook", (".xlsx",)),
+    PPTX: Kind("PowerPoint presentation", (".pptx",)),
+}
+ACCEPTED_LABELS = "PDF, PNG, JPEG, GIF, WebP, plain text, Markdown, CSV, OpenDocument or Office"
+
+_ODF_TYPES = {ODT, ODS, ODP}
+# An OOXML package is a zip with [Content_Types].xml and the main part of its kind.
+_OOXML_PARTS = (
+    ("word/document.xml", DOCX),
+    ("xl/workbook.xml", XLSX),
+    ("ppt/presentation.xml", PPTX),
+)
+_ZIP_ENTRY_LIMIT = 10_000
+# Text may hold tabs, line breaks and form feeds; other C0 controls and DEL mean binary.
+_BINARY_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_MARKUP_START = re.compile(r"<[A-Za-z!?/]")
+_JSON_ARRAY_START = re.compile(r"\[\s*(?:[\[{\"\]0-9-]|true|false|null)")
+_MARKDOWN_HINT = re.compile(r"(?m)^(?:#{1,6} \S|```|\s*[-*+] \[[ xX]\] )")
+_UNSAFE_FILENAME = re.compile(r'[\x00-\x1f\x7f"\\/:*?<>|;]')
+
+
+class UploadRefused(Exception):
+    """An upload we will not store; `status` is the HTTP status, the message is for people."""
+
+    status = 400
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class UploadTooLarge(UploadRefused):
+    """Over the size cap."""
+
+    status = 413
+
+
+class UnsupportedType(UploadRefused):
+    """Not a kind of file we accept, whatever its name or declared type says."""
+
+    status = 415
+
+
+class EmptyUpload(UploadRefused):
+    """No bytes at all."""
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file in the media store."""
+
+    sha256: str
+    size: int
+    media_type: str
+    path: Path
+    created: bool  # False when identical bytes were already stored
+
+
+def human_size(size: int) -> str:
+    """1.5 MB-style sizes for people."""
+    value = float(size)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{size} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} bytes"  # pragma: no cover
+
+
+# ---- sniffing ---------------------------------------------------------------------------------
+
+
+class Sniffer:
+    """Watches the bytes of an upload go by: keeps the head and checks it is UTF-8 text."""
+
+    def __init__(self) -> None:
+        self.head = bytearray()
+        self.is_text = True
+        self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
+
+    def feed(self, chunk: bytes) -> None:
+        """Look at the next chunk."""
+        if len(self.head) < HEAD_BYTES:
+            self.head += chunk[: HEAD_BYTES - len(self.head)]
+        if not self.is_text:
+            return
+        try:
+            text = self._decoder.decode(chunk)
+        except UnicodeDecodeError:
+            self.is_text = False
+            return
+        if _BINARY_CONTROL.search(text):
+            self.is_text = False
+
+    def finish(self) -> None:
+        """The upload ended: a truncated UTF-8 sequence at the very end means binary."""
+        if self.is_text:
+            try:
+                self._decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                self.is_text = False
+
+
+def classify(head: bytes, *, is_text: bool, filename: str = "", path: Path | None = None) -> str:
+    """The media type of a file from its first bytes (and its zip directory, given the path).
+
+    Raises UnsupportedType for anything not on the list. The filename only picks between the
+    text types once the bytes are known to be harmless UTF-8 text.
+    """
+    if head.startswith(b"%PDF-"):
+        return PDF
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    if head.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return GIF
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return WEBP
+    if head.startswith(b"PK\x03\x04"):
+        if path is None:
+            raise UnsupportedType("this archive could not be checked")
+        return _office_type(path)
+    if is_text:
+        return _text_type(head.decode("utf-8", errors="ignore"), filename, complete=False)
+    raise UnsupportedType(f"this kind of file is not accepted; share {ACCEPTED_LABELS} files")
+
+
+def sniff_bytes(data: bytes, filename: str = "") -> str:
+    """The media type of a complete small file held in memory (tests, tools)."""
+    sniffer = Sniffer()
+    sniffer.feed(data)
+    sniffer.finish()
+    if data.startswith(b"PK\x03\x04"):
+        return _office_type(io.BytesIO(data))
+    return classify(data[:HEAD_BYTES], is_text=sniffer.is_text, filename=filename)
+
+
+def _text_type(text: str, filename: str, *, complete: bool) -> str:
+    body = text.lstrip("\ufeff \t\r\n\x0c")
+    if not body:
+        raise UnsupportedType("this file holds no text")
+    if _MARKUP_START.match(body):
+        raise UnsupportedType("HTML, SVG and XML files are not accepted; share a PDF instead")
+    if body.startswith("{") or _JSON_ARRAY_START.match(body):
+        raise UnsupportedType("JSON files are not accepted; share CSV or plain text instead")
+    suffix = Path(filename.lower()).suffix
+    if _looks_like_csv(body, trust_name=suffix == ".csv"):
+        return CSV
+    if suffix in KINDS[MARKDOWN].extensions or _MARKDOWN_HINT.search(body):
+        return MARKDOWN
+    return TEXT
+
+
+def _looks_like_csv(text: str, *, trust_name: bool) -> bool:
+    lines = text.splitlines()[:50]
+    if len(lines) > 1 and not text.endswith(("\n", "\r")):
+        lines = lines[:-1]  # the head may have cut the last line short
+    lines = [line for line in lines if line.strip()]
+    if not lines:
+        return False
+    for delimiter in (",", ";"):
+        try:
+            rows = list(csv.reader(lines, delimiter=delimiter))
+        except csv.Error:
+            continue
+        widths = {len(row) for row in rows}
+        if len(widths) == 1 and widths.pop() >= 2 and (len(rows) >= 2 or trust_name):
+            return True
+    return False
+
+
+def _office_type(source: Path | io.BytesIO) -> str:
+    refused = UnsupportedType(
+        "only OpenDocument and Office documents are accepted among zip files, without macros"
+    )
+    try:
+        with zipfile.ZipFile(source) as archive:
+            infos = archive.infolist()
+            if len(infos) > _ZIP_ENTRY_LIMIT:
+                raise refused
+            names = {info.filename for info in infos}
+            if any(name.lower().endswith("vbaproject.bin") for name in names):
+                raise refused
+            if "mimetype" in names:
+                info = archive.getinfo("mimetype")
+                if info.file_size <= 100:
+                    declared = archive.read(info).decode("ascii").strip()
+                    if declared in _ODF_TYPES:
+                        return declared
+            if "[Content_Types].xml" in names:
+                for part, media_type in _OOXML_PARTS:
+                    if part in names:
+                        return media_type
+    except UploadRefused:
+        raise
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        OSError,
+        EOFError,
+        ValueError,
+        UnicodeDecodeError,
+        RuntimeError,
+        NotImplementedError,
+    ):
+        raise refused from None
+    raise refused
+
+
+# ---- filenames and headers --------------------------------------------------------------------
+
+
+def client_filename(part: BodyPartReader) -> str:
+    """The filename a multipart part declares, percent-escapes decoded.
+
+    Browsers escape `"` and line breaks in it as %22/%0D/%0A, and some clients (aiohttp's)
+    percent-encode the whole name; either way the result is only ever sanitised and shown.
+    """
+    return unquote(part.filename or "", errors="replace")
+
+
+def sanitize_filename(raw: str | None) -> str:
+    """A filename fit to show and to put in Content-Disposition: no path, no controls."""
+    name = unicodedata.normalize("NFC", raw or "")
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = _UNSAFE_FILENAME.sub("_", name).strip(" .")
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    if len(name) > FILENAME_LIMIT:
+        stem, dot, ext = name.rpartition(".")
+        ext = ext[:16] if dot else ""
+        name = (stem if dot else name)[: FILENAME_LIMIT - len(ext) - 1].rstrip(" .")
+        name = f"{name}.{ext}" if ext else name
+    return name or "document"
+
+
+def display_filename(raw: str | None, media_type: str) -> str:
+    """The sanitised name with an extension that matches what the bytes really are."""
+    name = sanitize_filename(raw)
+    kind = KINDS.get(media_type)
+    if kind is None:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    if dot and f".{ext.lower()}" in kind.extensions:
+        return name
+    base = stem if dot and stem and len(ext) <= 5 else name
+    return f"{base}{kind.extensions[0]}"
+
+
+def content_disposition(filename: str, *, inline: bool = False) -> str:
+    """`attachment; filename="..."; filename*=UTF-8''...` (RFC 6266 with an ASCII fallback)."""
+    name = sanitize_filename(filename)
+    fallback = "".join(ch if 32 <= ord(ch) < 127 else "_" for ch in name)
+    encoded = quote(name, safe="!#$&+-.^_`|~")
+    disposition = "inline" if inline else "attachment"
+    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
+
+
+def served_type(media_type: str) -> tuple[str, bool]:
+    """(Content-Type header, may be shown inline) for a stored media type.
+
+    Only the types we sniff are ever served as themselves; anything else, such as an
+    ActivityPub type written into the database by some other path, goes out as an opaque
+    download (Mastodon CVE-2024-23832: never let an upload pass for an AS2 document).
+    """
+    kind = KINDS.get(media_type)
+    if kind is None:
+        return FALLBACK, False
+    if kind.text:
+        return f"{media_type}; charset=utf-8", False
+    return media_type, kind.inline
+
+
+# ---- the store --------------------------------------------------------------------------------
+
+
+def _valid_digest(sha256: str) -> bool:
+    return len(sha256) == 64 and all(ch in "0123456789abcdef" for ch in sha256)
+
+
+class MediaStore:
+    """Files on disk under `root/ab/cd/<sha256>`, written atomically, deduplicated by hash."""
+
+    def __init__(self, root: Path, *, max_bytes: int = DEFAULT_MAX_UPLOAD_BYTES):
+        self.root = Path(root)
+        self.max_bytes = max_bytes
+
+    def path_for(self, sha256: str) -> Path:
+        """Where the file with this digest lives; only ever built from a hex digest."""
+        if not _valid_digest(sha256):
+            raise ValueError("not a SHA-256 hex digest")
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def exists(self, sha256: str) -> bool:
+        """True when these bytes are stored."""
+        return _valid_digest(sha256) and self.path_for(sha256).is_file()
+
+    def sweep_incoming(self, *, max_age_seconds: float = 86_400, now: float | None = None) -> int:
+        """Delete temporary files a crashed process left behind; returns how many."""
+        incoming = self.root / ".incoming"
+        if not incoming.is_dir():
+            return 0
+        cutoff = (time.time() if now is None else now) - max_age_seconds
+        removed = 0
+        for leftover in incoming.glob("up-*"):
+            with contextlib.suppress(FileNotFoundError):
+                if leftover.stat().st_mtime < cutoff:
+                    leftover.unlink()
+                    removed += 1
+        return removed
+
+    async def store_bytes(self, data: bytes, *, filename: str = "") -> StoredFile:
+        """Store bytes held in memory (tools, tests); same checks as an upload."""
+
+        async def chunks() -> AsyncIterator[bytes]:
+            for start in range(0, len(data), CHUNK_SIZE):
+                yield data[start : start + CHUNK_SIZE]
+
+        return await self.store(chunks(), filename=filename)
+
+    async def store(self, chunks: AsyncIterable[bytes], *, filename: str = "") -> StoredFile:
+        """Stream chunks to a temporary file, check size and type, then move it into place.
+
+        Raises UploadTooLarge, UnsupportedType or EmptyUpload, leaving nothing behind.
+        """
+        tmp_dir = self.root / ".incoming"
+        await asyncio.to_thread(tmp_dir.mkdir, parents=True, exist_ok=True)
+        fd, tmp_name = await asyncio.to_thread(tempfile.mkstemp, dir=tmp_dir, prefix="up-")
+        tmp_path = Path(tmp_name)
+        moved = False
+        try:
+            digest = hashlib.sha256()
+            sniffer = Sniffer()
+            size = 0
+            with os.fdopen(fd, "wb") as out:
+                async for chunk in chunks:
+                    if not chunk:
+                        continue
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        raise UploadTooLarge(
+                            f"the file is larger than the {human_size(self.max_bytes)} limit"
+                        )
+                    digest.update(chunk)
+                    sniffer.feed(chunk)
+                    await asyncio.to_thread(out.write, chunk)
+                await asyncio.to_thread(_flush_and_sync, out)
+            sniffer.finish()
+            if size == 0:
+                raise EmptyUpload("the file is empty")
+            media_type = await asyncio.to_thread(
+                classify,
+                bytes(sniffer.head),
+                is_text=sniffer.is_text,
+                filename=filename,
+                path=tmp_path,
+            )
+            sha256 = digest.hexdigest()
+            final = self.path_for(sha256)
+            created = await asyncio.to_thread(_move_into_place, tmp_path, final)
+            moved = created
+            return StoredFile(sha256, size, media_type, final, created)
+        finally:
+            if not moved:
+                with contextlib.suppress(FileNotFoundError):
+                    await asyncio.to_thread(tmp_path.unlink)
+
+
+def _flush_and_sync(out) -> None:
+    out.flush()
+    os.fsync(out.fileno())
+
+
+def _move_into_place(tmp_path: Path, final: Path) -> bool:
+    """Rename the temporary file to its content address; False if it was already there."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    if final.is_file():
+        return False
+    os.chmod(tmp_path, 0o644)
+    os.replace(tmp_path, final)  # atomic; a racing identical upload writes identical bytes
+    directory = os.open(final.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+    return True
+
+
+# ---- multipart helpers ------------------------------------------------------------------------
+
+
+async def part_chunks(part: BodyPartReader) -> AsyncIterator[bytes]:
+    """The body of one multipart part, chunk by chunk."""
+    while True:
+        chunk = await part.read_chunk(CHUNK_SIZE)
+        if not chunk:
+            return
+        yield chunk
+
+
+async def read_text_field(part: BodyPartReader, *, limit: int) -> str:
+    """A small text field of a multipart form, refused (413) beyond `limit` bytes."""
+    data = bytearray()
+    async for chunk in part_chunks(part):
+        data += chunk
+        if len(data) > limit:
+            raise UploadTooLarge(f"the field {part.name!r} is too long")
+    return data.decode("utf-8", errors="replace")

@@ -1,0 +1,132 @@
+"""The scheduler: runs durable jobs (models.jobs) when they fall due.
+
+Each due row is leased with models.claims.claim_due, so several worker processes share the
+jobs and a crashed worker's lease simply runs out. A job's work and its `done` mark commit in
+one transaction, and the mark is fenced by the lease: a job rescheduled or cancelled while it
+ran is not marked done and its work is rolled back, so a reminder is never sent for an old
+time. Failures are retried with the delivery queue's backoff (federation.retry).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from federation.retry import MAX_ATTEMPTS, backoff_delay
+from models import jobs
+from models.base import utcnow
+from server.urls import Urls
+
+log = logging.getLogger(__name__)
+
+JobHandler = Callable[[AsyncSession, Urls, dict[str, Any], datetime], Awaitable[None]]
+
+
+class _Superseded(Exception):
+    """The job was rescheduled or cancelled while it ran; its work must not commit."""
+
+
+class SchedulerWorker:
+    """Claims due scheduled jobs and runs the handler registered for their kind."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
+        urls: Urls,
+        *,
+        handlers: Mapping[str, JobHandler] | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        batch: int = 20,
+        lease: timedelta = timedelta(minutes=5),
+        on_committed: Callable[[], None] | None = None,
+    ):
+        if handlers is None:
+            from server.basecamps import JOB_HANDLERS  # the kinds copnet schedules today
+
+            handlers = JOB_HANDLERS
+        self.engine = engine
+        self.sessions = sessions
+        self.urls = urls
+        self.handlers = dict(handlers)
+        self.clock = clock
+        self.batch = batch
+        self.lease = lease
+        self.on_committed = on_committed
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Look for due jobs now instead of at the next poll."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event, *, poll: float = 15.0) -> None:
+        """Run jobs until `stop` is set, waking on `wake()` or every `poll` seconds."""
+        while not stop.is_set():
+            try:
+                handled = await self.run_once()
+            except Exception:
+                log.exception("scheduler batch failed; retrying shortly")
+                handled = 0
+            if handled:
+                continue
+            self._wake.clear()
+            waiters = {asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())}
+            _done, pending = await asyncio.wait(
+                waiters, timeout=poll, return_when=asyncio.FIRST_COMPLETED
+            )
+            for task in pending:
+                task.cancel()
+
+    async def run_once(self) -> int:
+        """Claim one batch of due jobs and run them one by one; returns how many were claimed."""
+        now = self.clock()
+        lease_until = now + self.lease
+        ids = await jobs.claim(self.engine, now=now, limit=self.batch, lease=self.lease)
+        for job_id in ids:
+            await self._run(job_id, lease_until)
+        return len(ids)
+
+    async def _run(self, job_id: int, lease_until: datetime) -> None:
+        kind = "?"
+        try:
+            async with self.sessions.begin() as session:
+                job = await session.get(jobs.Job, job_id)
+                if job is None:
+                    return
+                kind, payload = job.kind, job.data
+                handler = self.handlers.get(kind)
+                if handler is None:
+                    raise LookupError(f"no handler for scheduled jobs of kind {kind!r}")
+                now = self.clock()
+                # Marked first: on PostgreSQL this row lock makes a concurrent reschedule wait.
+                if not await jobs.mark_done(session, job_id, lease_until=lease_until, now=now):
+                    raise _Superseded
+                await handler(session, self.urls, payload, now)
+        except _Superseded:
+            log.info("scheduled job %s (%s) changed while running; not done", job_id, kind)
+            return
+        except Exception as error:
+            log.exception("scheduled job %s (%s) failed", job_id, kind)
+            await self._failed(job_id, lease_until, f"{type(error).__name__}: {error}")
+            return
+        if self.on_committed is not None:
+            self.on_committed()
+
+    async def _failed(self, job_id: int, lease_until: datetime, error: str) -> None:
+        now = self.clock()
+        async with self.sessions.begin() as session:
+            job = await session.get(jobs.Job, job_id)
+            attempts = (job.attempts if job is not None else 0) + 1
+            retry_at = None if attempts >= MAX_ATTEMPTS else now + backoff_delay(attempts)
+            await jobs.mark_failed(
+                session, job_id, lease_until=lease_until, now=now, error=error, retry_at=retry_at
+            )
+
+
+SCHEDULER = web.AppKey("scheduler", SchedulerWorker)
