@@ -40,14 +40,13 @@ def accept_document(urls: Urls, community_url: str, follow: dict, follower_url: 
 
 
 async def send_accept(
-    session: AsyncSession, urls: Urls, community: Community, follower: Actor, follow: dict
+    session: AsyncSession, urls: Urls, followed: Actor, follower: Actor, follow: dict
 ) -> None:
-    """Queue the Accept of a Follow to the follower's own inbox."""
-    community_url = urls.actor(community.actor)
-    document = accept_document(urls, community_url, follow, urls.actor(follower))
+    """Queue the Accept of a Follow (of a CoP or a member) to the follower's own inbox."""
+    document = accept_document(urls, urls.actor(followed), follow, urls.actor(follower))
     await enqueue(
         session,
-        actor_id=community.actor_id,
+        actor_id=followed.id,
         ap_id=document["id"],
         type_="Accept",
         document=document,

@@ -85,3 +85,33 @@ async def test_mastodon_reply_to_a_member_post_joins_the_thread(network, fake):
     async with network.client.get(f"{network.url}/t/{post.id}/context?page=1", headers=AS2) as r:
         context = await r.json(content_type=None)
     assert context["orderedItems"] == [note_id, reply_id]
+
+
+async def test_mastodon_user_follows_a_member_and_gets_their_posts(network, fake):
+    cop = await network.community("nursing", "Nursing")
+    alice = fake.actor("mastodon.test", "alice", software="mastodon")
+    async with network.app[WRITE_SESSIONS].begin() as session:
+        await create_local_actor(session, "nadia", "Person", display_name="Nadia")
+    member_url = f"{network.url}/u/nadia"
+    follow = {"id": fake.new_id(alice), "type": "Follow", "actor": alice.id, "object": member_url}
+    assert (
+        await fake.send(alice, f"{member_url}/inbox", follow, session=network.client)
+    ).status == 202
+    await network.settle()
+    (accept,) = fake.deliveries("Accept")
+    assert accept.activity["actor"] == member_url
+    assert accept.verified_by == member_url
+    async with network.app[WRITE_SESSIONS].begin() as session:
+        from models.actors import get_local_actor
+
+        nadia = await get_local_actor(session, "nadia")
+        community = await get_community(session, "nursing")
+        await join(session, _urls(network), nadia, community.actor)
+        await publish_post(
+            session, _urls(network), author=nadia, group=community.actor, community=community,
+            title="Hello", body_markdown="First post", parent=None, now=utcnow(),
+        )  # fmt: skip
+    await network.settle()
+    creates = fake.deliveries("Create", host="mastodon.test")
+    assert [d.activity["actor"] for d in creates] == [member_url]
+    assert cop in creates[0].activity["cc"]
