@@ -58,7 +58,7 @@ def post_object(urls: Urls, post: Post, author: Actor, group: Actor, parent_id: 
         "cc": [group_url, group_url + "/followers"],
         "audience": group_url,
         "context": urls.thread_context(root_id),
-        "content": post.content_html,
+        "content": federated_content(urls, group, post),
         "mediaType": "text/html",
         "source": {"content": post.source, "mediaType": "text/markdown"},
         "url": f"{urls.thread(root_id)}#post-{post.id}",
@@ -86,14 +86,16 @@ def post_attachments(post: Post) -> list[dict]:
     ]
 
 
-def body_html(urls: Urls, group: Actor, title: str, body_markdown: str, *, top: bool) -> str:
-    """Rendered markdown, led by the title (Mastodon shows no `name`) and the CoP mention."""
+def federated_content(urls: Urls, group: Actor, post: Post) -> str:
+    """The HTML other servers get: led by the title (Mastodon shows no `name`), ending with
+    the CoP's mention (so Mastodon replies reach the CoP). Our own pages show neither."""
     mention = (
         f'<span class="h-card"><a href="{html.escape(urls.actor(group))}" '
         f'class="u-url mention">@<span>{html.escape(group.username)}</span></a></span>'
     )
-    heading = f"<p><strong>{html.escape(title)}</strong></p>" if top and title else ""
-    return f"{heading}{render_markdown(body_markdown)}<p>{mention}</p>"
+    top = post.thread_id is None and post.title
+    heading = f"<p><strong>{html.escape(post.title)}</strong></p>" if top else ""
+    return f"{heading}{post.content_html}<p>{mention}</p>"
 
 
 async def publish_post(
@@ -117,7 +119,7 @@ async def publish_post(
         author_id=author.id,
         type="Note",
         title=title.strip()[:512] if top else "",
-        content_html=body_html(urls, group, title.strip(), body_markdown, top=top),
+        content_html=render_markdown(body_markdown),
         source=body_markdown,
         attachments=json.dumps(attachments or []),
         published=now,
