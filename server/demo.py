@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from models.account_queries import create_account, member_by_name
+from models.actors import get_local_actor
+from models.base import utcnow
+from models.communities import CommunityModerator, get_community
+from models.document_queries import NewVersion, create_document
+from server.demo_content import DEMO_DOCUMENTS, DEMO_MEMBERS, DEMO_MODERATORS, DEMO_THREADS
+from server.local_posts import publish_post
 from server.markdown import render_markdown
+from server.membership import join
+from server.web.documents import announcement, media_store_for
+from server.web.passwords import hash_password
 
 DEMO_COMMUNITIES: tuple[tuple[str, str, str], ...] = (
     (
@@ -43,16 +55,6 @@ DEMO_PASSWORD = "copnet-demo-2026"  # noqa: S105 (a documented demo password)
 
 async def seed_demo_people(session, settings, urls) -> int:
     """Members, their memberships, threads with replies, and documents; once only."""
-    from datetime import timedelta
-
-    from models.account_queries import create_account, member_by_name
-    from models.actors import get_local_actor
-    from models.base import utcnow
-    from models.communities import get_community
-    from server.demo_content import DEMO_MEMBERS, DEMO_THREADS
-    from server.local_posts import publish_post
-    from server.membership import join
-    from server.web.passwords import hash_password
 
     if await member_by_name(session, DEMO_MEMBERS[0][0]) is not None:
         return 0
@@ -70,6 +72,8 @@ async def seed_demo_people(session, settings, urls) -> int:
         community = await get_community(session, cop_name)
         for member in members.values():
             await join(session, urls, member, community.actor)
+        moderator = members[DEMO_MODERATORS[cop_name]]
+        session.add(CommunityModerator(community_id=community.actor_id, actor_id=moderator.id))
         for author, days_ago, title, body, replies in threads:
             when = now - timedelta(days=days_ago)
             root = await publish_post(
@@ -82,9 +86,6 @@ async def seed_demo_people(session, settings, urls) -> int:
 
 
 async def _seed_replies(session, urls, members, community, parent, replies, when) -> None:
-    from datetime import timedelta
-
-    from server.local_posts import publish_post
 
     for offset, (author, body, nested) in enumerate(replies, start=1):
         at = when + timedelta(hours=3 * offset)
@@ -96,11 +97,6 @@ async def _seed_replies(session, urls, members, community, parent, replies, when
 
 
 async def _seed_documents(session, settings, urls, members, now) -> None:
-    from models.communities import get_community
-    from models.document_queries import NewVersion, create_document
-    from server.demo_content import DEMO_DOCUMENTS
-    from server.local_posts import publish_post
-    from server.web.documents import announcement, media_store_for
 
     store = media_store_for(settings)
     for cop_name, uploader, title, description, body in DEMO_DOCUMENTS:

@@ -123,6 +123,15 @@ DEMO_THREADS: dict[str, tuple] = {
     ),
 }
 
+# CoP name -> the member who moderates it
+DEMO_MODERATORS = {
+    "nursing_practice": "amara",
+    "patient_voices": "gwen",
+    "social_work": "tom",
+    "dementia_care": "gwen",
+    "care_research": "priya",
+}
+
 DEMO_DOCUMENTS: tuple[tuple[str, str, str, str, str], ...] = (
     # (CoP, uploader, title, description, markdown body stored as the file)
     (
