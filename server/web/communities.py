@@ -6,6 +6,9 @@ import aiohttp_jinja2
 from aiohttp import web
 from sqlalchemy import select
 
+from federation.actors import InvalidActor
+from federation.fetch import FetchError
+from federation.webfinger import HandleError, resolve_handle
 from models.actors import Actor, InvalidName, NameTaken
 from models.base import utcnow
 from models.communities import Community, CommunityModerator, create_community, get_community
@@ -13,11 +16,12 @@ from models.directory import directory, groups_of, member_count, membership_stat
 from models.documents import Document
 from models.policy import SiteSetting
 from models.posts import Post
-from server.appkeys import DELIVERY, SESSIONS, SETTINGS, URLS, WRITE_SESSIONS
+from server.appkeys import DELIVERY, FETCHER, REMOTE, SESSIONS, SETTINGS, URLS, WRITE_SESSIONS
 from server.local_posts import publish_post
 from server.markdown import render_markdown
 from server.membership import join, leave
 from server.network_actor import announce_new_community, network_actor
+from server.policy import DomainBlocked
 from server.web.auth import current_member, require_member
 from server.web.basecamps import basecamp_panel
 
@@ -251,6 +255,33 @@ async def share_thread(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"/t/{post.id}")
 
 
+async def join_remote_community(request: web.Request) -> web.Response:
+    """Join a CoP on another Network by its address (@name@host) or URL."""
+    member = await require_member(request)
+    form = await request.post()
+    address = str(form.get("address", "")).strip()
+    settings = request.app[SETTINGS]
+    try:
+        if address.startswith(("https://", "http://")):
+            actor_url = address
+        else:
+            # Plain http only where loopback peers are allowed (development and tests).
+            schemes = ("https", "http") if settings.allow_private_addresses else ("https",)
+            actor_url = await resolve_handle(request.app[FETCHER], address, schemes=schemes)
+        group = await request.app[REMOTE].get(actor_url)
+    except (HandleError, FetchError, InvalidActor, DomainBlocked) as error:
+        raise web.HTTPBadRequest(text=f"Could not find that community: {error}") from None
+    if group.type != "Group":
+        raise web.HTTPBadRequest(text=f"{address} is not a community (it is a {group.type}).")
+    if group.is_local:
+        raise web.HTTPSeeOther(f"/c/{group.local_name}")
+    async with request.app[WRITE_SESSIONS].begin() as session:
+        actor = await session.get(Actor, member.actor_id)
+        await join(session, request.app[URLS], actor, await session.get(Actor, group.id))
+    request.app[DELIVERY].wake()
+    raise web.HTTPSeeOther("/")
+
+
 async def _require_membership(session, member_id: int, community: Community) -> None:
     if await membership_state(session, member_id, community.actor_id) != "accepted":
         raise web.HTTPForbidden(text="Join this community first.")
@@ -260,6 +291,7 @@ def add_community_routes(app: web.Application) -> None:
     """Register the website's CoP and thread routes."""
     app.router.add_get("/communities/new", new_community_form)
     app.router.add_post("/communities/new", create_community_from_web)
+    app.router.add_post("/communities/follow", join_remote_community)
     app.router.add_post("/c/{name}/join", join_community)
     app.router.add_post("/c/{name}/leave", leave_community)
     app.router.add_post("/c/{name}/threads", start_thread)

@@ -94,3 +94,42 @@ async def test_member_of_b_joins_cop_on_a_posts_and_b_followers_get_the_announce
     finally:
         await a.client.close()
         await b.client.close()
+
+
+async def test_member_joins_a_partner_cop_from_the_website_by_its_address(
+    aiohttp_server, database_url, database_factory, fake, monkeypatch
+):
+    import re
+
+    from models import account_queries as accounts
+    from server.web import passwords
+    from tests.server.test_auth import PASSWORD, fast_argon2
+
+    fast_argon2(monkeypatch)
+    a = await start_copnet(aiohttp_server, database_url, fake, host="copnet.test")
+    b = await start_copnet(aiohttp_server, database_factory(), fake, host="copnet-b.test")
+    try:
+        await a.community("nursing", "Nursing Practice")
+        async with b.app[WRITE_SESSIONS]() as session:
+            await accounts.create_account(session, "bea", passwords.hash_password(PASSWORD))
+            await session.commit()
+        token = re.compile(r'name="csrf_token" value="([^"]+)"')
+        login = await (await b.client.get(f"{b.url}/login")).text()
+        form = {"login": "bea", "password": PASSWORD, "csrf_token": token.search(login)[1]}
+        await b.client.post(f"{b.url}/login", data=form)
+        home = await (await b.client.get(f"{b.url}/")).text()
+        handle = "@nursing@" + a.url.removeprefix("http://")
+        response = await b.client.post(
+            f"{b.url}/communities/follow",
+            data={"address": handle, "csrf_token": token.search(home)[1]},
+            allow_redirects=False,
+        )
+        assert response.status == 303, await response.text()
+        await settle_all(a, b)
+        home = await (await b.client.get(f"{b.url}/")).text()
+        assert "Nursing Practice" in home and "waiting for them" not in home
+        async with b.app[SESSIONS]() as session:
+            assert set(await session.scalars(select(Follow.state))) == {"accepted"}
+    finally:
+        await a.client.close()
+        await b.client.close()
