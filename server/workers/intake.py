@@ -26,13 +26,16 @@ from models.received import ReceivedActivity, finish, postpone
 from server.activities import HANDLERS
 from server.activities.base import Context, Ignore, Reject, RetryLater, reject_or_retry
 from server.policy import DomainBlocked
+from server.workers.loop import Wakeable
 
 log = logging.getLogger(__name__)
 FORWARDABLE = frozenset({"Create", "Update", "Delete"})
 
 
-class IntakeWorker:
+class IntakeWorker(Wakeable):
     """Claims received activities and runs their handlers."""
+
+    name = "intake"
 
     def __init__(
         self,
@@ -54,29 +57,6 @@ class IntakeWorker:
         self.concurrency = concurrency
         self.lease = lease
         self.on_committed = on_committed
-        self._wake = asyncio.Event()
-
-    def wake(self) -> None:
-        """Process new rows now instead of at the next poll."""
-        self._wake.set()
-
-    async def run(self, stop: asyncio.Event, *, poll: float = 1.0) -> None:
-        """Process until `stop` is set, waking on `wake()` or every `poll` seconds."""
-        while not stop.is_set():
-            try:
-                handled = await self.run_once()
-            except Exception:
-                log.exception("intake batch failed; retrying shortly")
-                handled = 0
-            if handled:
-                continue
-            self._wake.clear()
-            waiters = {asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())}
-            _done, pending = await asyncio.wait(
-                waiters, timeout=poll, return_when=asyncio.FIRST_COMPLETED
-            )
-            for task in pending:
-                task.cancel()
 
     async def run_once(self) -> int:
         """Claim one batch of due activities and process them; returns how many."""

@@ -9,7 +9,6 @@ time. Failures are retried with the delivery queue's backoff (federation.retry).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
@@ -22,6 +21,7 @@ from federation.retry import MAX_ATTEMPTS, backoff_delay
 from models import jobs
 from models.base import utcnow
 from server.urls import Urls
+from server.workers.loop import Wakeable
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +32,11 @@ class _Superseded(Exception):
     """The job was rescheduled or cancelled while it ran; its work must not commit."""
 
 
-class SchedulerWorker:
+class SchedulerWorker(Wakeable):
     """Claims due scheduled jobs and runs the handler registered for their kind."""
+
+    name = "scheduler"
+    poll = 15.0
 
     def __init__(
         self,
@@ -59,29 +62,6 @@ class SchedulerWorker:
         self.batch = batch
         self.lease = lease
         self.on_committed = on_committed
-        self._wake = asyncio.Event()
-
-    def wake(self) -> None:
-        """Look for due jobs now instead of at the next poll."""
-        self._wake.set()
-
-    async def run(self, stop: asyncio.Event, *, poll: float = 15.0) -> None:
-        """Run jobs until `stop` is set, waking on `wake()` or every `poll` seconds."""
-        while not stop.is_set():
-            try:
-                handled = await self.run_once()
-            except Exception:
-                log.exception("scheduler batch failed; retrying shortly")
-                handled = 0
-            if handled:
-                continue
-            self._wake.clear()
-            waiters = {asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())}
-            _done, pending = await asyncio.wait(
-                waiters, timeout=poll, return_when=asyncio.FIRST_COMPLETED
-            )
-            for task in pending:
-                task.cancel()
 
     async def run_once(self) -> int:
         """Claim one batch of due jobs and run them one by one; returns how many were claimed."""
