@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import aiohttp_jinja2
@@ -28,9 +29,12 @@ from server.web.auth import (
     set_session_cookie,
 )
 from server.web.errors import render_error
-from server.web.ratelimit import LoginRateLimiter, client_address
+from server.web.ratelimit import LoginRateLimiter, SlidingWindow, client_address
 
 LOGIN_LIMITER = web.AppKey("login_limiter", LoginRateLimiter)
+# Sign-ups per client address per hour: enough for a family or a ward, not for a script.
+SIGNUPS_PER_HOUR = 10
+SIGNUP_LIMITER = web.AppKey("signup_limiter", SlidingWindow)
 MAX_DISPLAY_NAME = 100
 MAX_BIO = 5000
 WRONG_LOGIN = "That name or email and password do not match. Check them and try again."
@@ -88,6 +92,16 @@ async def signup_page(request: web.Request) -> web.Response:
 
 async def signup(request: web.Request) -> web.StreamResponse:
     """Create the member, sign them in and go to the home page; or show what to fix."""
+    limiter = request.app[SIGNUP_LIMITER]
+    address = client_address(request)
+    wait = limiter.retry_after(address)
+    if wait is not None:
+        return render_error(
+            request, 429, "Many accounts were just created from your network. Please try again "
+            "in an hour, or ask an admin for an invitation.", title="Please wait a little",
+            headers={"Retry-After": str(int(wait) + 1)},
+        )  # fmt: skip
+    limiter.hit(address)
     values = await _form_values(request, SIGNUP_FIELDS)
     form = Form(values=values)
     async with request.app[SESSIONS]() as session:
@@ -311,6 +325,8 @@ def add_auth_routes(app: web.Application) -> None:
         return
     if LOGIN_LIMITER not in app:
         app[LOGIN_LIMITER] = LoginRateLimiter()
+    if SIGNUP_LIMITER not in app:
+        app[SIGNUP_LIMITER] = SlidingWindow(SIGNUPS_PER_HOUR, 3600, time.monotonic)
     app.router.add_get("/signup", signup_page, name="signup")
     app.router.add_post("/signup", signup)
     app.router.add_get("/login", login_page, name="login")

@@ -639,3 +639,20 @@ async def test_browsers_get_html_errors_and_servers_get_json(web):
     assert plain.content_type == "application/json"
     missing = await web.client.get("/no/such/page", headers={"Accept": HTML})
     assert missing.status == 404 and missing.content_type == "text/html"
+
+
+async def test_signups_from_one_address_are_limited(web):
+    from server.web.routes_auth import SIGNUP_LIMITER, SIGNUPS_PER_HOUR
+
+    limiter = web.client.app[SIGNUP_LIMITER]
+    for _ in range(SIGNUPS_PER_HOUR):
+        limiter.hit("127.0.0.1")
+    page = await (await web.client.get("/signup", headers={"Accept": HTML})).text()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = await web.client.post(
+        "/signup", data={"name": "late", "csrf_token": token}, headers={"Accept": HTML},
+        allow_redirects=False,
+    )  # fmt: skip
+    assert response.status == 429
+    assert int(response.headers["Retry-After"]) > 0
+    assert "try again" in await response.text()
