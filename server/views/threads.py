@@ -84,7 +84,7 @@ async def post_replies(request: web.Request) -> web.Response:
 async def thread_page(request: web.Request) -> web.StreamResponse:
     """A thread for people: the whole reply tree; AS2 clients get the context collection."""
     if choose_representation(request.headers.get("Accept")) == "as2":
-        raise web.HTTPFound(request.app[URLS].thread_context(_post_id(request)))
+        return await thread_context(request)  # its id names /context; both URLs serve it
     async with request.app[SESSIONS]() as session:
         root = await _thread_root(session, _post_id(request))
         posts = await thread_posts(session, root.id, limit=THREAD_PAGE_LIMIT)

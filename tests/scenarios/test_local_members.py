@@ -115,3 +115,16 @@ async def test_mastodon_user_follows_a_member_and_gets_their_posts(network, fake
     creates = fake.deliveries("Create", host="mastodon.test")
     assert [d.activity["actor"] for d in creates] == [member_url]
     assert cop in creates[0].activity["cc"]
+
+
+async def test_thread_url_negotiates_page_or_context_collection(network, fake):
+    await network.community("nursing", "Nursing")
+    _member, post = await member_thread(network)
+    thread = f"{network.url}/t/{post.id}"
+    async with network.client.get(thread, headers=AS2) as response:
+        collection = await response.json(content_type=None)
+    assert collection["type"] == "OrderedCollection"
+    assert collection["id"] == thread + "/context"
+    assert collection["totalItems"] == 1
+    async with network.client.get(thread, headers={"Accept": "text/html"}) as response:
+        assert "Night shift handovers" in await response.text()
