@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -14,6 +15,8 @@ from yarl import URL
 from federation.fetch import FetchBudget, Fetcher, FetchError
 from federation.keys import KeyFormatError, load_public_key
 from federation.signatures import SignatureError, signature_from_headers, verify_request
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,7 @@ class KeyResolver:
         refetch_interval: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
         max_tracked: int = 10_000,
+        on_actor_document: Callable[[Mapping[str, Any], str], Awaitable[None]] | None = None,
     ) -> None:
         self._fetcher = fetcher
         self._cache: KeyCache = cache if cache is not None else MemoryKeyCache()
@@ -133,6 +137,9 @@ class KeyResolver:
         self._clock = clock
         self._max_tracked = max_tracked
         self._last_refetch: OrderedDict[str, float] = OrderedDict()
+        # Told about every actor document fetched for a key, so an actor cache can keep it
+        # instead of fetching the same document again.
+        self._on_actor_document = on_actor_document
 
     async def resolve(
         self, key_id: str, *, refresh: bool = False, budget: FetchBudget | None = None
@@ -165,6 +172,7 @@ class KeyResolver:
             if entry_owner is not None and entry_owner != owner:
                 raise SignatureError("key owner is not the actor that lists it")
             pem = _pem_of(entry)
+            await self._share(doc, doc_url)
         elif doc.get("id") == key_id and isinstance(doc.get("owner"), str):
             owner = doc["owner"]
             pem = _pem_of(doc)
@@ -187,12 +195,21 @@ class KeyResolver:
         if _origin(owner) != key_origin:
             raise SignatureError("key owner is on another origin than the key")
         owner_doc = await self._fetcher.fetch_json(owner, budget=budget)
+        await self._share(owner_doc, owner)
         listed = _find_entry(owner_doc, key_id)
         if listed is None:
             raise SignatureError("key owner does not list the key")
         if isinstance(listed, Mapping) and "publicKeyPem" in listed:
             if listed["publicKeyPem"] != pem:
                 raise SignatureError("key owner lists a different key")
+
+    async def _share(self, document: Mapping[str, Any], url: str) -> None:
+        if self._on_actor_document is None:
+            return
+        try:
+            await self._on_actor_document(document, url)
+        except Exception:  # a cache must never make a valid signature fail
+            log.exception("caching the actor document of %s failed", url)
 
     def _may_refetch(self, key_id: str) -> bool:
         # Bad signatures are cheap to send; without this each one would cost a fetch.

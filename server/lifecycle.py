@@ -94,9 +94,14 @@ async def http_client(app: web.Application) -> AsyncIterator[None]:
         signer=signer,
         user_agent=user_agent(app),
     )
-    app[KEY_RESOLVER] = KeyResolver(app[FETCHER], DatabaseKeyCache(app[SESSIONS]))
     app[POLICY] = FederationPolicy(app[SESSIONS], local_domain=settings.domain)
-    app[REMOTE] = RemoteActors(app[SESSIONS], app[FETCHER], app[URLS], local_domain=settings.domain)
+    app[REMOTE] = RemoteActors(
+        app[SESSIONS], app[FETCHER], app[URLS], local_domain=settings.domain, policy=app[POLICY]
+    )
+    # The signer's actor document, fetched to check a signature, is the one the intake needs.
+    app[KEY_RESOLVER] = KeyResolver(
+        app[FETCHER], DatabaseKeyCache(app[SESSIONS]), on_actor_document=app[REMOTE].remember
+    )
     try:
         yield
     finally:

@@ -90,6 +90,15 @@ class RemoteActors:
             )
             return cached
 
+    async def remember(self, document: Mapping[str, Any], fetched_from: str) -> None:
+        """Cache an actor document someone else fetched (the signature check), if it is one."""
+        if not _is_actor(document) or self.is_local(fetched_from):
+            return
+        try:
+            await self._store(parse_actor(dict(document), fetched_from=fetched_from))
+        except InvalidActor as exc:
+            log.info("not caching %s: %s", fetched_from, exc)
+
     async def get_by_key_id(
         self, key_id: str, *, budget: FetchBudget | None = None, refresh: bool = False
     ) -> Actor:

@@ -69,3 +69,14 @@ async def test_mastodon_post_mentioning_cop_starts_thread_and_is_announced(netwo
     embedded = fake.deliveries("Announce", host="lemmy.test")
     assert [d.activity["object"]["id"] for d in embedded] == [create["id"]]
     assert all(d.activity.get("published") for d in plain + embedded)
+
+
+async def test_a_new_followers_actor_document_is_fetched_once(network, fake):
+    cop = await network.community("nursing", "Nursing")
+    alice = fake.actor("mastodon.test", "alice", software="mastodon")
+    follow = {"id": fake.new_id(alice), "type": "Follow", "actor": alice.id, "object": cop}
+    await fake.send(alice, f"{cop}/inbox", follow, session=network.client)
+    await network.settle()
+    assert len(fake.deliveries("Accept")) == 1
+    # The signature check fetched it; the intake reused that copy.
+    assert fake.gets.count(("mastodon.test", "/users/alice")) == 1
