@@ -7,6 +7,8 @@ import json
 from aiohttp import web
 
 from federation.vocab import AS2_MEDIA_TYPE
+from models.outbox import outbox_page
+from server.documents import PAGE_SIZE, ordered_collection, ordered_collection_page
 from server.errors import http_error
 
 
@@ -29,3 +31,19 @@ def page_number(request: web.Request) -> int | None:
     if not raw.isdigit() or int(raw) < 1 or int(raw) > 1_000_000:
         raise http_error(400, "page must be a positive integer")
     return int(raw)
+
+
+async def outbox_response(
+    request: web.Request, session, actor_id: int, collection_id: str
+) -> web.Response:
+    """A local actor's outbox: the collection, or the `?page=N` asked for, newest first."""
+    page = page_number(request)
+    offset = ((page or 1) - 1) * PAGE_SIZE
+    total, bodies = await outbox_page(session, actor_id, limit=PAGE_SIZE, offset=offset)
+    if page is None:
+        return activity_json(ordered_collection(collection_id, total))
+    items = [json.loads(body) for body in bodies]
+    has_next = page * PAGE_SIZE < total
+    return activity_json(
+        ordered_collection_page(collection_id, page, items, has_next=has_next, total=total)
+    )

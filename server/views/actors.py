@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 from aiohttp import web
 
 from models.actors import ensure_instance_actor
 from models.communities import Community, get_community, moderators
 from models.follows import count_followers
-from models.outbox import outbox_page
 from server.appkeys import SESSIONS, SETTINGS, URLS
 from server.documents import (
     PAGE_SIZE,
@@ -21,7 +18,7 @@ from server.documents import (
 from server.errors import http_error
 from server.icons import identicon_png
 from server.negotiation import choose_representation
-from server.responses import activity_json, page_number
+from server.responses import activity_json, outbox_response, page_number
 from server.web.communities import community_page
 
 # Small collections are inlined: Lemmy reads moderators and featured without paging.
@@ -77,21 +74,10 @@ async def community_icon(request: web.Request) -> web.Response:
 
 async def community_outbox(request: web.Request) -> web.Response:
     """The CoP's Announces (FEP-1b12 form), newest first, paged."""
-    page = page_number(request)
     async with request.app[SESSIONS]() as session:
         community = await _community_or_404(request, session)
         collection_id = request.app[URLS].community_part(community.actor.local_name or "", "outbox")
-        offset = ((page or 1) - 1) * PAGE_SIZE
-        total, bodies = await outbox_page(
-            session, community.actor_id, limit=PAGE_SIZE, offset=offset
-        )
-    if page is None:
-        return activity_json(ordered_collection(collection_id, total))
-    items = [json.loads(body) for body in bodies]
-    has_next = page * PAGE_SIZE < total
-    return activity_json(
-        ordered_collection_page(collection_id, page, items, has_next=has_next, total=total)
-    )
+        return await outbox_response(request, session, community.actor_id, collection_id)
 
 
 async def community_followers(request: web.Request) -> web.Response:

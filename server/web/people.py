@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import aiohttp_jinja2
 from aiohttp import web
 
@@ -11,13 +9,12 @@ from federation.vocab import ACTOR_CONTEXT, format_datetime
 from models.account_queries import count_following, memberships
 from models.actors import Actor, get_local_actor
 from models.follows import count_followers
-from models.outbox import outbox_page
 from server.appkeys import SESSIONS, SETTINGS, URLS
-from server.documents import PAGE_SIZE, ordered_collection, ordered_collection_page, public_key
+from server.documents import ordered_collection, public_key
 from server.errors import http_error
 from server.icons import identicon_png
 from server.negotiation import choose_representation
-from server.responses import activity_json, page_number
+from server.responses import activity_json, outbox_response
 from server.urls import Urls
 from server.web.auth import current_member
 
@@ -120,19 +117,10 @@ async def person_icon(request: web.Request) -> web.Response:
 
 async def person_outbox(request: web.Request) -> web.Response:
     """What the member sent (their Creates, Updates...), newest first, paged."""
-    page = page_number(request)
     async with request.app[SESSIONS]() as session:
         actor = await _person_or_404(request, session)
         collection_id = person_part(request.app[URLS], actor.local_name or "", "outbox")
-        offset = ((page or 1) - 1) * PAGE_SIZE
-        total, bodies = await outbox_page(session, actor.id, limit=PAGE_SIZE, offset=offset)
-    if page is None:
-        return activity_json(ordered_collection(collection_id, total))
-    items = [json.loads(body) for body in bodies]
-    has_next = page * PAGE_SIZE < total
-    return activity_json(
-        ordered_collection_page(collection_id, page, items, has_next=has_next, total=total)
-    )
+        return await outbox_response(request, session, actor.id, collection_id)
 
 
 async def person_followers(request: web.Request) -> web.Response:
