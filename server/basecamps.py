@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from yarl import URL
 
 from federation.events import (
     EventFacts,
@@ -87,16 +86,14 @@ def event_ap_id(urls: Urls, event: Event) -> str:
 
 def parse_basecamp_url(urls: Urls, url: str | None) -> tuple[int, str] | None:
     """(event id, "" or "poll" or "attendees") when `url` is one of our Basecamp URLs."""
-    if not url:
-        return None
-    try:
-        parsed = URL(url)
-    except ValueError:
-        return None
-    if parsed.origin() != urls.base.origin():
-        return None
-    parts = parsed.path.strip("/").split("/")
-    if len(parts) < 2 or parts[0] != "b" or not parts[1].isdigit() or len(parts[1]) > 18:
+    parts = urls.local_path(url)
+    if (
+        parts is None
+        or len(parts) < 2
+        or parts[0] != "b"
+        or not parts[1].isdigit()
+        or len(parts[1]) > 18
+    ):
         return None
     rest = parts[2:]
     if rest in ([], ["poll"], ["attendees"]):

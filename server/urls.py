@@ -81,8 +81,8 @@ class Urls:
         """The ActivityPub id of an archived post, remote or ours."""
         return post.ap_id or self.post(post.id)
 
-    def parse_local(self, url: str | None) -> tuple[str, str] | None:
-        """("c"|"u"|"p"|"t"|"actor", name or id) when `url` is one of ours, else None."""
+    def local_path(self, url: str | None) -> list[str] | None:
+        """The path segments of `url` when it is on this server, else None."""
         if not url:
             return None
         try:
@@ -91,7 +91,13 @@ class Urls:
             return None
         if parsed.origin() != self.base.origin():
             return None
-        parts = parsed.path.strip("/").split("/")
+        return parsed.path.strip("/").split("/")
+
+    def parse_local(self, url: str | None) -> tuple[str, str] | None:
+        """("c"|"u"|"p"|"t"|"actor", name or id) when `url` is one of ours, else None."""
+        parts = self.local_path(url)
+        if parts is None:
+            return None
         if parts == ["actor"]:
             return ("actor", "instance")
         if len(parts) >= 2 and parts[0] in ("c", "u", "p", "t") and parts[1]:
