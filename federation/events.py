@@ -347,9 +347,13 @@ def _attachments(facts: EventFacts) -> list[dict[str, Any]]:
     if facts.banner_url:
         # Mobilizon takes its banner from a Document named "Banner".
         found.append(
-            {"type": "Document", "name": "Banner", "mediaType": _image_type(facts.banner_url),
-             "url": facts.banner_url}
-        )  # fmt: skip
+            {
+                "type": "Document",
+                "name": "Banner",
+                "mediaType": _image_type(facts.banner_url),
+                "url": facts.banner_url,
+            }
+        )
     if facts.online_url:
         # Mobilizon's online address is a Link attachment.
         found.append(
@@ -360,8 +364,11 @@ def _attachments(facts: EventFacts) -> list[dict[str, Any]]:
 
 def _image_type(url: str) -> str:
     lower = url.lower().split("?", 1)[0]
-    for suffix, media_type in ((".png", "image/png"), (".webp", "image/webp"),
-                               (".gif", "image/gif")):  # fmt: skip
+    for suffix, media_type in (
+        (".png", "image/png"),
+        (".webp", "image/webp"),
+        (".gif", "image/gif"),
+    ):
         if lower.endswith(suffix):
             return media_type
     return "image/jpeg"

@@ -17,25 +17,45 @@ AudienceKind = Literal["microblog", "threadiverse"]
 # anything not in THREADIVERSE_SOFTWARE is treated the same way.
 MICROBLOG_SOFTWARE = frozenset(
     {
-        "mastodon", "hometown", "glitch-soc", "gotosocial", "pleroma", "akkoma", "misskey",
-        "sharkey", "firefish", "iceshrimp", "calckey", "foundkey", "hollo", "snac", "gnusocial",
+        "mastodon",
+        "hometown",
+        "glitch-soc",
+        "gotosocial",
+        "pleroma",
+        "akkoma",
+        "misskey",
+        "sharkey",
+        "firefish",
+        "iceshrimp",
+        "calckey",
+        "foundkey",
+        "hollo",
+        "snac",
+        "gnusocial",
         # Mobilizon documents Announce of objects only (framasoft/mobilizon activity_pub.md).
         "mobilizon",
     }
-)  # fmt: skip
+)
 
 # Servers that unwrap FEP-1b12 `Announce{object: <activity>}` from a Group and process the
 # inner activity, so they also receive replies, edits, deletes and likes.
 THREADIVERSE_SOFTWARE = frozenset(
     {
-        "lemmy", "piefed", "mbin", "kbin", "lotide", "nodebb", "copnet",
+        "lemmy",
+        "piefed",
+        "mbin",
+        "kbin",
+        "lotide",
+        "nodebb",
+        "copnet",
         # Discourse: discourse-activity-pub ap/activity/announce.rb processes wrapped activities.
         "discourse",
         # Friendica: Protocol/ActivityPub/Receiver.php "Lemmy announces activities" unwraps
         # Announce(Create|Like|...) from groups; FEP-1b12 lists it (and Hubzilla) as implementers.
-        "friendica", "hubzilla",
+        "friendica",
+        "hubzilla",
     }
-)  # fmt: skip
+)
 
 _SCHEMA = re.compile(r"https?://nodeinfo\.diaspora\.software/ns/schema/2\.(\d+)")
 _NAME_LENGTH = 64  # the instances table's software columns

@@ -41,9 +41,12 @@ def self_link(document: dict) -> str | None:
 
 
 async def resolve_handle(
-    fetcher: Fetcher, text: str, *, schemes: tuple[str, ...] = ("https",),
+    fetcher: Fetcher,
+    text: str,
+    *,
+    schemes: tuple[str, ...] = ("https",),
     budget: FetchBudget | None = None,
-) -> str:  # fmt: skip
+) -> str:
     """The actor id behind a handle, asked of its own server's WebFinger."""
     name, host = parse_handle(text)
     problem = "no answer"

@@ -167,8 +167,9 @@ async def add_like(
     return True
 
 
-async def remove_like(session: AsyncSession, *, actor_id: int, activity_ap_id: str | None,
-                      post: Post | None) -> Post | None:  # fmt: skip
+async def remove_like(
+    session: AsyncSession, *, actor_id: int, activity_ap_id: str | None, post: Post | None
+) -> Post | None:
     """Undo a like found by its activity id or by (post, actor); returns the post."""
     query = select(Like).where(Like.actor_id == actor_id)
     if activity_ap_id:

@@ -79,9 +79,14 @@ async def finish(
 
 
 async def postpone(
-    session: AsyncSession, row_id: int, *, attempts: int, next_attempt_at: datetime, error: str,
+    session: AsyncSession,
+    row_id: int,
+    *,
+    attempts: int,
+    next_attempt_at: datetime,
+    error: str,
     give_up: bool,
-) -> None:  # fmt: skip
+) -> None:
     """Record a transient failure: retry later, or give up after too many attempts."""
     await session.execute(
         update(ReceivedActivity)

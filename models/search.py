@@ -299,8 +299,9 @@ async def index_post(session: AsyncSession, post: Post) -> None:
         "thread_id": post.thread_id or post.id,
         "published": post.published,
     }
-    await _store(session, SearchEntry.post_id == post.id, values, post.title or "",
-                 post_body_text(post))  # fmt: skip
+    await _store(
+        session, SearchEntry.post_id == post.id, values, post.title or "", post_body_text(post)
+    )
 
 
 async def index_document(
@@ -321,8 +322,13 @@ async def index_document(
         "thread_id": None,
         "published": document.updated_at,
     }
-    await _store(session, SearchEntry.document_id == document.id, values, document.title,
-                 document_body_text(document, version))  # fmt: skip
+    await _store(
+        session,
+        SearchEntry.document_id == document.id,
+        values,
+        document.title,
+        document_body_text(document, version),
+    )
 
 
 async def remove_post(session: AsyncSession, post_id: int) -> None:
@@ -684,8 +690,10 @@ async def _display(
     post_ids |= {entry.thread_id for entry in entries if entry.kind == "reply" and entry.thread_id}
     posts = {}
     if post_ids:
-        posts = {post.id: post for post in await session.scalars(
-            select(Post).where(Post.id.in_(post_ids)))}  # fmt: skip
+        posts = {
+            post.id: post
+            for post in await session.scalars(select(Post).where(Post.id.in_(post_ids)))
+        }
     document_ids = [entry.document_id for entry in entries if entry.document_id is not None]
     documents = {}
     if document_ids:

@@ -373,15 +373,27 @@ async def _federate(
     for document in documents:
         activity = _activity(urls, verb, network, document, now)
         await enqueue(
-            session, actor_id=network.actor_id, ap_id=activity["id"], type_=verb,
-            document=activity, inboxes=inboxes, object_ap_id=document["id"], in_outbox=True,
+            session,
+            actor_id=network.actor_id,
+            ap_id=activity["id"],
+            type_=verb,
+            document=activity,
+            inboxes=inboxes,
+            object_ap_id=document["id"],
+            in_outbox=True,
             now=now,
-        )  # fmt: skip
+        )
         for host in announce_by:
             await distribute(
-                session, urls, host, activity, object_id=document["id"], now=now,
-                new_post=True, top_level=True,
-            )  # fmt: skip
+                session,
+                urls,
+                host,
+                activity,
+                object_id=document["id"],
+                now=now,
+                new_post=True,
+                top_level=True,
+            )
 
 
 def _activity(urls: Urls, verb: str, network: Community, document: dict, now: datetime) -> dict:
@@ -421,9 +433,15 @@ async def record_rsvp(
     if event is None:
         raise LookupError(f"no event {event_id}")
     rsvp = await set_rsvp(
-        session, event, actor_id=actor_id, role=role, via=via, activity_ap_id=activity_ap_id,
-        now=now, waitlist_when_full=waitlist_when_full,
-    )  # fmt: skip
+        session,
+        event,
+        actor_id=actor_id,
+        role=role,
+        via=via,
+        activity_ap_id=activity_ap_id,
+        now=now,
+        waitlist_when_full=waitlist_when_full,
+    )
     if rsvp.changed:
         await schedule_rsvp_update(session, event, now=now)
     return event, rsvp
@@ -465,10 +483,15 @@ async def answer_join(
         "published": format_datetime(now),
     }
     await enqueue(
-        session, actor_id=network.id, ap_id=document["id"], type_=document["type"],
-        document=document, inboxes=[joiner.inbox_url] if joiner.inbox_url else [],
-        object_ap_id=join.get("id"), now=now,
-    )  # fmt: skip
+        session,
+        actor_id=network.id,
+        ap_id=document["id"],
+        type_=document["type"],
+        document=document,
+        inboxes=[joiner.inbox_url] if joiner.inbox_url else [],
+        object_ap_id=join.get("id"),
+        now=now,
+    )
     return document
 
 
@@ -490,9 +513,13 @@ async def _schedule_reminder(session: AsyncSession, event: Event, *, now: dateti
         await jobs.cancel(session, _reminder_key(event.id), now=now)
         return
     await jobs.schedule(
-        session, kind=REMINDER, key=_reminder_key(event.id), run_at=run_at,
-        payload={"event_id": event.id}, event_id=event.id,
-    )  # fmt: skip
+        session,
+        kind=REMINDER,
+        key=_reminder_key(event.id),
+        run_at=run_at,
+        payload={"event_id": event.id},
+        event_id=event.id,
+    )
 
 
 async def schedule_rsvp_update(session: AsyncSession, event: Event, *, now: datetime) -> None:
@@ -503,9 +530,13 @@ async def schedule_rsvp_update(session: AsyncSession, event: Event, *, now: date
     if pending is not None and pending.state == jobs.PENDING:
         return
     await jobs.schedule(
-        session, kind=RSVP_UPDATE, key=_rsvp_key(event.id), run_at=now + RSVP_UPDATE_DELAY,
-        payload={"event_id": event.id}, event_id=event.id,
-    )  # fmt: skip
+        session,
+        kind=RSVP_UPDATE,
+        key=_rsvp_key(event.id),
+        run_at=now + RSVP_UPDATE_DELAY,
+        payload={"event_id": event.id},
+        event_id=event.id,
+    )
 
 
 async def run_reminder(session: AsyncSession, urls: Urls, payload: dict, now: datetime) -> None:
@@ -525,14 +556,25 @@ async def run_reminder(session: AsyncSession, urls: Urls, payload: dict, now: da
     )
     mentions = [(urls.actor(h.actor), handle(urls, h)) for h in hosts]
     _post, create = await publish_note(
-        session, urls, network, title=f"Tomorrow: {event.name}", content_html=content,
-        mentions=mentions, now=now,
-    )  # fmt: skip
+        session,
+        urls,
+        network,
+        title=f"Tomorrow: {event.name}",
+        content_html=content,
+        mentions=mentions,
+        now=now,
+    )
     for host in hosts:
         await distribute(
-            session, urls, host, create, object_id=create["object"]["id"], now=now,
-            new_post=True, top_level=True,
-        )  # fmt: skip
+            session,
+            urls,
+            host,
+            create,
+            object_id=create["object"]["id"],
+            now=now,
+            new_post=True,
+            top_level=True,
+        )
 
 
 async def run_rsvp_update(session: AsyncSession, urls: Urls, payload: dict, now: datetime) -> None:

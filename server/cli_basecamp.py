@@ -72,9 +72,12 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
     for option, dest, text in OPTIONS:
         parser.add_argument(option, dest=dest, help=text)
     parser.add_argument(
-        "--host", dest="hosts", action="append", metavar="COP",
+        "--host",
+        dest="hosts",
+        action="append",
+        metavar="COP",
         help="name of a hosting CoP (repeat for several)",
-    )  # fmt: skip
+    )
 
 
 def _blocking(command: Command) -> Callable[[Settings, argparse.Namespace], int]:
@@ -98,9 +101,13 @@ async def create_command(settings: Settings, args: argparse.Namespace) -> int:
         data = parse_input(_given(args), args.hosts or [])
         async with open_session(settings) as session:
             event = await create_basecamp(
-                session, urls, data, creator_id=None, now=utcnow(),
+                session,
+                urls,
+                data,
+                creator_id=None,
+                now=utcnow(),
                 network_title=f"{settings.instance_name} Network",
-            )  # fmt: skip
+            )
             await session.commit()
     except InvalidBasecamp as error:
         return _invalid(error)

@@ -97,9 +97,12 @@ async def seed_demo(settings: Settings, _args=None) -> int:
             if await communities.get_community(session, name) is not None:
                 continue
             await communities.create_community(
-                session, name, title=title, summary_source=summary,
+                session,
+                name,
+                title=title,
+                summary_source=summary,
                 summary_html=render_markdown(summary),
-            )  # fmt: skip
+            )
             created += 1
             print(f"  created @{name}@{settings.domain} ({title})", flush=True)
         await session.commit()

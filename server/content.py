@@ -8,9 +8,33 @@ import re
 import nh3
 
 REMOTE_TAGS = {
-    "p", "br", "a", "span", "strong", "em", "b", "i", "u", "s", "del", "sub", "sup", "code",
-    "pre", "blockquote", "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
-}  # fmt: skip
+    "p",
+    "br",
+    "a",
+    "span",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "u",
+    "s",
+    "del",
+    "sub",
+    "sup",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+}
 # Mastodon marks mentions and hashtags with these microformat classes; keep them for styling.
 REMOTE_CLASSES = {
     "a": {"mention", "hashtag", "u-url", "status-link"},

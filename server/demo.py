@@ -77,9 +77,16 @@ async def seed_demo_people(session, settings, urls) -> int:
         for author, days_ago, title, body, replies in threads:
             when = now - timedelta(days=days_ago)
             root = await publish_post(
-                session, urls, author=members[author], group=community.actor,
-                community=community, title=title, body_markdown=body, parent=None, now=when,
-            )  # fmt: skip
+                session,
+                urls,
+                author=members[author],
+                group=community.actor,
+                community=community,
+                title=title,
+                body_markdown=body,
+                parent=None,
+                now=when,
+            )
             await _seed_replies(session, urls, members, community, root, replies, when)
     await _seed_documents(session, settings, urls, members, now)
     return len(DEMO_MEMBERS)
@@ -90,9 +97,16 @@ async def _seed_replies(session, urls, members, community, parent, replies, when
     for offset, (author, body, nested) in enumerate(replies, start=1):
         at = when + timedelta(hours=3 * offset)
         post = await publish_post(
-            session, urls, author=members[author], group=community.actor, community=community,
-            title="", body_markdown=body, parent=parent, now=at,
-        )  # fmt: skip
+            session,
+            urls,
+            author=members[author],
+            group=community.actor,
+            community=community,
+            title="",
+            body_markdown=body,
+            parent=parent,
+            now=at,
+        )
         await _seed_replies(session, urls, members, community, post, nested, at)
 
 
@@ -103,15 +117,31 @@ async def _seed_documents(session, settings, urls, members, now) -> None:
         community = await get_community(session, cop_name)
         stored = await store.store_bytes(body.encode(), filename=f"{title}.md")
         document, version = await create_document(
-            session, community_id=community.actor_id, uploader_id=members[uploader].id,
-            title=title, description=description, now=now,
-            version=NewVersion(sha256=stored.sha256, size=stored.size,
-                               media_type=stored.media_type, filename=f"{title}.md", text=body),
-        )  # fmt: skip
+            session,
+            community_id=community.actor_id,
+            uploader_id=members[uploader].id,
+            title=title,
+            description=description,
+            now=now,
+            version=NewVersion(
+                sha256=stored.sha256,
+                size=stored.size,
+                media_type=stored.media_type,
+                filename=f"{title}.md",
+                text=body,
+            ),
+        )
         post_title, post_body, attachments = announcement(urls, document, version, first=True)
         post = await publish_post(
-            session, urls, author=members[uploader], group=community.actor, community=community,
-            title=post_title, body_markdown=post_body, parent=None, now=now,
+            session,
+            urls,
+            author=members[uploader],
+            group=community.actor,
+            community=community,
+            title=post_title,
+            body_markdown=post_body,
+            parent=None,
+            now=now,
             attachments=attachments,
-        )  # fmt: skip
+        )
         document.post_id = post.id

@@ -143,12 +143,24 @@ async def publish_post(
     if group.ap_id and group.inbox_url:
         inboxes.append(group.inbox_url)
     await enqueue(
-        session, actor_id=author.id, ap_id=create["id"], type_="Create", document=create,
-        inboxes=inboxes, object_ap_id=note["id"], in_outbox=True,
-    )  # fmt: skip
+        session,
+        actor_id=author.id,
+        ap_id=create["id"],
+        type_="Create",
+        document=create,
+        inboxes=inboxes,
+        object_ap_id=note["id"],
+        in_outbox=True,
+    )
     if community is not None:
         await distribute(
-            session, urls, community, create, object_id=note["id"], now=now,
-            new_post=True, top_level=top,
-        )  # fmt: skip
+            session,
+            urls,
+            community,
+            create,
+            object_id=note["id"],
+            now=now,
+            new_post=True,
+            top_level=top,
+        )
     return post

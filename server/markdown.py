@@ -8,9 +8,31 @@ from markdown_it import MarkdownIt
 _renderer = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
 
 ALLOWED_TAGS = {
-    "p", "br", "a", "strong", "em", "b", "i", "u", "s", "del", "code", "pre", "blockquote",
-    "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "span",
-}  # fmt: skip
+    "p",
+    "br",
+    "a",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "u",
+    "s",
+    "del",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "span",
+}
 
 
 def render_markdown(source: str) -> str:

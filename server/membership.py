@@ -17,9 +17,12 @@ async def join(session: AsyncSession, urls: Urls, member: Actor, group: Actor) -
     """Join a CoP: at once for ours, by a Follow (pending its Accept) for a remote one."""
     if group.ap_id is None:
         return await upsert_follow(
-            session, followed_id=group.id, follower_id=member.id, state="accepted",
+            session,
+            followed_id=group.id,
+            follower_id=member.id,
+            state="accepted",
             activity_ap_id=None,
-        )  # fmt: skip
+        )
     follow = {
         "@context": AS_CONTEXT,
         "id": new_activity_id(urls),
@@ -29,13 +32,21 @@ async def join(session: AsyncSession, urls: Urls, member: Actor, group: Actor) -
         "to": [group.ap_id],
     }
     row = await upsert_follow(
-        session, followed_id=group.id, follower_id=member.id, state="pending",
+        session,
+        followed_id=group.id,
+        follower_id=member.id,
+        state="pending",
         activity_ap_id=follow["id"],
-    )  # fmt: skip
+    )
     await enqueue(
-        session, actor_id=member.id, ap_id=follow["id"], type_="Follow", document=follow,
-        inboxes=[group.inbox_url] if group.inbox_url else [], object_ap_id=group.ap_id,
-    )  # fmt: skip
+        session,
+        actor_id=member.id,
+        ap_id=follow["id"],
+        type_="Follow",
+        document=follow,
+        inboxes=[group.inbox_url] if group.inbox_url else [],
+        object_ap_id=group.ap_id,
+    )
     return row
 
 
@@ -62,7 +73,12 @@ async def leave(session: AsyncSession, urls: Urls, member: Actor, group: Actor) 
             "to": [group.ap_id],
         }
         await enqueue(
-            session, actor_id=member.id, ap_id=undo["id"], type_="Undo", document=undo,
-            inboxes=[group.inbox_url], object_ap_id=group.ap_id,
-        )  # fmt: skip
+            session,
+            actor_id=member.id,
+            ap_id=undo["id"],
+            type_="Undo",
+            document=undo,
+            inboxes=[group.inbox_url],
+            object_ap_id=group.ap_id,
+        )
     return removed

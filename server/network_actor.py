@@ -72,9 +72,12 @@ async def ensure_network_actor(session: AsyncSession, *, title: str = DEFAULT_TI
     try:
         async with session.begin_nested():
             community = await create_community(
-                session, name, title=title, summary_source=SUMMARY,
+                session,
+                name,
+                title=title,
+                summary_source=SUMMARY,
                 summary_html=render_markdown(SUMMARY),
-            )  # fmt: skip
+            )
             community.posting_restricted_to_mods = True
             session.add(SiteSetting(key=ID_SETTING, value=str(community.actor_id)))
             await session.flush()
@@ -130,9 +133,16 @@ async def publish_note(
     }
     inboxes = [inbox for inbox, _domain in await follower_inboxes(session, network.actor_id)]
     await enqueue(
-        session, actor_id=network.actor_id, ap_id=create["id"], type_="Create", document=create,
-        inboxes=inboxes, object_ap_id=note["id"], in_outbox=True, now=now,
-    )  # fmt: skip
+        session,
+        actor_id=network.actor_id,
+        ap_id=create["id"],
+        type_="Create",
+        document=create,
+        inboxes=inboxes,
+        object_ap_id=note["id"],
+        in_outbox=True,
+        now=now,
+    )
     return post, create
 
 
@@ -161,7 +171,12 @@ async def announce_new_community(
         f"<p>Follow {mention} to join the conversation.</p>"
     )
     post, _create = await publish_note(
-        session, urls, network, title=f"New community: {title}", content_html=content,
-        mentions=[(link, handle(urls, community))], now=now or utcnow(),
-    )  # fmt: skip
+        session,
+        urls,
+        network,
+        title=f"New community: {title}",
+        content_html=content,
+        mentions=[(link, handle(urls, community))],
+        now=now or utcnow(),
+    )
     return post

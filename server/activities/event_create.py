@@ -92,9 +92,15 @@ async def receive(ctx: Context, session, activity: dict, prepared: Prepared) -> 
     await session.flush()
     await set_hosts(session, row.id, [prepared.community.actor_id])
     await distribute(
-        session, ctx.urls, prepared.community, activity, object_id=prepared.event.id, now=now,
-        new_post=True, top_level=True,
-    )  # fmt: skip
+        session,
+        ctx.urls,
+        prepared.community,
+        activity,
+        object_id=prepared.event.id,
+        now=now,
+        new_post=True,
+        top_level=True,
+    )
 
 
 async def verify_update(ctx: Context, activity: dict) -> Prepared:

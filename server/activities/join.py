@@ -70,9 +70,14 @@ async def receive_join(ctx: Context, session, activity: dict, prepared: Prepared
     if accepted:
         try:
             await record_rsvp(
-                session, event.id, actor_id=prepared.actor.id, role=GOING, via="join",
-                activity_ap_id=activity["id"], now=now,
-            )  # fmt: skip
+                session,
+                event.id,
+                actor_id=prepared.actor.id,
+                role=GOING,
+                via="join",
+                activity_ap_id=activity["id"],
+                now=now,
+            )
         except EventFull:
             accepted = False
     await answer_join(

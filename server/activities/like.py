@@ -33,9 +33,13 @@ async def receive(ctx: Context, session, activity: dict, prepared: Prepared) -> 
     if await add_like(session, prepared.post, prepared.actor.id, activity["id"]):
         community = await community_of(session, prepared.post)
         await distribute(
-            session, ctx.urls, community, activity,
-            object_id=ctx.urls.post_id_of(prepared.post), now=ctx.clock(),
-        )  # fmt: skip
+            session,
+            ctx.urls,
+            community,
+            activity,
+            object_id=ctx.urls.post_id_of(prepared.post),
+            now=ctx.clock(),
+        )
 
 
 async def verify_dislike(ctx: Context, activity: dict) -> None:

@@ -67,6 +67,10 @@ async def receive(ctx: Context, session, activity: dict, prepared: Prepared) -> 
     if post is not None:
         community = await community_of(session, post)
         await distribute(
-            session, ctx.urls, community, activity, object_id=ctx.urls.post_id_of(post),
+            session,
+            ctx.urls,
+            community,
+            activity,
+            object_id=ctx.urls.post_id_of(post),
             now=ctx.clock(),
-        )  # fmt: skip
+        )

@@ -63,6 +63,12 @@ async def verify(ctx: Context, activity: dict) -> Prepared:
 async def receive(ctx: Context, session, activity: dict, prepared: Prepared) -> None:
     """Record (or change) the voter's RSVP."""
     await record_rsvp(
-        session, prepared.event_id, actor_id=prepared.voter.id, role=prepared.role, via="vote",
-        activity_ap_id=prepared.vote_id, now=ctx.clock(), waitlist_when_full=True,
-    )  # fmt: skip
+        session,
+        prepared.event_id,
+        actor_id=prepared.voter.id,
+        role=prepared.role,
+        via="vote",
+        activity_ap_id=prepared.vote_id,
+        now=ctx.clock(),
+        waitlist_when_full=True,
+    )

@@ -100,10 +100,14 @@ async def thread_page(request: web.Request) -> web.StreamResponse:
             or await membership_state(session, member.actor_id, root.community_id) == "accepted"
         )
         share_targets = (
-            [group for group, state in await groups_of(session, member.actor_id)
-             if state == "accepted" and group.ap_id is None and group.id != root.community_id]
-            if member else []
-        )  # fmt: skip
+            [
+                group
+                for group, state in await groups_of(session, member.actor_id)
+                if state == "accepted" and group.ap_id is None and group.id != root.community_id
+            ]
+            if member
+            else []
+        )
         group = await session.get(Actor, root.community_id)
     children: dict[int | None, list[Post]] = {}
     for post in posts:

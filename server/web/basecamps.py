@@ -53,14 +53,36 @@ PAST_LIMIT = 20
 FEED_HISTORY = timedelta(days=180)
 RSVP_CHOICES = ((GOING, "Going"), (MAYBE, "Maybe"), (DECLINED, "Can't go"))
 FORM_FIELDS = (
-    "name", "description", "start", "end", "timezone", "place_name", "street_address",
-    "locality", "region", "postal_code", "country", "latitude", "longitude", "online_url",
-    "capacity", "banner_url", "category",
-)  # fmt: skip
+    "name",
+    "description",
+    "start",
+    "end",
+    "timezone",
+    "place_name",
+    "street_address",
+    "locality",
+    "region",
+    "postal_code",
+    "country",
+    "latitude",
+    "longitude",
+    "online_url",
+    "capacity",
+    "banner_url",
+    "category",
+)
 TIMEZONES = (
-    "Europe/London", "Europe/Dublin", "Europe/Lisbon", "Europe/Paris", "Europe/Berlin",
-    "Europe/Madrid", "Europe/Rome", "Europe/Amsterdam", "Europe/Brussels", "UTC",
-)  # fmt: skip
+    "Europe/London",
+    "Europe/Dublin",
+    "Europe/Lisbon",
+    "Europe/Paris",
+    "Europe/Berlin",
+    "Europe/Madrid",
+    "Europe/Rome",
+    "Europe/Amsterdam",
+    "Europe/Brussels",
+    "UTC",
+)
 
 
 @dataclass(frozen=True)
@@ -144,9 +166,12 @@ async def listing(request: web.Request) -> web.Response:
             raise web.HTTPNotFound(text=f"no community named {name!r}")
         panel = await basecamp_panel(session, community=community, limit=100)
         past = await list_events(
-            session, now=utcnow(), upcoming=False, limit=PAST_LIMIT,
+            session,
+            now=utcnow(),
+            upcoming=False,
+            limit=PAST_LIMIT,
             community_id=community.actor_id if community else None,
-        )  # fmt: skip
+        )
         past_cards = await _cards(session, past)
         organiser = member is not None and await may_organise(
             session, member.actor_id, member.is_admin
@@ -266,9 +291,10 @@ async def community_feed(request: web.Request) -> web.Response:
 async def _feed(request: web.Request, community: Community | None, name: str) -> bytes:
     async with request.app[SESSIONS]() as session:
         events = await calendar_events(
-            session, since=utcnow() - FEED_HISTORY,
+            session,
+            since=utcnow() - FEED_HISTORY,
             community_id=community.actor_id if community else None,
-        )  # fmt: skip
+        )
         hosts = await hosts_of(session, [event.id for event in events])
     entries = [(event, hosts[event.id]) for event in events]
     return calendar_bytes(request.app[URLS], entries, name=name)
@@ -327,9 +353,14 @@ async def rsvp(request: web.Request) -> web.Response:
         elif role in (GOING, MAYBE, DECLINED):
             try:
                 await record_rsvp(
-                    session, event_id, actor_id=member.actor_id, role=role, via="web",
-                    activity_ap_id=None, now=utcnow(),
-                )  # fmt: skip
+                    session,
+                    event_id,
+                    actor_id=member.actor_id,
+                    role=role,
+                    via="web",
+                    activity_ap_id=None,
+                    now=utcnow(),
+                )
             except EventFull:
                 notice = "Sorry, every place is taken. You could answer Maybe."
         else:
@@ -362,10 +393,14 @@ async def create(request: web.Request) -> web.Response:
             allowed = await _allowed_hosts(session, member)
             data = parse_input(fields, chosen)
             event = await create_basecamp(
-                session, request.app[URLS], data, creator_id=member.actor_id, now=utcnow(),
+                session,
+                request.app[URLS],
+                data,
+                creator_id=member.actor_id,
+                now=utcnow(),
                 allowed_hosts=None if member.is_admin else allowed,
                 network_title=f"{request.app[SETTINGS].instance_name} Network",
-            )  # fmt: skip
+            )
     except InvalidBasecamp as error:
         async with request.app[SESSIONS]() as session:
             allowed = await _allowed_hosts(session, member)
@@ -398,9 +433,13 @@ async def edit(request: web.Request) -> web.Response:
             allowed = await _allowed_hosts(session, member)
             data = parse_input(fields, chosen)
             await update_basecamp(
-                session, request.app[URLS], event, data, now=utcnow(),
+                session,
+                request.app[URLS],
+                event,
+                data,
+                now=utcnow(),
                 allowed_hosts=None if member.is_admin else _union(allowed, current),
-            )  # fmt: skip
+            )
     except InvalidBasecamp as error:
         async with request.app[SESSIONS]() as session:
             event = await _event_or_404(session, request)

@@ -161,9 +161,12 @@ async def create_community_from_web(request: web.Request) -> web.Response:
                 approval = await session.get(SiteSetting, "communities.creation")
                 pending = approval is not None and approval.value == "approval"
                 community = await create_community(
-                    session, name, title=title, summary_source=summary,
+                    session,
+                    name,
+                    title=title,
+                    summary_source=summary,
                     summary_html=render_markdown(summary),
-                )  # fmt: skip
+                )
                 community.status = "pending" if pending and not member.is_admin else "active"
                 session.add(
                     CommunityModerator(community_id=community.actor_id, actor_id=member.actor_id)
@@ -193,10 +196,16 @@ async def start_thread(request: web.Request) -> web.Response:
         community = await _community_or_404(session, name)
         await _require_membership(session, member.actor_id, community)
         post = await publish_post(
-            session, request.app[URLS], author=await session.get(Actor, member.actor_id),
-            group=community.actor, community=community, title=title, body_markdown=body,
-            parent=None, now=utcnow(),
-        )  # fmt: skip
+            session,
+            request.app[URLS],
+            author=await session.get(Actor, member.actor_id),
+            group=community.actor,
+            community=community,
+            title=title,
+            body_markdown=body,
+            parent=None,
+            now=utcnow(),
+        )
     request.app[DELIVERY].wake()
     raise web.HTTPSeeOther(f"/t/{post.id}")
 
@@ -218,10 +227,16 @@ async def reply(request: web.Request) -> web.Response:
         if community is not None:
             await _require_membership(session, member.actor_id, community)
         post = await publish_post(
-            session, request.app[URLS], author=await session.get(Actor, member.actor_id),
-            group=group, community=community, title="", body_markdown=body, parent=parent,
+            session,
+            request.app[URLS],
+            author=await session.get(Actor, member.actor_id),
+            group=group,
+            community=community,
+            title="",
+            body_markdown=body,
+            parent=parent,
             now=utcnow(),
-        )  # fmt: skip
+        )
     request.app[DELIVERY].wake()
     raise web.HTTPSeeOther(f"/t/{post.thread_id}#post-{post.id}")
 
@@ -246,10 +261,16 @@ async def share_thread(request: web.Request) -> web.Response:
             f"{note}\n\n" if note else ""
         ) + f"Shared from {source_name}: [{original.title}]({link})"
         post = await publish_post(
-            session, urls, author=await session.get(Actor, member.actor_id),
-            group=target.actor, community=target, title=original.title, body_markdown=body,
-            parent=None, now=utcnow(),
-        )  # fmt: skip
+            session,
+            urls,
+            author=await session.get(Actor, member.actor_id),
+            group=target.actor,
+            community=target,
+            title=original.title,
+            body_markdown=body,
+            parent=None,
+            now=utcnow(),
+        )
         post.shared_from_id = original.id
     request.app[DELIVERY].wake()
     raise web.HTTPSeeOther(f"/t/{post.id}")

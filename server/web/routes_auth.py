@@ -97,10 +97,13 @@ async def signup(request: web.Request) -> web.StreamResponse:
     wait = limiter.retry_after(address)
     if wait is not None:
         return render_error(
-            request, 429, "Many accounts were just created from your network. Please try again "
-            "in an hour, or ask an admin for an invitation.", title="Please wait a little",
+            request,
+            429,
+            "Many accounts were just created from your network. Please try again "
+            "in an hour, or ask an admin for an invitation.",
+            title="Please wait a little",
             headers={"Retry-After": str(int(wait) + 1)},
-        )  # fmt: skip
+        )
     limiter.hit(address)
     values = await _form_values(request, SIGNUP_FIELDS)
     form = Form(values=values)

@@ -467,9 +467,14 @@ class DeliveryWorker:
             if isinstance(signed, Exception):
                 return GiveUp(f"cannot sign: {signed}")
             return await deliver(
-                self._client, row.inbox_url, activity.body, activity.digest, signed,
-                time_limit=self._timeout, now=self._clock(),
-            )  # fmt: skip
+                self._client,
+                row.inbox_url,
+                activity.body,
+                activity.digest,
+                signed,
+                time_limit=self._timeout,
+                now=self._clock(),
+            )
         loop = asyncio.get_running_loop()
         try:
             headers = await loop.run_in_executor(

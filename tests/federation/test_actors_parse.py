@@ -317,12 +317,18 @@ def test_url_as_string_link_or_list(actor, url, expected):
     [
         ("https://cdn.example/a.png", "https://cdn.example/a.png"),
         ({"type": "Image", "url": "https://cdn.example/b.png"}, "https://cdn.example/b.png"),
-        ({"type": "Image", "url": {"href": "https://cdn.example/c.png"}}, "https://cdn.example/c.png"),
-        ([{"url": "data:image/png;base64,AAAA"}, {"url": "https://cdn.example/d.png"}], "https://cdn.example/d.png"),
+        (
+            {"type": "Image", "url": {"href": "https://cdn.example/c.png"}},
+            "https://cdn.example/c.png",
+        ),
+        (
+            [{"url": "data:image/png;base64,AAAA"}, {"url": "https://cdn.example/d.png"}],
+            "https://cdn.example/d.png",
+        ),
         ({"type": "Image", "url": "javascript:alert(1)"}, None),
         (None, None),
     ],
-)  # fmt: skip
+)
 def test_icon_as_object_list_or_string(actor, icon, expected):
     actor["icon"] = icon
     assert parse_actor(actor, fetched_from=ID).icon_url == expected

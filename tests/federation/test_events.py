@@ -111,8 +111,11 @@ def test_times_carry_the_local_offset_and_the_iana_zone():
     assert document["startTime"] == "2027-03-29T10:00:00+01:00"
     assert document["endTime"] == "2027-03-29T16:30:00+01:00"
     assert document["timezone"] == "Europe/London"
-    winter = event_document(facts(start=datetime(2027, 3, 27, 10, tzinfo=UTC),
-                                  end=datetime(2027, 3, 27, 16, tzinfo=UTC)))  # fmt: skip
+    winter = event_document(
+        facts(
+            start=datetime(2027, 3, 27, 10, tzinfo=UTC), end=datetime(2027, 3, 27, 16, tzinfo=UTC)
+        )
+    )
     assert winter["startTime"] == "2027-03-27T10:00:00+00:00"
 
 
@@ -151,8 +154,12 @@ def test_location_is_a_place_with_a_postal_address_or_a_virtual_location():
         "url": "https://meet.example/b",
     }
     assert online["isOnline"] is True
-    assert {"type": "Link", "name": "Website", "mediaType": "text/html",
-            "href": "https://meet.example/b"} in online["attachment"]  # fmt: skip
+    assert {
+        "type": "Link",
+        "name": "Website",
+        "mediaType": "text/html",
+        "href": "https://meet.example/b",
+    } in online["attachment"]
 
 
 def test_the_mobilizon_fixture_parses_back():
@@ -237,12 +244,17 @@ def test_a_mastodon_vote_is_recognised_and_a_reply_is_not():
 
 
 def test_wall_times_in_words_across_a_daylight_saving_change():
-    before = describe_when(datetime(2027, 3, 27, 10, tzinfo=UTC),
-                           datetime(2027, 3, 27, 12, tzinfo=UTC), "Europe/London")  # fmt: skip
-    after = describe_when(datetime(2027, 3, 29, 9, tzinfo=UTC),
-                          datetime(2027, 3, 29, 11, tzinfo=UTC), "Europe/London")  # fmt: skip
+    before = describe_when(
+        datetime(2027, 3, 27, 10, tzinfo=UTC),
+        datetime(2027, 3, 27, 12, tzinfo=UTC),
+        "Europe/London",
+    )
+    after = describe_when(
+        datetime(2027, 3, 29, 9, tzinfo=UTC), datetime(2027, 3, 29, 11, tzinfo=UTC), "Europe/London"
+    )
     assert before == "Saturday 27 March 2027, 10:00\u201312:00 GMT"
     assert after == "Monday 29 March 2027, 10:00\u201312:00 BST"
-    overnight = describe_when(datetime(2027, 6, 1, 18, tzinfo=UTC),
-                              datetime(2027, 6, 2, 8, tzinfo=UTC), "Europe/London")  # fmt: skip
+    overnight = describe_when(
+        datetime(2027, 6, 1, 18, tzinfo=UTC), datetime(2027, 6, 2, 8, tzinfo=UTC), "Europe/London"
+    )
     assert overnight == "Tuesday 1 June 2027, 19:00 BST \u2013 Wednesday 2 June 2027, 09:00 BST"

@@ -199,9 +199,12 @@ async def test_memberships_are_accepted_follows_of_active_groups(session):
         (friend.id, "accepted"),
     ):
         await upsert_follow(
-            session, followed_id=followed, follower_id=member.actor_id, state=state,
+            session,
+            followed_id=followed,
+            follower_id=member.actor_id,
+            state=state,
             activity_ap_id=None,
-        )  # fmt: skip
+        )
     await session.commit()
     groups = await accounts.memberships(session, member.actor_id)
     assert [group.local_name for group in groups] == ["nursing"]

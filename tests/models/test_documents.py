@@ -43,17 +43,25 @@ async def cop(session):
 
 def version(tag: str, **extra) -> NewVersion:
     return NewVersion(
-        sha256=(tag * 64)[:64], size=100, media_type="application/pdf",
-        filename=f"{tag}.pdf", **extra,
-    )  # fmt: skip
+        sha256=(tag * 64)[:64],
+        size=100,
+        media_type="application/pdf",
+        filename=f"{tag}.pdf",
+        **extra,
+    )
 
 
 async def test_a_document_starts_with_its_first_version(session, cop):
     community, nurse = cop
     document, first = await create_document(
-        session, community_id=community.actor_id, uploader_id=nurse.id, title="  Dressings  ",
-        description="Which dressing when", version=version("a", text="wound\x00bed"), now=T0,
-    )  # fmt: skip
+        session,
+        community_id=community.actor_id,
+        uploader_id=nurse.id,
+        title="  Dressings  ",
+        description="Which dressing when",
+        version=version("a", text="wound\x00bed"),
+        now=T0,
+    )
     await session.commit()
     found = await get_document(session, document.id)
     assert found is not None
@@ -67,13 +75,21 @@ async def test_a_document_starts_with_its_first_version(session, cop):
 async def test_new_versions_become_the_latest_and_touch_the_document(session, cop):
     community, nurse = cop
     document, first = await create_document(
-        session, community_id=community.actor_id, uploader_id=nurse.id, title="Policy",
-        description="", version=version("a"), now=T0,
-    )  # fmt: skip
+        session,
+        community_id=community.actor_id,
+        uploader_id=nurse.id,
+        title="Policy",
+        description="",
+        version=version("a"),
+        now=T0,
+    )
     second = await add_version(
-        session, document, version=version("b", note="typo fixed"), uploaded_by=nurse.id,
+        session,
+        document,
+        version=version("b", note="typo fixed"),
+        uploaded_by=nurse.id,
         now=T0 + timedelta(days=1),
-    )  # fmt: skip
+    )
     await session.commit()
     assert (await latest_version(session, document.id)).id == second.id
     found = await get_document(session, document.id)
@@ -88,20 +104,33 @@ async def test_a_cop_lists_its_documents_newest_first_in_pages(session, cop):
     ids = []
     for day in range(5):
         document, _ = await create_document(
-            session, community_id=community.actor_id, uploader_id=nurse.id, title=f"Doc {day}",
-            description="", version=version(str(day)), now=T0 + timedelta(days=day),
-        )  # fmt: skip
+            session,
+            community_id=community.actor_id,
+            uploader_id=nurse.id,
+            title=f"Doc {day}",
+            description="",
+            version=version(str(day)),
+            now=T0 + timedelta(days=day),
+        )
         ids.append(document.id)
     await create_document(
-        session, community_id=other.actor_id, uploader_id=nurse.id, title="Elsewhere",
-        description="", version=version("e"), now=T0,
-    )  # fmt: skip
+        session,
+        community_id=other.actor_id,
+        uploader_id=nurse.id,
+        title="Elsewhere",
+        description="",
+        version=version("e"),
+        now=T0,
+    )
     # A new version moves the oldest document to the top.
     oldest = await get_document(session, ids[0])
     newest_version = await add_version(
-        session, oldest.document, version=version("f"), uploaded_by=nurse.id,
+        session,
+        oldest.document,
+        version=version("f"),
+        uploaded_by=nurse.id,
         now=T0 + timedelta(days=10),
-    )  # fmt: skip
+    )
     await session.commit()
 
     first = await list_documents(session, community.actor_id, limit=2)
@@ -115,9 +144,14 @@ async def test_a_cop_lists_its_documents_newest_first_in_pages(session, cop):
 async def test_deleted_documents_are_hidden(session, cop):
     community, nurse = cop
     document, first = await create_document(
-        session, community_id=community.actor_id, uploader_id=nurse.id, title="Old",
-        description="", version=version("a"), now=T0,
-    )  # fmt: skip
+        session,
+        community_id=community.actor_id,
+        uploader_id=nurse.id,
+        title="Old",
+        description="",
+        version=version("a"),
+        now=T0,
+    )
     document.deleted_at = T0 + timedelta(hours=1)
     await session.commit()
     assert await get_document(session, document.id) is None
@@ -128,13 +162,23 @@ async def test_deleted_documents_are_hidden(session, cop):
 async def test_a_version_is_found_only_under_its_own_document(session, cop):
     community, nurse = cop
     one, one_v = await create_document(
-        session, community_id=community.actor_id, uploader_id=nurse.id, title="One",
-        description="", version=version("a"), now=T0,
-    )  # fmt: skip
+        session,
+        community_id=community.actor_id,
+        uploader_id=nurse.id,
+        title="One",
+        description="",
+        version=version("a"),
+        now=T0,
+    )
     _two, two_v = await create_document(
-        session, community_id=community.actor_id, uploader_id=nurse.id, title="Two",
-        description="", version=version("a"), now=T0,
-    )  # fmt: skip
+        session,
+        community_id=community.actor_id,
+        uploader_id=nurse.id,
+        title="Two",
+        description="",
+        version=version("a"),
+        now=T0,
+    )
     await session.commit()
     assert (await get_version(session, one.id, one_v.id)).id == one_v.id
     assert await get_version(session, one.id, two_v.id) is None
@@ -147,10 +191,20 @@ async def test_members_are_accepted_followers_or_moderators(session, cop):
     pending = await create_local_actor(session, "pat", "Person")
     moderator = await create_local_actor(session, "mo", "Person")
     stranger = await create_local_actor(session, "kim", "Person")
-    await upsert_follow(session, followed_id=community.actor_id, follower_id=nurse.id,
-                        state="accepted", activity_ap_id=None)  # fmt: skip
-    await upsert_follow(session, followed_id=community.actor_id, follower_id=pending.id,
-                        state="pending", activity_ap_id=None)  # fmt: skip
+    await upsert_follow(
+        session,
+        followed_id=community.actor_id,
+        follower_id=nurse.id,
+        state="accepted",
+        activity_ap_id=None,
+    )
+    await upsert_follow(
+        session,
+        followed_id=community.actor_id,
+        follower_id=pending.id,
+        state="pending",
+        activity_ap_id=None,
+    )
     session.add(CommunityModerator(community_id=community.actor_id, actor_id=moderator.id))
     await session.commit()
 

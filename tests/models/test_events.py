@@ -46,10 +46,15 @@ async def test_the_migration_builds_the_event_tables_the_models_describe(db):
 async def _event(session, *, capacity=None, starts=NOW + timedelta(days=10)) -> Event:
     community = await create_community(session, "network", title="Network")
     event = Event(
-        organizer_id=community.actor_id, name="Basecamp", starts_at=starts,
-        ends_at=starts + timedelta(hours=6), timezone="Europe/London", capacity=capacity,
-        published=NOW, updated=NOW,
-    )  # fmt: skip
+        organizer_id=community.actor_id,
+        name="Basecamp",
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=6),
+        timezone="Europe/London",
+        capacity=capacity,
+        published=NOW,
+        updated=NOW,
+    )
     session.add(event)
     await session.flush()
     return event
@@ -65,20 +70,44 @@ async def test_rsvps_are_one_per_actor_and_capacity_holds(db):
         event = await _event(session, capacity=2)
         alice, bob, carol = await _people(session, 3)
         event = await lock_event(session, event.id)
-        first = await set_rsvp(session, event, actor_id=alice.id, role=MAYBE, via="web",
-                               activity_ap_id=None, now=NOW)  # fmt: skip
+        first = await set_rsvp(
+            session, event, actor_id=alice.id, role=MAYBE, via="web", activity_ap_id=None, now=NOW
+        )
         assert (first.role, first.previous, first.changed) == (MAYBE, None, True)
-        changed = await set_rsvp(session, event, actor_id=alice.id, role=GOING, via="web",
-                                 activity_ap_id=None, now=NOW)  # fmt: skip
+        changed = await set_rsvp(
+            session, event, actor_id=alice.id, role=GOING, via="web", activity_ap_id=None, now=NOW
+        )
         assert (changed.role, changed.previous) == (GOING, MAYBE)
-        await set_rsvp(session, event, actor_id=bob.id, role=GOING, via="join",
-                       activity_ap_id="https://m.example/join/1", now=NOW)  # fmt: skip
+        await set_rsvp(
+            session,
+            event,
+            actor_id=bob.id,
+            role=GOING,
+            via="join",
+            activity_ap_id="https://m.example/join/1",
+            now=NOW,
+        )
         assert event.participant_count == 2
         with pytest.raises(EventFull):
-            await set_rsvp(session, event, actor_id=carol.id, role=GOING, via="join",
-                           activity_ap_id=None, now=NOW)  # fmt: skip
-        waiting = await set_rsvp(session, event, actor_id=carol.id, role=GOING, via="vote",
-                                 activity_ap_id=None, now=NOW, waitlist_when_full=True)  # fmt: skip
+            await set_rsvp(
+                session,
+                event,
+                actor_id=carol.id,
+                role=GOING,
+                via="join",
+                activity_ap_id=None,
+                now=NOW,
+            )
+        waiting = await set_rsvp(
+            session,
+            event,
+            actor_id=carol.id,
+            role=GOING,
+            via="vote",
+            activity_ap_id=None,
+            now=NOW,
+            waitlist_when_full=True,
+        )
         assert waiting.role == WAITLIST
         assert await tallies(session, event.id) == {GOING: 2, WAITLIST: 1}
         # A freed place goes to the first person waiting.
@@ -92,9 +121,15 @@ async def test_upcoming_and_past_listings(db):
     _engine, sessions = db
     async with sessions() as session:
         soon = await _event(session)
-        past = Event(organizer_id=soon.organizer_id, name="Last year", timezone="UTC",
-                     starts_at=NOW - timedelta(days=300), ends_at=NOW - timedelta(days=299),
-                     published=NOW, updated=NOW)  # fmt: skip
+        past = Event(
+            organizer_id=soon.organizer_id,
+            name="Last year",
+            timezone="UTC",
+            starts_at=NOW - timedelta(days=300),
+            ends_at=NOW - timedelta(days=299),
+            published=NOW,
+            updated=NOW,
+        )
         session.add(past)
         await session.commit()
         upcoming = await list_events(session, now=NOW, upcoming=True)
@@ -107,8 +142,9 @@ async def test_a_job_is_claimed_once_finished_fenced_and_moved_by_its_key(db):
     engine, sessions = db
     lease = timedelta(minutes=5)
     async with sessions() as session:
-        job = await jobs.schedule(session, kind="k", key="reminder:1", run_at=NOW,
-                                  payload={"event_id": 1})  # fmt: skip
+        job = await jobs.schedule(
+            session, kind="k", key="reminder:1", run_at=NOW, payload={"event_id": 1}
+        )
         await session.commit()
     assert await jobs.claim(engine, now=NOW - timedelta(seconds=1), limit=5, lease=lease) == []
     assert await jobs.claim(engine, now=NOW, limit=5, lease=lease) == [job.id]

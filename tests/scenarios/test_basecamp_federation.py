@@ -179,8 +179,12 @@ async def test_mobilizon_join_is_accepted_counted_and_leave_uncounts(network, fa
     event = await get_as2(network, event_url)
     assert (event["participantCount"], event["remainingAttendeeCapacity"]) == (1, 0)
 
-    leave = {"id": f"{fake.base('mobilizon.test')}/leave/{uuid.uuid4()}", "type": "Leave",
-             "actor": sanof.id, "object": event_url}  # fmt: skip
+    leave = {
+        "id": f"{fake.base('mobilizon.test')}/leave/{uuid.uuid4()}",
+        "type": "Leave",
+        "actor": sanof.id,
+        "object": event_url,
+    }
     await fake.send(sanof, f"{network_url}/inbox", leave, session=network.client)
     await network.settle()
     event = await get_as2(network, event_url)
@@ -208,9 +212,15 @@ async def test_mastodon_poll_votes_count_as_rsvps_and_a_changed_vote_moves(
             "type": "Create",
             "actor": alice.id,
             "to": network_url,
-            "object": {"id": note_id, "type": "Note", "name": option,
-                       "attributedTo": alice.id, "inReplyTo": poll_url, "to": network_url},
-        }  # fmt: skip
+            "object": {
+                "id": note_id,
+                "type": "Note",
+                "name": option,
+                "attributedTo": alice.id,
+                "inReplyTo": poll_url,
+                "to": network_url,
+            },
+        }
         response = await fake.send(alice, f"{network_url}/inbox", activity, session=network.client)
         assert response.status == 202
         await network.settle()
@@ -324,8 +334,12 @@ async def test_an_undo_of_a_join_withdraws_it(network, fake):
     basecamp_id = await organise(network.app)
     event_url = f"{network.url}/b/{basecamp_id}"
     joiner = fake.actor("mobilizon.test", "sanof44", software="mobilizon")
-    join = {"id": f"{fake.base('mobilizon.test')}/join/{uuid.uuid4()}", "type": "Join",
-            "actor": joiner.id, "object": event_url}  # fmt: skip
+    join = {
+        "id": f"{fake.base('mobilizon.test')}/join/{uuid.uuid4()}",
+        "type": "Join",
+        "actor": joiner.id,
+        "object": event_url,
+    }
     await fake.send(joiner, f"{network_url}/inbox", join, session=network.client)
     await network.settle()
     assert (await get_as2(network, event_url))["participantCount"] == 1
@@ -340,14 +354,29 @@ async def test_the_organiser_updates_an_archived_event(network, fake):
     event = fake.fixture("mobilizon/objects/event.json")
     group = fake.actor_at(event["attributedTo"], type_="Group", key_index=1)
     event["cc"].append(cop)
-    create = {"id": event["id"] + "/activity", "type": "Create", "actor": group.id,
-              "to": [PUBLIC], "cc": [cop], "object": event}  # fmt: skip
+    create = {
+        "id": event["id"] + "/activity",
+        "type": "Create",
+        "actor": group.id,
+        "to": [PUBLIC],
+        "cc": [cop],
+        "object": event,
+    }
     await fake.send(group, f"{network.url}/inbox", create, session=network.client)
     await network.settle()
-    moved = {**event, "startTime": "2022-12-18T19:00:00+00:00",
-             "endTime": "2022-12-18T21:00:00+00:00", "ical:status": "CANCELLED"}  # fmt: skip
-    update = {"id": event["id"] + "/update", "type": "Update", "actor": group.id,
-              "to": [PUBLIC], "object": moved}  # fmt: skip
+    moved = {
+        **event,
+        "startTime": "2022-12-18T19:00:00+00:00",
+        "endTime": "2022-12-18T21:00:00+00:00",
+        "ical:status": "CANCELLED",
+    }
+    update = {
+        "id": event["id"] + "/update",
+        "type": "Update",
+        "actor": group.id,
+        "to": [PUBLIC],
+        "object": moved,
+    }
     await fake.send(group, f"{network.url}/inbox", update, session=network.client)
     await network.settle()
     async with network.app[SESSIONS]() as session:

@@ -59,9 +59,14 @@ async def test_activity_accepted_before_a_kill_is_processed_after_restart(
         connector=make_connector(allow_private=True, host_map=loopback_host_map())
     )
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "server.cli", "serve", env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "server.cli",
+        "serve",
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
     try:
         await wait_until_serving(client, url, process)
         alice = fake.actor("mastodon.test", "alice")

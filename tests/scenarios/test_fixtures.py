@@ -58,8 +58,13 @@ async def archive_target(network, activity: dict, actor_id: str) -> None:
     author = await network.app[REMOTE].get(actor_id)
     async with network.app[WRITE_SESSIONS].begin() as session:
         community = await get_community(session, "nursing")
-        post = Post(ap_id=target, community_id=community.actor_id, author_id=author.id,
-                    title="Archived", content_html="<p>original words</p>")  # fmt: skip
+        post = Post(
+            ap_id=target,
+            community_id=community.actor_id,
+            author_id=author.id,
+            title="Archived",
+            content_html="<p>original words</p>",
+        )
         await add_post(session, post, None)
 
 
@@ -81,9 +86,11 @@ async def test_fixture_is_handled_or_refused_with_a_reason(network, fake, relati
     actor = fake.actor_at(actor_id)
     for key in ("object",):
         inner = activity.get(key)
-        if isinstance(inner, dict) and isinstance(inner.get("id"), str) and inner.get("type") in (
-            "Note", "Page", "Article"
-        ):  # fmt: skip
+        if (
+            isinstance(inner, dict)
+            and isinstance(inner.get("id"), str)
+            and inner.get("type") in ("Note", "Page", "Article")
+        ):
             fake.serve(inner["id"], inner)
     await archive_target(network, activity, actor_id)
     response = await fake.send(actor, f"{cop}/inbox", activity, session=network.client)

@@ -25,9 +25,16 @@ async def member_thread(network, title="Night shift handovers", body="What works
             session, network.app["urls"] if False else _urls(network), member, community.actor
         )
         post = await publish_post(
-            session, _urls(network), author=member, group=community.actor, community=community,
-            title=title, body_markdown=body, parent=None, now=utcnow(),
-        )  # fmt: skip
+            session,
+            _urls(network),
+            author=member,
+            group=community.actor,
+            community=community,
+            title=title,
+            body_markdown=body,
+            parent=None,
+            now=utcnow(),
+        )
     return member, post
 
 
@@ -74,11 +81,15 @@ async def test_mastodon_reply_to_a_member_post_joins_the_thread(network, fake):
     note_id = f"{network.url}/p/{post.id}"
     reply_id = fake.new_id(alice, "statuses")
     reply = {
-        "id": reply_id, "type": "Note", "attributedTo": alice.id, "inReplyTo": note_id,
-        "to": ["https://www.w3.org/ns/activitystreams#Public"], "cc": [cop],
+        "id": reply_id,
+        "type": "Note",
+        "attributedTo": alice.id,
+        "inReplyTo": note_id,
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        "cc": [cop],
         "content": "<p>We use a printed checklist.</p>",
         "tag": [{"type": "Mention", "href": cop}],
-    }  # fmt: skip
+    }
     create = {"id": reply_id + "/activity", "type": "Create", "actor": alice.id, "object": reply}
     await fake.send(alice, f"{network.url}/inbox", create, session=network.client)
     await network.settle()
@@ -108,9 +119,16 @@ async def test_mastodon_user_follows_a_member_and_gets_their_posts(network, fake
         community = await get_community(session, "nursing")
         await join(session, _urls(network), nadia, community.actor)
         await publish_post(
-            session, _urls(network), author=nadia, group=community.actor, community=community,
-            title="Hello", body_markdown="First post", parent=None, now=utcnow(),
-        )  # fmt: skip
+            session,
+            _urls(network),
+            author=nadia,
+            group=community.actor,
+            community=community,
+            title="Hello",
+            body_markdown="First post",
+            parent=None,
+            now=utcnow(),
+        )
     await network.settle()
     creates = fake.deliveries("Create", host="mastodon.test")
     assert [d.activity["actor"] for d in creates] == [member_url]

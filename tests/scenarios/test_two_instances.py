@@ -50,10 +50,16 @@ async def test_member_of_b_joins_cop_on_a_posts_and_b_followers_get_the_announce
         # Bea posts into the CoP on A from her own Network.
         async with b.app[WRITE_SESSIONS].begin() as session:
             post = await publish_post(
-                session, b.app[URLS], author=bea, group=group, community=None,
-                title="Falls prevention at home", body_markdown="Our checklist, shared.",
-                parent=None, now=utcnow(),
-            )  # fmt: skip
+                session,
+                b.app[URLS],
+                author=bea,
+                group=group,
+                community=None,
+                title="Falls prevention at home",
+                body_markdown="Our checklist, shared.",
+                parent=None,
+                now=utcnow(),
+            )
         await settle_all(a, b)
         note_id = f"{b.url}/p/{post.id}"
         async with a.app[SESSIONS]() as session:
@@ -65,11 +71,14 @@ async def test_member_of_b_joins_cop_on_a_posts_and_b_followers_get_the_announce
         # Someone on Mastodon posts in the CoP: Bo's Network receives A's Announce and archives it.
         alice = fake.actor("mastodon.test", "alice")
         note = {
-            "id": fake.new_id(alice, "statuses"), "type": "Note", "attributedTo": alice.id,
-            "to": ["https://www.w3.org/ns/activitystreams#Public"], "cc": [cop],
+            "id": fake.new_id(alice, "statuses"),
+            "type": "Note",
+            "attributedTo": alice.id,
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+            "cc": [cop],
             "content": "<p>Hip protectors: worth it?</p>",
             "tag": [{"type": "Mention", "href": cop}],
-        }  # fmt: skip
+        }
         fake.serve(note["id"], note)
         create = {
             "id": note["id"] + "/activity",

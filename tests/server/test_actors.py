@@ -150,8 +150,14 @@ async def test_moderators_collection_lists_moderator_ids(copnet):
 
 
 async def test_unknown_cop_is_404_with_json_reason_everywhere(copnet):
-    for path in ("/c/ghost", "/c/ghost/outbox", "/c/ghost/followers", "/c/ghost/featured",
-                 "/c/ghost/moderators", "/c/ghost/icon.png"):  # fmt: skip
+    for path in (
+        "/c/ghost",
+        "/c/ghost/outbox",
+        "/c/ghost/followers",
+        "/c/ghost/featured",
+        "/c/ghost/moderators",
+        "/c/ghost/icon.png",
+    ):
         response = await copnet.get(path, headers={"Accept": AS2})
         assert response.status == 404, path
         assert "ghost" in (await response.json())["error"]

@@ -166,9 +166,17 @@ def test_member_create_from_stdin_makes_an_admin_who_can_sign_in(run, settings):
     import asyncio
 
     code, out, _ = run(
-        "member", "create", "ada", "--password-stdin", "--email", "Ada@Cops.example", "--admin",
-        "--display-name", "Ada L.", stdin=PASSWORD + "\n",
-    )  # fmt: skip
+        "member",
+        "create",
+        "ada",
+        "--password-stdin",
+        "--email",
+        "Ada@Cops.example",
+        "--admin",
+        "--display-name",
+        "Ada L.",
+        stdin=PASSWORD + "\n",
+    )
     assert code == 0
     assert out == "created admin @ada@cops.example: https://cops.example/u/ada\n"
     member = asyncio.run(_member(settings, "ada"))

@@ -136,9 +136,13 @@ async def make_member(app, name: str, *, admin: bool = False, email: str | None 
     """A member created directly in the database (password: PASSWORD)."""
     async with app[WRITE_SESSIONS]() as session:
         account = await accounts.create_account(
-            session, name, passwords.hash_password(PASSWORD), email=email, is_admin=admin,
+            session,
+            name,
+            passwords.hash_password(PASSWORD),
+            email=email,
+            is_admin=admin,
             display_name=name.title(),
-        )  # fmt: skip
+        )
         await session.commit()
     return account
 
@@ -555,16 +559,23 @@ async def test_profile_edit_renders_markdown_and_tells_followers(web):
     async with web.app[WRITE_SESSIONS]() as session:
         member = await accounts.member_by_name(session, "sam")
         follower = Actor(
-            type="Person", ap_id="https://social.example/users/kim", username="kim",
-            domain="social.example", inbox_url="https://social.example/users/kim/inbox",
-            shared_inbox_url="https://social.example/inbox", public_key_pem="-",
-        )  # fmt: skip
+            type="Person",
+            ap_id="https://social.example/users/kim",
+            username="kim",
+            domain="social.example",
+            inbox_url="https://social.example/users/kim/inbox",
+            shared_inbox_url="https://social.example/inbox",
+            public_key_pem="-",
+        )
         session.add(follower)
         await session.flush()
         await upsert_follow(
-            session, followed_id=member.actor.id, follower_id=follower.id, state="accepted",
+            session,
+            followed_id=member.actor.id,
+            follower_id=follower.id,
+            state="accepted",
             activity_ap_id="https://social.example/follows/1",
-        )  # fmt: skip
+        )
         await session.commit()
     token = await web.token("/settings/profile")
     response = await web.post(
@@ -650,9 +661,11 @@ async def test_signups_from_one_address_are_limited(web):
     page = await (await web.client.get("/signup", headers={"Accept": HTML})).text()
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     response = await web.client.post(
-        "/signup", data={"name": "late", "csrf_token": token}, headers={"Accept": HTML},
+        "/signup",
+        data={"name": "late", "csrf_token": token},
+        headers={"Accept": HTML},
         allow_redirects=False,
-    )  # fmt: skip
+    )
     assert response.status == 429
     assert int(response.headers["Retry-After"]) > 0
     assert "try again" in await response.text()

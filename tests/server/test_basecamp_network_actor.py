@@ -62,8 +62,9 @@ async def test_an_admin_chooses_its_name_and_a_taken_name_is_reported(sessions):
 
 async def test_a_new_cop_is_announced_by_the_network_actor(sessions):
     async with sessions() as session:
-        cop = await create_community(session, "wound_care", title="Wound Care",
-                                     summary_html="<p>Dressings and more.</p>")  # fmt: skip
+        cop = await create_community(
+            session, "wound_care", title="Wound Care", summary_html="<p>Dressings and more.</p>"
+        )
         post = await announce_new_community(session, URLS, cop, now=NOW)
         network = await ensure_network_actor(session)
         assert await announce_new_community(session, URLS, network, now=NOW) is None
@@ -78,14 +79,19 @@ async def test_a_new_cop_is_announced_by_the_network_actor(sessions):
     assert note["id"] == f"https://copnet.test/p/{post.id}"
     assert note["name"] == "New community: Wound Care"
     assert "Dressings and more." in note["content"]
-    assert {"type": "Mention", "href": "https://copnet.test/c/wound_care",
-            "name": "@wound_care@copnet.test"} in note["tag"]  # fmt: skip
+    assert {
+        "type": "Mention",
+        "href": "https://copnet.test/c/wound_care",
+        "name": "@wound_care@copnet.test",
+    } in note["tag"]
 
 
 async def test_the_demo_basecamp_is_in_leeds_a_few_weeks_ahead_hosted_by_two_cops(sessions):
     async with sessions() as session:
-        for name, title in (("nursing_practice", "Nursing Practice"),
-                            ("dementia_care", "Dementia Care")):  # fmt: skip
+        for name, title in (
+            ("nursing_practice", "Nursing Practice"),
+            ("dementia_care", "Dementia Care"),
+        ):
             await create_community(session, name, title=title)
         event = await seed_demo_basecamp(session, URLS, now=NOW)
         assert await seed_demo_basecamp(session, URLS, now=NOW) is None

@@ -57,8 +57,9 @@ class Site:
 
 async def _browser(app, client, name: str, *, admin=False, moderates: str | None = None):
     async with app[SESSIONS]() as session:
-        account = await create_account(session, name, "not-a-real-hash", is_admin=admin,
-                                       display_name=name.title())  # fmt: skip
+        account = await create_account(
+            session, name, "not-a-real-hash", is_admin=admin, display_name=name.title()
+        )
         token, row = await create_session(session, account.actor_id)
         if moderates:
             community = await get_community(session, moderates)
@@ -212,6 +213,7 @@ async def test_the_listing_the_panel_and_the_as2_event(site):
     assert document["type"] == "Event" and document["id"] == f"{BASE}/b/{event_id}"
     attendees = await (await site.client.get(f"/b/{event_id}/attendees")).json(content_type=None)
     assert attendees["totalItems"] == 0
-    poll = await site.client.get(f"/b/{event_id}/poll", allow_redirects=False,
-                                 headers={"Accept": "text/html"})  # fmt: skip
+    poll = await site.client.get(
+        f"/b/{event_id}/poll", allow_redirects=False, headers={"Accept": "text/html"}
+    )
     assert poll.headers["Location"] == f"/b/{event_id}"

@@ -42,18 +42,25 @@ async def db(database_url):
     async with sessions.begin() as session:
         from models.communities import create_community
 
-        await create_community(session, "nursing", title="Nursing Practice",
-                               summary_html=render_markdown("Nurses."))  # fmt: skip
+        await create_community(
+            session, "nursing", title="Nursing Practice", summary_html=render_markdown("Nurses.")
+        )
     yield engine, sessions
     await engine.dispose()
 
 
 def basecamp(day: str = "2027-03-27", time: str = "10:00"):
     return parse_input(
-        {"name": "Basecamp Leeds", "start": f"{day} {time}", "end": f"{day} 16:00",
-         "timezone": "Europe/London", "place_name": "Leeds Town Hall", "locality": "Leeds"},
+        {
+            "name": "Basecamp Leeds",
+            "start": f"{day} {time}",
+            "end": f"{day} 16:00",
+            "timezone": "Europe/London",
+            "place_name": "Leeds Town Hall",
+            "locality": "Leeds",
+        },
         ["nursing"],
-    )  # fmt: skip
+    )
 
 
 async def organise(sessions) -> int:

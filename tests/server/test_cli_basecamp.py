@@ -61,11 +61,32 @@ def cops(settings):
 
 def test_create_list_update_and_cancel(run, settings, cops):
     code, out, err = run(
-        "create", "--name", "Basecamp Leeds", "--start", "2027-03-27 10:00",
-        "--end", "2027-03-27 16:00", "--place", "Leeds Town Hall", "--street", "The Headrow",
-        "--locality", "Leeds", "--postcode", "LS1 3AD", "--lat", "53.80004", "--lon", "-1.54921",
-        "--capacity", "80", "--host", "nursing", "--host", "dementia",
-    )  # fmt: skip
+        "create",
+        "--name",
+        "Basecamp Leeds",
+        "--start",
+        "2027-03-27 10:00",
+        "--end",
+        "2027-03-27 16:00",
+        "--place",
+        "Leeds Town Hall",
+        "--street",
+        "The Headrow",
+        "--locality",
+        "Leeds",
+        "--postcode",
+        "LS1 3AD",
+        "--lat",
+        "53.80004",
+        "--lon",
+        "-1.54921",
+        "--capacity",
+        "80",
+        "--host",
+        "nursing",
+        "--host",
+        "dementia",
+    )
     assert (code, err) == (0, "")
     assert out == "created Basecamp 1: https://cops.example/b/1\n"
 
@@ -101,9 +122,19 @@ def test_mistakes_are_reported_one_per_line(run, cops):
     assert code == 1 and out == ""
     assert "copnet: error: name: Give the Basecamp a name." in err.splitlines()
     assert "copnet: error: start: Write it as YYYY-MM-DD HH:MM." in err.splitlines()
-    code, _, err = run("create", "--name", "X", "--start", "2027-01-01 10:00",
-                       "--end", "2027-01-01 11:00", "--online-url", "https://meet.example/x",
-                       "--host", "nobody")  # fmt: skip
+    code, _, err = run(
+        "create",
+        "--name",
+        "X",
+        "--start",
+        "2027-01-01 10:00",
+        "--end",
+        "2027-01-01 11:00",
+        "--online-url",
+        "https://meet.example/x",
+        "--host",
+        "nobody",
+    )
     assert (code, err) == (1, "copnet: error: hosts: No community named nobody.\n")
     assert run("cancel", "42")[2] == "copnet: error: no Basecamp 42\n"
     assert run("list", "--past")[1] == "no past Basecamps\n"

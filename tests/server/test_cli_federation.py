@@ -87,7 +87,7 @@ def test_unknown_mode_is_an_argparse_error(run):
         ("", "the domain must not be empty"),
         ("*.spam.example", "is not a valid domain"),
     ],
-)  # fmt: skip
+)
 @pytest.mark.parametrize("action", ["allow", "block", "unblock"])
 def test_bad_domains_fail_with_one_line(run, action, domain, message):
     code, out, err = run(action, domain)

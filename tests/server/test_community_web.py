@@ -32,9 +32,12 @@ async def sign_in(web, name: str, *, admin: bool = False) -> str:
     """Create a member, sign in through the form, return a CSRF token for later forms."""
     async with web.client.app[WRITE_SESSIONS]() as session:
         await accounts.create_account(
-            session, name, passwords.hash_password(PASSWORD), display_name=name.title(),
+            session,
+            name,
+            passwords.hash_password(PASSWORD),
+            display_name=name.title(),
             is_admin=admin,
-        )  # fmt: skip
+        )
         await session.commit()
     page = await (await web.client.get("/login", headers={"Accept": HTML})).text()
     form = {"login": name, "password": PASSWORD, "csrf_token": TOKEN.search(page).group(1)}
@@ -51,9 +54,13 @@ async def post_form(web, path: str, token: str, **fields):
 async def test_member_starts_a_cop_and_becomes_its_moderator_and_member(web):
     token = await sign_in(web, "nadia")
     response = await post_form(
-        web, "/communities/new", token, name="wound_care", title="Wound Care",
+        web,
+        "/communities/new",
+        token,
+        name="wound_care",
+        title="Wound Care",
         summary="Tissue *viability*",
-    )  # fmt: skip
+    )
     assert response.status == 303 and response.headers["Location"] == "/c/wound_care"
     page = await (await web.client.get("/c/wound_care", headers={"Accept": HTML})).text()
     assert "Wound Care" in page and "Leave" in page and "Start a thread" in page

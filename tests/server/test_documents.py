@@ -42,9 +42,16 @@ class Browser:
     async def get(self, path: str, **extra):
         return await self.client.get(path, headers=self.headers(**extra), allow_redirects=False)
 
-    async def upload(self, path: str, data: bytes | None, filename: str = "file.pdf", *,
-                     csrf: str | None = None, browser_style: bool = False,
-                     **fields: str):  # fmt: skip
+    async def upload(
+        self,
+        path: str,
+        data: bytes | None,
+        filename: str = "file.pdf",
+        *,
+        csrf: str | None = None,
+        browser_style: bool = False,
+        **fields: str,
+    ):
         # aiohttp percent-encodes the filename; browsers send UTF-8 as it is.
         form = aiohttp.FormData(quote_fields=not browser_style)
         form.add_field("csrf_token", self.csrf)
@@ -71,8 +78,13 @@ class Site:
     visitor: Browser
     member_id: int
 
-    async def share(self, data: bytes, filename: str = "guide.pdf", title: str = "Guide",
-                    description: str = "For new staff") -> int:  # fmt: skip
+    async def share(
+        self,
+        data: bytes,
+        filename: str = "guide.pdf",
+        title: str = "Guide",
+        description: str = "For new staff",
+    ) -> int:
         response = await self.member.upload(
             "/c/nursing/documents", data, filename, title=title, description=description
         )
@@ -94,9 +106,13 @@ async def _browser(app, client, name: str, *, join: str | None = None) -> tuple[
             from models.communities import get_community
 
             community = await get_community(session, join)
-            await upsert_follow(session, followed_id=community.actor_id,
-                                follower_id=account.actor_id, state="accepted",
-                                activity_ap_id=None)  # fmt: skip
+            await upsert_follow(
+                session,
+                followed_id=community.actor_id,
+                follower_id=account.actor_id,
+                state="accepted",
+                activity_ap_id=None,
+            )
         await session.commit()
     return Browser(client, f"copnet_session={token}", row.csrf_token), account.actor_id
 
@@ -126,8 +142,9 @@ def _stored_files(store: MediaStore) -> list:
 
 async def test_a_member_shares_a_pdf_and_it_is_announced_as_a_thread(site):
     data = samples.pdf("Pressure ulcer prevention bundle")
-    document_id = await site.share(data, "bundle.pdf", title="SSKIN bundle",
-                                   description="Our *bundle* for wards")  # fmt: skip
+    document_id = await site.share(
+        data, "bundle.pdf", title="SSKIN bundle", description="Our *bundle* for wards"
+    )
 
     [document] = await site.db(select(Document).where(Document.id == document_id))
     [version] = await site.db(
@@ -231,9 +248,12 @@ async def test_the_stored_path_ignores_a_hostile_filename(site):
 
 async def test_a_browser_style_utf8_filename_is_kept_for_display(site):
     response = await site.member.upload(
-        "/c/nursing/documents", samples.pdf("x"), "Plan für März.pdf", title="Plan",
+        "/c/nursing/documents",
+        samples.pdf("x"),
+        "Plan für März.pdf",
+        title="Plan",
         browser_style=True,
-    )  # fmt: skip
+    )
     assert response.status == 303
     [version] = await site.db(select(DocumentVersion))
     assert version.filename == "Plan für März.pdf"
@@ -437,8 +457,9 @@ async def test_the_documents_page_lists_and_offers_the_form_to_members(site):
 
 
 async def test_the_document_page_shows_its_details(site):
-    document_id = await site.share(samples.pdf("x"), "guide.pdf", title="Guide <b>bold</b>",
-                                   description="Read **this**")  # fmt: skip
+    document_id = await site.share(
+        samples.pdf("x"), "guide.pdf", title="Guide <b>bold</b>", description="Read **this**"
+    )
     response = await site.member.get(f"/d/{document_id}")
     assert response.content_type == "text/html"
     page = await response.text()
@@ -450,8 +471,9 @@ async def test_the_document_page_shows_its_details(site):
 
 
 async def test_a_document_is_a_mobilizon_style_document_in_as2(site):
-    document_id = await site.share(samples.pdf("x"), "guide.pdf", title="Guide",
-                                   description="For <new> staff")  # fmt: skip
+    document_id = await site.share(
+        samples.pdf("x"), "guide.pdf", title="Guide", description="For <new> staff"
+    )
     version = await _only_version(site, document_id)
     response = await site.client.get(f"/d/{document_id}", headers={"Accept": AS2})
     assert response.content_type == AS2

@@ -52,8 +52,9 @@ def alice(fake):
 
 
 async def test_signed_create_is_accepted_with_202(network, fake, cop, alice):
-    response = await fake.send(alice, f"{cop}/inbox", note_create(fake, alice, cop),
-                               session=network.client)  # fmt: skip
+    response = await fake.send(
+        alice, f"{cop}/inbox", note_create(fake, alice, cop), session=network.client
+    )
     assert response.status == 202
     assert await stored_count(network) == 1
 
@@ -101,9 +102,12 @@ async def test_tampered_request_is_401(network, fake, cop, alice, tamper_name, r
         return headers, body
 
     response = await fake.send(
-        alice, f"{cop}/inbox", note_create(fake, alice, cop), session=network.client,
+        alice,
+        f"{cop}/inbox",
+        note_create(fake, alice, cop),
+        session=network.client,
         tamper=tamper,
-    )  # fmt: skip
+    )
     assert response.status == 401
     assert await stored_count(network) == 0
 
@@ -113,8 +117,9 @@ async def test_signature_not_covering_digest_is_401(network, fake, cop, alice):
         signature = headers["Signature"].replace(' digest"', '"')
         return {**headers, "Signature": signature}, body
 
-    response = await fake.send(alice, f"{cop}/inbox", note_create(fake, alice, cop),
-                               session=network.client, tamper=tamper)  # fmt: skip
+    response = await fake.send(
+        alice, f"{cop}/inbox", note_create(fake, alice, cop), session=network.client, tamper=tamper
+    )
     assert response.status == 401
 
 
@@ -154,8 +159,9 @@ async def test_key_owner_not_actor_is_treated_as_forwarded(network, fake, cop, a
     relay = fake.actor("lemmy.test", "relay", key_index=1)
     activity = note_create(fake, alice, cop)
     # The origin does not have the object: a forged forward must not be trusted.
-    response = await fake.send(alice, f"{cop}/inbox", activity, session=network.client,
-                               signer=relay)  # fmt: skip
+    response = await fake.send(
+        alice, f"{cop}/inbox", activity, session=network.client, signer=relay
+    )
     assert response.status == 202
     await network.settle()
     async with network.app[SESSIONS]() as session:
@@ -217,8 +223,9 @@ async def test_blocked_domain_gets_403_before_any_fetch(network, fake, cop):
     async with network.app[WRITE_SESSIONS].begin() as session:
         await set_domain(session, "blocked.test", "block", "spam")
     network.app_policy_invalidate()
-    response = await fake.send(eve, f"{cop}/inbox", note_create(fake, eve, cop),
-                               session=network.client)  # fmt: skip
+    response = await fake.send(
+        eve, f"{cop}/inbox", note_create(fake, eve, cop), session=network.client
+    )
     assert response.status == 403
     assert ("blocked.test", "/users/eve") not in fake.gets
 
@@ -233,7 +240,10 @@ async def test_activity_naming_a_blocked_domain_is_403(network, fake, cop, alice
 
 
 async def test_unknown_cop_inbox_is_404(network, fake, alice):
-    response = await fake.send(alice, f"{network.url}/c/ghost/inbox",
-                               {"id": fake.new_id(alice), "type": "Follow", "actor": alice.id},
-                               session=network.client)  # fmt: skip
+    response = await fake.send(
+        alice,
+        f"{network.url}/c/ghost/inbox",
+        {"id": fake.new_id(alice), "type": "Follow", "actor": alice.id},
+        session=network.client,
+    )
     assert response.status == 404

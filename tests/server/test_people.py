@@ -118,22 +118,32 @@ async def test_profile_page_shows_the_member_and_their_communities(web):
         actor = await session.get(Actor, account.actor_id)
         actor.summary_html = "<p>Ward nurse, <em>nights</em>.</p>"
         remote = Actor(
-            type="Group", ap_id="https://lemmy.example/c/dementia", username="dementia",
-            domain="lemmy.example", display_name="Dementia care",
-            url="https://lemmy.example/c/dementia", public_key_pem="-",
-        )  # fmt: skip
+            type="Group",
+            ap_id="https://lemmy.example/c/dementia",
+            username="dementia",
+            domain="lemmy.example",
+            display_name="Dementia care",
+            url="https://lemmy.example/c/dementia",
+            public_key_pem="-",
+        )
         session.add(remote)
         await session.flush()
         for name, state in (("nursing", "accepted"), ("ethics", "pending")):
             group = await get_local_actor(session, name)
             await upsert_follow(
-                session, followed_id=group.id, follower_id=actor.id, state=state,
+                session,
+                followed_id=group.id,
+                follower_id=actor.id,
+                state=state,
                 activity_ap_id=None,
-            )  # fmt: skip
+            )
         await upsert_follow(
-            session, followed_id=remote.id, follower_id=actor.id, state="accepted",
+            session,
+            followed_id=remote.id,
+            follower_id=actor.id,
+            state="accepted",
             activity_ap_id=None,
-        )  # fmt: skip
+        )
         await session.commit()
     response = await web.client.get("/u/sam", headers={"Accept": HTML})
     assert response.status == 200
@@ -169,13 +179,22 @@ async def test_outbox_lists_what_the_member_sent_newest_first(web):
         for index in range(25):
             document = {"id": f"https://copnet.test/activities/{index}", "type": "Create"}
             await enqueue(
-                session, actor_id=account.actor_id, ap_id=document["id"], type_="Create",
-                document=document, inboxes=[], in_outbox=True,
-            )  # fmt: skip
+                session,
+                actor_id=account.actor_id,
+                ap_id=document["id"],
+                type_="Create",
+                document=document,
+                inboxes=[],
+                in_outbox=True,
+            )
         await enqueue(
-            session, actor_id=account.actor_id, ap_id="https://copnet.test/activities/hidden",
-            type_="Update", document={"type": "Update"}, inboxes=[],
-        )  # fmt: skip
+            session,
+            actor_id=account.actor_id,
+            ap_id="https://copnet.test/activities/hidden",
+            type_="Update",
+            document={"type": "Update"},
+            inboxes=[],
+        )
         await session.commit()
     outbox = await get_json(web, "/u/sam/outbox")
     assert outbox["type"] == "OrderedCollection"
@@ -196,20 +215,29 @@ async def test_followers_and_following_are_counts_only(web):
     await add_community(web.app, "nursing", "Nursing")
     async with web.app[WRITE_SESSIONS]() as session:
         follower = Actor(
-            type="Person", ap_id="https://social.example/users/kim", username="kim",
-            domain="social.example", public_key_pem="-",
-        )  # fmt: skip
+            type="Person",
+            ap_id="https://social.example/users/kim",
+            username="kim",
+            domain="social.example",
+            public_key_pem="-",
+        )
         session.add(follower)
         await session.flush()
         await upsert_follow(
-            session, followed_id=account.actor_id, follower_id=follower.id, state="accepted",
+            session,
+            followed_id=account.actor_id,
+            follower_id=follower.id,
+            state="accepted",
             activity_ap_id=None,
-        )  # fmt: skip
+        )
         nursing = await get_local_actor(session, "nursing")
         await upsert_follow(
-            session, followed_id=nursing.id, follower_id=account.actor_id, state="accepted",
+            session,
+            followed_id=nursing.id,
+            follower_id=account.actor_id,
+            state="accepted",
             activity_ap_id=None,
-        )  # fmt: skip
+        )
         await session.commit()
     followers = await get_json(web, "/u/sam/followers")
     assert followers["id"] == "https://copnet.test/u/sam/followers"

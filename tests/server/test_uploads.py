@@ -223,13 +223,16 @@ def test_content_disposition_has_an_ascii_fallback_and_rfc_6266_filename_star():
         (CSV, "text/csv; charset=utf-8", False),
         (DOCX, DOCX, False),
         ("application/activity+json", "application/octet-stream", False),
-        ('application/ld+json; profile="https://www.w3.org/ns/activitystreams"',
-         "application/octet-stream", False),
+        (
+            'application/ld+json; profile="https://www.w3.org/ns/activitystreams"',
+            "application/octet-stream",
+            False,
+        ),
         ("application/json", "application/octet-stream", False),
         ("text/html", "application/octet-stream", False),
         ("image/svg+xml", "application/octet-stream", False),
     ],
-)  # fmt: skip
+)
 def test_only_sniffable_types_are_served_as_themselves(stored, header, inline):
     assert served_type(stored) == (header, inline)
 

@@ -109,9 +109,15 @@ class FakeFediverse:
         self.software[host] = software
 
     def actor(
-        self, host: str, name: str, *, software: str = "mastodon", type_: str = "Person",
-        key_index: int = 0, shared_inbox: bool = True,
-    ) -> FakeActor:  # fmt: skip
+        self,
+        host: str,
+        name: str,
+        *,
+        software: str = "mastodon",
+        type_: str = "Person",
+        key_index: int = 0,
+        shared_inbox: bool = True,
+    ) -> FakeActor:
         """Create (or return) an actor at http://host:port/users/name."""
         actor_id = f"{self.base(host)}/users/{name}"
         if actor_id in self.actors:
@@ -180,9 +186,15 @@ class FakeFediverse:
         return f"{self.base(actor.host)}/{kind}/{uuid.uuid4()}"
 
     async def send(
-        self, actor: FakeActor, inbox: str, activity: dict, *, session: aiohttp.ClientSession,
-        signer: FakeActor | None = None, tamper=None,
-    ) -> aiohttp.ClientResponse:  # fmt: skip
+        self,
+        actor: FakeActor,
+        inbox: str,
+        activity: dict,
+        *,
+        session: aiohttp.ClientSession,
+        signer: FakeActor | None = None,
+        tamper=None,
+    ) -> aiohttp.ClientResponse:
         """POST an activity to copnet, signed by `signer` (default: the actor)."""
         signer = signer or actor
         body = json.dumps(activity).encode()
@@ -255,10 +267,23 @@ class FakeFediverse:
 
 
 # Vocabulary and context URLs inside fixtures must not be rewritten.
-_KEEP_HOSTS = {"www.w3.org", "w3id.org", "join-lemmy.org", "joinmastodon.org", "ostatus.org",
-               "schema.org", "purl.org", "joinmobilizon.org", "litepub.social", "misskey-hub.net",
-               "docs.joinmastodon.org", "joinpeertube.org", "nodeinfo.diaspora.software",
-               "funkwhale.audio", "pleroma.social"}  # fmt: skip
+_KEEP_HOSTS = {
+    "www.w3.org",
+    "w3id.org",
+    "join-lemmy.org",
+    "joinmastodon.org",
+    "ostatus.org",
+    "schema.org",
+    "purl.org",
+    "joinmobilizon.org",
+    "litepub.social",
+    "misskey-hub.net",
+    "docs.joinmastodon.org",
+    "joinpeertube.org",
+    "nodeinfo.diaspora.software",
+    "funkwhale.audio",
+    "pleroma.social",
+}
 
 
 def deep_copy(document: dict) -> dict:
@@ -267,9 +292,17 @@ def deep_copy(document: dict) -> dict:
 
 
 TEST_HOSTS = (
-    "copnet.test", "copnet-b.test", "mastodon.test", "lemmy.test", "gotosocial.test",
-    "pleroma.test", "mobilizon.test", "blocked.test", "partner.test", "unknown.test",
-)  # fmt: skip
+    "copnet.test",
+    "copnet-b.test",
+    "mastodon.test",
+    "lemmy.test",
+    "gotosocial.test",
+    "pleroma.test",
+    "mobilizon.test",
+    "blocked.test",
+    "partner.test",
+    "unknown.test",
+)
 
 
 def fixture_hosts() -> set[str]:

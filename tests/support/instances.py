@@ -41,9 +41,12 @@ async def add_community(app: web.Application, name: str, title: str, summary: st
     """Create a CoP in a running app's database."""
     async with app[SESSIONS]() as session:
         community = await create_community(
-            session, name, title=title, summary_source=summary,
+            session,
+            name,
+            title=title,
+            summary_source=summary,
             summary_html=render_markdown(summary),
-        )  # fmt: skip
+        )
         await session.commit()
     return community
 
