@@ -6,6 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from server.ops.health import add_health_routes
 from server.views import actors, discovery, inbox, threads
 from server.web import setup_web
 from server.web.basecamps import add_basecamp_routes
@@ -18,6 +19,7 @@ STATIC = Path(__file__).parent / "static"
 
 def add_routes(app: web.Application) -> None:
     """Register every route on the application."""
+    add_health_routes(app)
     app.router.add_get("/", home, name="home")
     app.router.add_get("/.well-known/webfinger", discovery.webfinger)
     app.router.add_get("/.well-known/host-meta", discovery.host_meta)

@@ -1,0 +1,1 @@
+"""Operating copnet: health and readiness, metrics, logs, queue status."""
