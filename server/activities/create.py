@@ -42,7 +42,8 @@ async def verify(ctx: Context, activity: dict) -> Prepared:
         raise Ignore("only public posts are archived in a community")
     await ctx.policy.check_urls([post.id, post.attributed_to, post.in_reply_to])
     author = await remote_actor(ctx, post.attributed_to)
-    recipients = [*post.recipients, *_addresses(activity)]
+    # A forwarder's addressing is its own words: only the author's (refetched) object counts.
+    recipients = [*post.recipients, *([] if ctx.forwarded else _addresses(activity))]
     async with ctx.sessions() as session:
         if await archived_post(ctx, session, post.id) is not None:
             raise Ignore(f"{post.id} is already archived")
@@ -83,6 +84,17 @@ def _addresses(activity: dict) -> list[str]:
             v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)
         )
     return found
+
+
+def authors_addressing(activity: dict) -> dict:
+    """The activity addressed as its (refetched) object is, whoever forwarded it."""
+    note = activity["object"]
+    addressing = ("to", "cc", "bto", "bcc", "audience")
+    readdressed = {k: v for k, v in activity.items() if k not in addressing}
+    for key in ("to", "cc", "audience"):
+        if key in note:
+            readdressed[key] = note[key]
+    return readdressed
 
 
 def check_authorship(ctx: Context, activity: dict, post: PostObject) -> None:
@@ -158,7 +170,7 @@ async def receive(ctx: Context, session, activity: dict, prepared: Prepared) -> 
         session,
         ctx.urls,
         prepared.community,
-        activity,
+        authors_addressing(activity) if ctx.forwarded else activity,
         object_id=prepared.post.id,
         now=ctx.clock(),
         new_post=True,

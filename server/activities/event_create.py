@@ -62,7 +62,7 @@ async def verify(ctx: Context, activity: dict) -> Prepared:
     organizer = await remote_actor(ctx, _organizer_id(event, activity["actor"]))
     sender = await remote_actor(ctx, activity["actor"])
     recipients = [*event.recipients]
-    for key in ("to", "cc", "audience"):
+    for key in () if ctx.forwarded else ("to", "cc", "audience"):
         recipients += ids_of(activity.get(key))
     async with ctx.sessions() as session:
         if await get_event_by_ap_id(session, event.id) is not None:
