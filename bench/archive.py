@@ -15,7 +15,7 @@ What it does:
    (default postgresql://postgres@127.0.0.1:5432/postgres), migrates it and creates the CoPs.
 2. Seeds authors, threads, replies and `search_entries` with COPY. Generator processes
    (`--workers`, default: CPUs - 1) build the rows and analyse each post exactly as copnet
-   indexes it (`models.search.entry_terms`, then `models.search.search_vector_sql` in
+   indexes it (`models.text_analysis.entry_terms`, then `models.search_index.search_vector_sql` in
    PostgreSQL), while this process streams them to PostgreSQL; the GIN index is built after
    the load, then VACUUM ANALYZE. A progress line shows rows/s and ETA. Prints the seeding
    rate, index build time and database and table sizes.
@@ -461,7 +461,7 @@ def _paragraphs(rng: random.Random, topic: str) -> list[str]:
 
 def generate_chunk(spec: dict) -> tuple[bytes, bytes, int]:
     """COPY text for one chunk of threads with their replies: (posts, search_entries, rows)."""
-    from models.search import entry_terms  # each worker process imports once
+    from models.text_analysis import entry_terms  # each worker process imports once
 
     rng = random.Random(spec["seed"])
     next_id = spec["first_id"]
@@ -707,7 +707,7 @@ class Progress:
 
 async def seed(url: URL, args) -> dict:
     """Load the archive; returns figures."""
-    from models.search import search_vector_sql
+    from models.search_index import search_vector_sql
 
     threads = max(1, round(THREADS * args.scale))
     replies = round(REPLIES * args.scale)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.communities import CommunityModerator
 from models.documents import Document, DocumentVersion
 from models.follows import Follow
-from models.search import index_document
+from models.search_index import index_document
 
 TITLE_LIMIT = 255
 

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, BigId, UTCDateTime, utcnow
+from models.search_index import index_post
 
 
 class Post(Base):
@@ -108,8 +109,6 @@ async def add_post(session: AsyncSession, post: Post, parent: Post | None) -> Po
                 ),
             )
         )
-    from models.search import index_post  # search imports posts
-
     await index_post(session, post)
     return post
 

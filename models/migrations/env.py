@@ -4,7 +4,7 @@ from alembic import context
 
 import models.all  # noqa: F401  (registers every table on Base.metadata)
 from models.base import Base
-from models.search import include_name
+from models.search_index import include_name
 
 connection = context.config.attributes.get("connection")
 if connection is None:
@@ -15,7 +15,7 @@ context.configure(
     target_metadata=Base.metadata,
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
-    include_name=include_name,  # the full-text objects are engine-specific (models/search.py)
+    include_name=include_name,  # the full-text objects are engine-specific (models/search_index.py)
 )
 with context.begin_transaction():
     context.run_migrations()

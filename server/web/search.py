@@ -9,7 +9,8 @@ from aiohttp import web
 from yarl import URL
 
 from models.communities import list_communities
-from models.search import KINDS, MAX_CANDIDATES, MAX_QUERY_CHARS, search
+from models.search import KINDS, MAX_CANDIDATES, search
+from models.text_analysis import MAX_QUERY_CHARS
 from server.appkeys import SESSIONS, SETTINGS
 from server.errors import http_error
 

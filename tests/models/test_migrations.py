@@ -9,7 +9,7 @@ import models.all  # noqa: F401
 from models.base import Base
 from models.database import create_engine
 from models.migrate import current_revision, head_revision
-from models.search import include_name
+from models.search_index import include_name
 
 
 async def test_migrated_schema_matches_the_models(database_url):

@@ -22,21 +22,22 @@ from models.database import create_engine, session_factory
 from models.documents import Document, DocumentVersion
 from models.migrate import alembic_config
 from models.posts import Post, add_post, tombstone
-from models.search import (
+from models.search import reindex_all, search
+from models.search_index import (
+    SearchEntry,
+    index_document,
+    index_post,
+    post_body_text,
+    remove_document,
+)
+from models.text_analysis import (
     FILLER,
     MAX_OCCURRENCES,
     MAX_POSITIONS,
-    SearchEntry,
     analyse,
     entry_terms,
-    index_document,
-    index_post,
     index_terms,
     parse_query,
-    post_body_text,
-    reindex_all,
-    remove_document,
-    search,
     snippet_html,
 )
 

@@ -10,7 +10,7 @@ import pytest
 from models.actors import Actor
 from models.documents import Document, DocumentVersion
 from models.posts import Post, add_post
-from models.search import index_document, index_post
+from models.search_index import index_document, index_post
 from server.app import create_app
 from server.appkeys import SESSIONS
 from server.web.search import add_search_routes

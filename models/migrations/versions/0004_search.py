@@ -4,10 +4,10 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-27 09:00:00.000000
 
-`search_entries` is an ordinary table, described by `models.search.SearchEntry`. The terms of
+`search_entries` is an ordinary table, described by `models.search_index.SearchEntry`. The terms of
 each entry live in an engine-specific structure that is not part of the models
-(`models.search.include_name` keeps schema comparisons from seeing it) and that
-`models.search` writes:
+(`models.search_index.include_name` keeps schema comparisons from seeing it) and that
+`models.search_index` writes:
 
 - PostgreSQL: the `search_vector` tsvector column and its GIN index
   `ix_search_entries_search_vector`.
@@ -15,7 +15,7 @@ each entry live in an engine-specific structure that is not part of the models
   when the entry goes, also when a post, document or CoP delete cascades.
 
 Existing posts and documents are indexed here with the analyser of the code that runs this
-migration (`models.search`). If a later migration rebuilds `search_entries` on SQLite (batch
+migration (`models.search_index`). If a later migration rebuilds `search_entries` on SQLite (batch
 mode copies the table), it must recreate the trigger.
 """
 
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import models.base
-from models import search as search_model
+from models import search_index, text_analysis
 
 revision = "0004"
 down_revision = "0003"
@@ -105,11 +105,11 @@ def _index_existing_content(dialect: str) -> None:
     version_text = sa.table("document_versions", sa.column("id"), sa.column("text"))
     columns = "id kind post_id document_id community_id thread_id published"
     entries = sa.table("search_entries", *(sa.column(name) for name in columns.split()))
-    write_terms = [sa.text(statement) for statement in search_model.WRITE_TERMS[dialect]]
+    write_terms = [sa.text(statement) for statement in search_index.WRITE_TERMS[dialect]]
 
     def index(values: dict, title: str, body: str) -> None:
         entry_id = connection.execute(entries.insert().values(values).returning(entries.c.id))
-        title_terms, body_terms = search_model.entry_terms(title, body)
+        title_terms, body_terms = text_analysis.entry_terms(title, body)
         params = {"id": entry_id.scalar_one(), "title_terms": title_terms, "body_terms": body_terms}
         for statement in write_terms:
             connection.execute(statement, params)
@@ -134,7 +134,7 @@ def _index_existing_content(dialect: str) -> None:
                 "thread_id": row.thread_id or row.id,
                 "published": row.published,
             }
-            body = joined(row.summary, search_model.html_text(row.content_html or ""))
+            body = joined(row.summary, text_analysis.html_text(row.content_html or ""))
             index(values, row.title or "", body)
         if len(rows) < 500:
             break

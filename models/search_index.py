@@ -1,0 +1,196 @@
+"""The search index: one `search_entries` row per post or document, its terms per engine.
+
+Each indexed post or document is one narrow `search_entries` row (kind, ids, CoP, date) plus its
+terms in the engine's own full-text structure: on PostgreSQL the `search_vector` tsvector column
+(GIN-indexed), built with `to_tsvector('simple', ...)` from the term streams (`simple` only
+lowercases, and the term alphabet is chosen so that its parser never splits a term); on SQLite a
+row of the FTS5 table `search_fts` (`unicode61`, no stemming) with the entry's id as rowid. Both
+therefore see the same terms at the same positions (`models.text_analysis` makes them). The text
+itself is not copied: titles and snippets come from the posts and documents when results are
+shown.
+
+Posts are indexed by `models.posts` whenever one is stored, edited or tombstoned, documents by
+`models.document_queries` whenever a document or its latest version changes; hard deletes of
+posts, documents and CoPs cascade to the index.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, delete, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, BigId, UTCDateTime
+from models.documents import Document, DocumentVersion
+from models.text_analysis import FILLER, entry_terms, html_text
+
+if TYPE_CHECKING:  # posts imports this module to keep the index in step with its writes
+    from models.posts import Post
+
+# The engine-specific full-text objects beside `search_entries` (made by migration 0004, not
+# described by the models: see `include_name`).
+FTS_TABLE = "search_fts"  # SQLite: FTS5 table, rowid = search_entries.id
+SEARCH_VECTOR = "search_vector"  # PostgreSQL: tsvector column of search_entries
+SEARCH_VECTOR_INDEX = "ix_search_entries_search_vector"  # its GIN index
+
+
+def search_vector_sql(title_terms: str, body_terms: str) -> str:
+    """PostgreSQL expression of an entry's tsvector from two SQL text expressions.
+
+    Title terms get weight A, body terms weight B. The filler after the title keeps a phrase
+    from spanning title and body (FTS5 matches phrases within one column), then is deleted.
+    """
+    return (
+        f"ts_delete(setweight(to_tsvector('simple', {title_terms} || ' {FILLER}'), 'A') || "
+        f"setweight(to_tsvector('simple', {body_terms}), 'B'), '{FILLER}'::text)"
+    )
+
+
+class SearchEntry(Base):
+    """One searchable thread, reply or document; its terms live in the engine's FTS index."""
+
+    __tablename__ = "search_entries"
+    __table_args__ = (
+        CheckConstraint(
+            "(kind = 'document' AND document_id IS NOT NULL AND post_id IS NULL) OR "
+            "(kind IN ('thread', 'reply') AND post_id IS NOT NULL AND document_id IS NULL)",
+            name="kind_ref",
+        ),
+        Index("ix_search_entries_community_published", "community_id", "published"),
+        Index("ix_search_entries_published", "published"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    post_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("posts.id", ondelete="CASCADE"), unique=True
+    )
+    document_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("documents.id", ondelete="CASCADE"), unique=True
+    )
+    community_id: Mapped[int] = mapped_column(BigId, ForeignKey("actors.id", ondelete="CASCADE"))
+    thread_id: Mapped[int | None] = mapped_column(BigId)  # threads: themselves; replies: root
+    published: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @property
+    def ref_id(self) -> int:
+        """The id of the post or document this entry indexes."""
+        return self.document_id if self.kind == "document" else self.post_id  # type: ignore[return-value]
+
+
+def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
+    """Alembic `include_name` hook: leave the engine-specific full-text objects out of
+    schema comparisons (they are made by migration 0004 and are not part of the models)."""
+    if type_ == "table":
+        return not (name or "").startswith(FTS_TABLE)
+    if type_ == "column":
+        return not (name == SEARCH_VECTOR and parent_names.get("table_name") == "search_entries")
+    if type_ == "index":
+        return name != SEARCH_VECTOR_INDEX
+    return True
+
+
+def post_body_text(post: Post) -> str:
+    """What is searchable in a post besides its title: content warning and content."""
+    parts = [post.summary.strip(), html_text(post.content_html or "").strip()]
+    return "\n\n".join(part for part in parts if part)
+
+
+def document_body_text(document: Document, version: DocumentVersion | None) -> str:
+    """What is searchable in a document besides its title: description and extracted text."""
+    parts = [document.description.strip(), (version.text if version is not None else "").strip()]
+    return "\n\n".join(part for part in parts if part)
+
+
+# Statements (parameters :id, :title_terms, :body_terms) that (re)write an entry's terms.
+# Only constants are formatted into them.
+_VECTOR = search_vector_sql("CAST(:title_terms AS text)", "CAST(:body_terms AS text)")
+WRITE_TERMS = {
+    "postgresql": [f"UPDATE search_entries SET search_vector = {_VECTOR} WHERE id = :id"],  # noqa: S608
+    "sqlite": [
+        "DELETE FROM search_fts WHERE rowid = :id",
+        "INSERT INTO search_fts(rowid, title_terms, body_terms) "
+        "VALUES (:id, :title_terms, :body_terms)",
+    ],
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Keeping the index up to date
+
+
+async def _store(session: AsyncSession, where, values: dict, title: str, body: str) -> None:
+    entry = await session.scalar(select(SearchEntry).where(where))
+    if entry is None:
+        entry = SearchEntry(**values)
+        session.add(entry)
+    else:
+        for key, value in values.items():
+            if getattr(entry, key) != value:
+                setattr(entry, key, value)
+    await session.flush()
+    title_terms, body_terms = entry_terms(title, body)
+    params = {"id": entry.id, "title_terms": title_terms, "body_terms": body_terms}
+    for statement in WRITE_TERMS[session.bind.dialect.name]:
+        await session.execute(text(statement), params)
+
+
+async def index_post(session: AsyncSession, post: Post) -> None:
+    """Add, refresh or (for a tombstoned post) remove a post's entry; call after every write.
+
+    The post must have its id (flushed) and its final `thread_id` (see `add_post`).
+    """
+    if post.is_deleted:
+        await remove_post(session, post.id)
+        return
+    values = {
+        "kind": "thread" if post.thread_id is None else "reply",
+        "post_id": post.id,
+        "document_id": None,
+        "community_id": post.community_id,
+        "thread_id": post.thread_id or post.id,
+        "published": post.published,
+    }
+    await _store(
+        session, SearchEntry.post_id == post.id, values, post.title or "", post_body_text(post)
+    )
+
+
+async def index_document(
+    session: AsyncSession, document: Document, version: DocumentVersion | None
+) -> None:
+    """Add, refresh or (for a deleted document) remove a document's entry.
+
+    `version` is the document's latest version (its extracted `text` is indexed), or None.
+    """
+    if document.deleted_at is not None:
+        await remove_document(session, document.id)
+        return
+    values = {
+        "kind": "document",
+        "post_id": None,
+        "document_id": document.id,
+        "community_id": document.community_id,
+        "thread_id": None,
+        "published": document.updated_at,
+    }
+    await _store(
+        session,
+        SearchEntry.document_id == document.id,
+        values,
+        document.title,
+        document_body_text(document, version),
+    )
+
+
+async def remove_post(session: AsyncSession, post_id: int) -> None:
+    """Take a post out of the index."""
+    await session.execute(delete(SearchEntry).where(SearchEntry.post_id == post_id))
+
+
+async def remove_document(session: AsyncSession, document_id: int) -> None:
+    """Take a document out of the index."""
+    await session.execute(delete(SearchEntry).where(SearchEntry.document_id == document_id))
