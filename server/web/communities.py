@@ -22,6 +22,7 @@ from server.markdown import render_markdown
 from server.membership import join, leave
 from server.network_actor import announce_new_community, network_actor
 from server.policy import DomainBlocked
+from server.remote import LocalActorNotFound
 from server.web.auth import current_member, require_member
 from server.web.basecamps import basecamp_panel
 
@@ -290,7 +291,7 @@ async def join_remote_community(request: web.Request) -> web.Response:
             schemes = ("https", "http") if settings.allow_private_addresses else ("https",)
             actor_url = await resolve_handle(request.app[FETCHER], address, schemes=schemes)
         group = await request.app[REMOTE].get(actor_url)
-    except (HandleError, FetchError, InvalidActor, DomainBlocked) as error:
+    except (HandleError, FetchError, InvalidActor, DomainBlocked, LocalActorNotFound) as error:
         raise web.HTTPBadRequest(text=f"Could not find that community: {error}") from None
     if group.type != "Group":
         raise web.HTTPBadRequest(text=f"{address} is not a community (it is a {group.type}).")
