@@ -17,6 +17,7 @@ from models.actors import InvalidName, NameTaken
 from models.migrate import NotMigrated
 from server import __version__, commands
 from server.cli_admin import add_admin_commands
+from server.cli_backup import add_backup_commands
 from server.cli_basecamp import add_basecamp_commands
 from server.cli_federation import add_federation_commands
 from server.settings import SettingsError, load_settings
@@ -67,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_federation_commands(sub)
     add_admin_commands(sub)
     add_basecamp_commands(sub)
+    add_backup_commands(sub)
     return parser
 
 
