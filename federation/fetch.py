@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import aiohttp
 from yarl import URL
 
+from federation.jsonload import JsonRejected, loads_strict
 from federation.keys import load_private_key
 from federation.netguard import BlockedAddressError, GuardedConnector, check_url
 from federation.signatures import sign_request
@@ -89,21 +88,6 @@ class FetchBudget:
 
 def _origin(url: URL) -> tuple[str, str, int | None]:
     return ((url.scheme or "").lower(), (url.host or "").lower().rstrip("."), url.port)
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _too_deep(doc: Any, limit: int) -> bool:
-    stack = [(doc, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if depth > limit:
-            return True
-        children = value.values() if isinstance(value, dict) else value
-        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
-    return False
 
 
 class Fetcher:
@@ -259,13 +243,9 @@ class Fetcher:
 
     def _parse(self, body: bytes) -> dict:
         try:
-            doc = json.loads(body, parse_constant=_reject_constant)
-        except RecursionError as exc:
-            raise FetchError("JSON nested too deeply") from exc
-        except ValueError as exc:
-            raise FetchError("response is not valid JSON") from exc
+            doc = loads_strict(body, max_depth=self._policy.max_depth)
+        except JsonRejected as exc:
+            raise FetchError(f"response is not acceptable JSON: {exc.reason}") from exc
         if not isinstance(doc, dict):
             raise FetchError("JSON document is not an object")
-        if _too_deep(doc, self._policy.max_depth):
-            raise FetchError("JSON nested too deeply")
         return doc

@@ -6,12 +6,12 @@ origin checks -> dedupe by activity id -> durable row -> 202 (DESIGN.md §1).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
 
 from federation.fetch import FetchBudget
+from federation.jsonload import JsonRejected, loads_strict
 from federation.objects import InvalidActivity, host_of, ids_of, object_id, parse_envelope
 from federation.signatures import SignatureError, signature_from_headers
 from models.received import received_row
@@ -123,26 +123,9 @@ async def _read_capped(request: web.Request) -> bytes:
 
 def _parse_json(body: bytes) -> Any:
     try:
-        document = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise http_error(400, "body is not valid JSON") from None
-    if _depth(document) > MAX_JSON_DEPTH:
-        raise http_error(400, f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
-    return document
-
-
-def _depth(value: Any) -> int:
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if deepest > MAX_JSON_DEPTH:
-            break
-        children = (
-            item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
-        )
-        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
-    return deepest
+        return loads_strict(body, max_depth=MAX_JSON_DEPTH)
+    except JsonRejected as error:
+        raise http_error(400, error.reason) from None
 
 
 def _accepted(status: str, reason: str) -> web.Response:

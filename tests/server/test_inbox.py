@@ -247,3 +247,24 @@ async def test_unknown_cop_inbox_is_404(network, fake, alice):
         session=network.client,
     )
     assert response.status == 404
+
+
+@pytest.mark.parametrize(
+    ("number", "reason_part"),
+    [
+        ("NaN", "NaN"),
+        ("Infinity", "Infinity"),
+        ("-Infinity", "Infinity"),
+        ("1e400", "out of range"),
+        ("9" * 5000, "digits"),
+    ],
+)
+async def test_non_finite_or_huge_number_is_400_with_reason(
+    network, fake, cop, alice, number, reason_part
+):
+    activity = note_create(fake, alice, cop)
+    text = json.dumps({**activity, "capacity": "NUMBER"}).replace('"NUMBER"', number)
+    status, reply = await post_raw(network, "/inbox", text.encode())
+    assert status == 400
+    assert reason_part in reply["error"]
+    assert await stored_count(network) == 0

@@ -1,0 +1,60 @@
+"""Strict JSON for remote documents: what Python's json accepts but copnet must not."""
+
+from __future__ import annotations
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from federation.fetch import Fetcher, FetchError, FetchPolicy
+from federation.jsonload import JsonRejected, loads_strict
+from federation.netguard import make_connector
+from tests.federation.test_fetch import AS2, HOSTS, Remote
+
+
+@pytest.mark.parametrize(
+    ("text", "reason_part"),
+    [
+        ('{"a": NaN}', "NaN"),
+        ('{"a": Infinity}', "Infinity"),
+        ('{"a": -Infinity}', "Infinity"),
+        ('{"a": 1e400}', "out of range"),
+        ('{"a": -1e400}', "out of range"),
+        ('{"a": ' + "7" * 5000 + "}", "digits"),
+        ('{"a": "\\ud800"}', "surrogate"),
+        ('{"\\udfff": 1}', "surrogate"),
+        ('{"a": ["x\\u0000y"]}', "NUL"),
+        ("[" * 70 + "]" * 70, "too deeply"),
+        ("{nope", "not valid JSON"),
+    ],
+)
+def test_refused_with_reason(text, reason_part):
+    with pytest.raises(JsonRejected) as info:
+        loads_strict(text)
+    assert reason_part in info.value.reason
+
+
+def test_ordinary_json_is_kept():
+    text = '{"a": [1, -2.5, 1e300, "\\ud83d\\ude00 caf\\u00e9", null, true], "b": {}}'
+    assert loads_strict(text.encode()) == {
+        "a": [1, -2.5, 1e300, "\U0001f600 café", None, True],
+        "b": {},
+    }
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "1e999"])
+async def test_fetched_document_with_non_finite_number_is_refused(aiohttp_server, constant):
+    remote = Remote()
+    remote.port = (await aiohttp_server(remote.app)).port
+
+    async def handler(request: web.Request) -> web.Response:
+        text = f'{{"id": "{remote.url("/x")}", "capacity": {constant}}}'
+        return web.Response(text=text, content_type=AS2)
+
+    remote.route("/x", handler)
+    async with aiohttp.ClientSession(
+        connector=make_connector(allow_private=True, host_map=HOSTS)
+    ) as session:
+        fetcher = Fetcher(session, FetchPolicy(allow_private=True))
+        with pytest.raises(FetchError, match="not acceptable JSON"):
+            await fetcher.fetch_json(remote.url("/x"))
