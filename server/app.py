@@ -11,6 +11,7 @@ from aiohttp import web
 from server import lifecycle
 from server.appkeys import SETTINGS, URLS
 from server.errors import json_errors
+from server.ops.metrics import install_metrics
 from server.routes import add_routes
 from server.settings import Settings
 from server.urls import Urls
@@ -33,5 +34,6 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(lifecycle.database)
     app.cleanup_ctx.append(lifecycle.http_client)
     app.cleanup_ctx.append(lifecycle.workers)
+    install_metrics(app)
     add_routes(app)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -14,6 +15,7 @@ DEFAULT_URL = "http://localhost:8080"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/copnet.sqlite3"
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class SettingsError(ValueError):
@@ -38,6 +40,12 @@ class Settings:
     media_dir: str = ""  # empty: `media/` beside the SQLite file, else var/media
     max_upload_bytes: int = 20 * 1024 * 1024
     host_map: Mapping[str, str] = field(default_factory=dict)
+    trusted_proxies: tuple[IPNetwork, ...] = ()  # peers whose X-Forwarded-For is believed
+    log_format: str = "text"  # or "json": one JSON object per line
+    access_log: bool = True  # read by `copnet serve`; apps built in code log no requests
+    metrics_token: str = ""  # empty: no /metrics on the main port
+    metrics_port: int | None = None  # a separate listener for /metrics, without a token
+    metrics_host: str = "127.0.0.1"
 
     @property
     def base(self) -> URL:
@@ -65,7 +73,14 @@ _SOURCES = (
     ("COPNET_INSTANCE_NAME", "instance_name", "instance_name"),
     ("COPNET_MEDIA_DIR", "media_dir", "media_dir"),
     ("COPNET_MAX_UPLOAD_MB", "max_upload_mb", "max_upload_mb"),
+    ("COPNET_TRUSTED_PROXIES", "trusted_proxies", "trusted_proxies"),
+    ("COPNET_LOG_FORMAT", "log_format", "log_format"),
+    ("COPNET_ACCESS_LOG", "access_log", "access_log"),
+    ("COPNET_METRICS_TOKEN", "metrics_token", "metrics_token"),
+    ("COPNET_METRICS_PORT", "metrics_port", "metrics_port"),
+    ("COPNET_METRICS_HOST", "metrics_host", "metrics_host"),
 )
+LOG_FORMATS = ("text", "json")
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -116,6 +131,7 @@ def _validate(raw: dict[str, object]) -> Settings:
     for name, variable in (
         ("allow_private_addresses", "COPNET_ALLOW_PRIVATE_ADDRESSES"),
         ("run_workers", "COPNET_RUN_WORKERS"),
+        ("access_log", "COPNET_ACCESS_LOG"),
     ):
         if name in raw:
             values[name] = _boolean(variable, raw[name])
@@ -131,6 +147,9 @@ def _validate(raw: dict[str, object]) -> Settings:
         values["media_dir"] = media_dir
     if "max_upload_mb" in raw:
         values["max_upload_bytes"] = _megabytes("COPNET_MAX_UPLOAD_MB", raw["max_upload_mb"])
+    if "trusted_proxies" in raw:
+        values["trusted_proxies"] = _networks("COPNET_TRUSTED_PROXIES", raw["trusted_proxies"])
+    values.update(_operations(raw))
     if "host_map" in raw:
         host_map = raw["host_map"]
         if not isinstance(host_map, dict) or not all(
@@ -139,6 +158,25 @@ def _validate(raw: dict[str, object]) -> Settings:
             raise SettingsError("COPNET_CONFIG", "host_map must map host names to IP addresses")
         values["host_map"] = dict(host_map)
     return Settings(**values)  # type: ignore[arg-type]
+
+
+def _operations(raw: dict[str, object]) -> dict[str, object]:
+    values: dict[str, object] = {}
+    if "log_format" in raw:
+        log_format = str(raw["log_format"]).strip().lower()
+        if log_format not in LOG_FORMATS:
+            raise SettingsError("COPNET_LOG_FORMAT", f"{raw['log_format']!r} is not text or json")
+        values["log_format"] = log_format
+    if "metrics_token" in raw:
+        values["metrics_token"] = str(raw["metrics_token"]).strip()
+    if "metrics_port" in raw and str(raw["metrics_port"]).strip():
+        values["metrics_port"] = _port(raw["metrics_port"], "COPNET_METRICS_PORT")
+    if "metrics_host" in raw:
+        host = str(raw["metrics_host"]).strip()
+        if not host:
+            raise SettingsError("COPNET_METRICS_HOST", "must not be empty")
+        values["metrics_host"] = host
+    return values
 
 
 def _public_url(value: str) -> str:
@@ -168,13 +206,13 @@ def _database_url(value: str) -> str:
     return value
 
 
-def _port(value: object) -> int:
+def _port(value: object, variable: str = "COPNET_PORT") -> int:
     try:
         port = int(str(value))
     except ValueError:
-        raise SettingsError("COPNET_PORT", f"{value!r} is not a number") from None
+        raise SettingsError(variable, f"{value!r} is not a number") from None
     if not 0 < port < 65536:
-        raise SettingsError("COPNET_PORT", f"{port} is not between 1 and 65535")
+        raise SettingsError(variable, f"{port} is not between 1 and 65535")
     return port
 
 
@@ -197,3 +235,17 @@ def _boolean(variable: str, value: object) -> bool:
     if word in FALSE_WORDS:
         return False
     raise SettingsError(variable, f"{value!r} is not a yes/no value (use true or false)")
+
+
+def _networks(variable: str, value: object) -> tuple[IPNetwork, ...]:
+    """Comma-separated IP addresses or CIDR ranges (a TOML list works too)."""
+    items = value if isinstance(value, list) else str(value).split(",")
+    networks = []
+    for item in (str(i).strip() for i in items):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise SettingsError(variable, f"{item!r} is not an IP address or range") from None
+    return tuple(networks)

@@ -1,0 +1,289 @@
+"""Prometheus metrics, one registry per application.
+
+Where they are served (README, "Operations"): on the main port at `/metrics` only when
+`COPNET_METRICS_TOKEN` is set (`Authorization: Bearer TOKEN`; 401 without it, 404 when no token
+is configured), and/or on a listener of its own at `COPNET_METRICS_HOST:COPNET_METRICS_PORT`
+without a token (for `copnet worker` processes too, which serve no HTTP otherwise).
+
+Request latency is labelled by the route's pattern (`/c/{name}`), never the raw path, so a
+scan of random URLs cannot create series. Queue and breaker figures are read from the
+database at scrape time (models.queue_stats), the same figures `copnet status` prints.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from models.base import utcnow
+from models.queue_stats import BreakerFigures, QueueFigures, breaker_figures, queue_figures
+from server.appkeys import DELIVERY, SESSIONS, SETTINGS
+from server.errors import http_error
+from server.ops.listen import CannotListen, listen_problem
+
+log = logging.getLogger(__name__)
+
+UNMATCHED = "(unmatched)"
+INBOX_ANSWERS = {"accepted", "duplicate", "ignored"}
+INBOX_REJECTIONS = {
+    400: "invalid",
+    401: "signature",
+    403: "blocked",
+    404: "no_such_inbox",
+    405: "method",
+    413: "too_large",
+    429: "rate_limited",
+    503: "unavailable",
+}
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class Metrics:
+    """Every copnet metric, registered on a registry of its own (one per app)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        registry = self.registry
+        self.request_seconds = Histogram(
+            "copnet_http_request_duration_seconds",
+            "Time to answer an HTTP request, by route pattern",
+            ["method", "route"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.responses = Counter(
+            "copnet_http_responses",
+            "HTTP responses by route pattern and status",
+            ["method", "route", "status"],
+            registry=registry,
+        )
+        self.inbox = Counter(
+            "copnet_inbox_activities",
+            "Activities POSTed to an inbox: accepted (accepted, duplicate, ignored) or rejected",
+            ["outcome", "reason"],
+            registry=registry,
+        )
+        self.queue_rows = Gauge(
+            "copnet_queue_rows",
+            "Rows of a work queue by state (pending includes due, leased and waiting retries)",
+            ["queue", "state"],
+            registry=registry,
+        )
+        self.queue_oldest = Gauge(
+            "copnet_queue_oldest_pending_age_seconds",
+            "Age of the oldest pending row of a queue (0 when none is pending)",
+            ["queue"],
+            registry=registry,
+        )
+        self.hosts_open = Gauge(
+            "copnet_delivery_hosts_breaker_open",
+            "Remote hosts whose circuit breaker is open (deliveries to them wait)",
+            registry=registry,
+        )
+        self.host_open_until = Gauge(
+            "copnet_delivery_host_breaker_open_until_timestamp_seconds",
+            "When an open breaker lets deliveries to this host be tried again",
+            ["host"],
+            registry=registry,
+        )
+        self.host_failures = Gauge(
+            "copnet_delivery_host_consecutive_failures",
+            "Consecutive failed deliveries to a host with an open breaker",
+            ["host"],
+            registry=registry,
+        )
+        self.host_pending = Gauge(
+            "copnet_delivery_host_pending_deliveries",
+            "Pending deliveries to a host with an open breaker",
+            ["host"],
+            registry=registry,
+        )
+        self.stats_up = Gauge(
+            "copnet_queue_stats_up",
+            "1 when the last scrape could read the queue figures from the database",
+            registry=registry,
+        )
+        for outcome, reasons in (("accepted", INBOX_ANSWERS), ("rejected", INBOX_REJECTIONS)):
+            for reason in reasons.values() if isinstance(reasons, dict) else reasons:
+                self.inbox.labels(outcome, reason)  # present at 0 from the first scrape
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count one answered request."""
+        self.request_seconds.labels(method, route).observe(seconds)
+        self.responses.labels(method, route, str(status)).inc()
+
+    def record_inbox(self, status: int, answer: str | None) -> None:
+        """Count one inbox POST by what it was answered."""
+        if status == 202:
+            reason = answer if answer in INBOX_ANSWERS else "accepted"
+            self.inbox.labels("accepted", reason).inc()
+        else:
+            self.inbox.labels("rejected", INBOX_REJECTIONS.get(status, str(status))).inc()
+
+    def set_queues(self, queues: list[QueueFigures], breakers: BreakerFigures) -> None:
+        """Replace the queue and breaker gauges with freshly read figures."""
+        self.queue_rows.clear()
+        for queue in queues:
+            states = {
+                "pending": queue.pending,
+                "due": queue.due,
+                "leased": queue.leased,
+                "failed": queue.failed,
+                **queue.finished,
+            }
+            for state, rows in states.items():
+                self.queue_rows.labels(queue.name, state).set(rows)
+            self.queue_oldest.labels(queue.name).set(queue.oldest_age or 0)
+        self.hosts_open.set(breakers.open_count)
+        for gauge in (self.host_open_until, self.host_failures, self.host_pending):
+            gauge.clear()
+        for host in breakers.hosts:
+            self.host_open_until.labels(host.domain).set(host.unreachable_until.timestamp())
+            self.host_failures.labels(host.domain).set(host.consecutive_failures)
+            self.host_pending.labels(host.domain).set(host.pending_deliveries)
+
+
+class _DeliveryTotals:
+    """This process's delivery attempts by outcome, read from its worker at scrape time."""
+
+    def __init__(self, app: web.Application) -> None:
+        self._app = app
+
+    def describe(self):
+        return []
+
+    def collect(self):
+        family = CounterMetricFamily(
+            "copnet_deliveries",
+            "Delivery attempts made by this process's worker, by outcome",
+            labels=["outcome"],
+        )
+        worker = self._app.get(DELIVERY)
+        totals = worker.totals if worker is not None else None
+        for outcome in ("delivered", "retried", "failed", "postponed", "released"):
+            family.add_metric([outcome], getattr(totals, outcome, 0) if totals else 0)
+        yield family
+
+
+METRICS = web.AppKey("metrics", Metrics)
+
+
+def install_metrics(app: web.Application) -> None:
+    """Give the app its metrics, the request-timing middleware and the configured exposure."""
+    metrics = Metrics()
+    metrics.registry.register(_DeliveryTotals(app))
+    app[METRICS] = metrics
+    app.middlewares.insert(0, measure_requests)
+    app.router.add_get("/metrics", guarded_metrics, name="metrics")
+    app.cleanup_ctx.append(metrics_listener)
+
+
+@web.middleware
+async def measure_requests(request: web.Request, handler) -> web.StreamResponse:
+    """Time every request and count inbox answers (outermost: sees the final status)."""
+    started = time.perf_counter()
+    status = 500
+    response: web.StreamResponse | None = None
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        route = route_pattern(request)
+        metrics = request.app[METRICS]
+        metrics.observe_request(request.method, route, status, time.perf_counter() - started)
+        if request.method == "POST" and route.endswith("/inbox"):
+            metrics.record_inbox(status, _inbox_answer(response))
+
+
+def route_pattern(request: web.Request) -> str:
+    """The matched route's pattern (`/c/{name}`), or a fixed label when nothing matched."""
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else UNMATCHED
+
+
+def _inbox_answer(response: web.StreamResponse | None) -> str | None:
+    body = getattr(response, "body", None)
+    if not isinstance(body, bytes) or len(body) > 1024:
+        return None
+    try:
+        return json.loads(body).get("status")
+    except (ValueError, AttributeError):
+        return None
+
+
+async def render(app: web.Application) -> web.Response:
+    """Read the queue figures and answer with every metric in Prometheus' text format."""
+    metrics = app[METRICS]
+    try:
+        now = utcnow()
+        async with app[SESSIONS]() as session:
+            queues = await queue_figures(session, now)
+            breakers = await breaker_figures(session, now)
+        metrics.set_queues(queues, breakers)
+        metrics.stats_up.set(1)
+    except Exception:  # the scrape still shows the request figures
+        log.warning("metrics: cannot read the queue figures", exc_info=True)
+        metrics.stats_up.set(0)
+    body = generate_latest(metrics.registry)
+    response = web.Response(body=body, headers={"Cache-Control": "no-store"})
+    response.content_type = CONTENT_TYPE_LATEST.split(";")[0]
+    return response
+
+
+async def guarded_metrics(request: web.Request) -> web.Response:
+    """`/metrics` on the main port: 404 unless a token is set, then 401 without it."""
+    token = request.app[SETTINGS].metrics_token
+    if not token:
+        raise http_error(404, "no such page")
+    offered = request.headers.get("Authorization", "")
+    expected = f"Bearer {token}"
+    if not hmac.compare_digest(offered.encode(), expected.encode()):
+        error = http_error(401, "metrics need the header Authorization: Bearer TOKEN")
+        error.headers["WWW-Authenticate"] = 'Bearer realm="copnet metrics"'
+        raise error
+    return await render(request.app)
+
+
+async def metrics_listener(app: web.Application) -> AsyncIterator[None]:
+    """Serve `/metrics` without a token on COPNET_METRICS_PORT, when it is set."""
+    settings = app[SETTINGS]
+    if settings.metrics_port is None:
+        yield
+        return
+
+    async def open_metrics(_request: web.Request) -> web.Response:
+        return await render(app)
+
+    side = web.Application()
+    side.router.add_get("/metrics", open_metrics)
+    runner = web.AppRunner(side, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, settings.metrics_host, settings.metrics_port)
+        try:
+            await site.start()
+        except OSError as exc:
+            raise CannotListen(
+                listen_problem(
+                    exc,
+                    settings.metrics_host,
+                    settings.metrics_port,
+                    "COPNET_METRICS_PORT",
+                    "COPNET_METRICS_HOST",
+                )
+            ) from exc
+        yield
+    finally:
+        await runner.cleanup()
