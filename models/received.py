@@ -53,6 +53,25 @@ async def store_batch(connection: AsyncConnection, rows: list[dict]) -> set[str]
     return set(result.scalars())
 
 
+def unstorable_reason(row: dict) -> str | None:
+    """Why the database could not keep this row (a text too long, NUL, a lone surrogate)."""
+    for column in ReceivedActivity.__table__.columns:
+        value = row.get(column.name)
+        if not isinstance(value, str):
+            continue
+        if "\x00" in value:
+            return f"{column.name} holds a NUL character"
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return f"{column.name} holds a lone UTF-16 surrogate"
+        limit = getattr(column.type, "length", None)
+        if limit is not None and len(value) > limit:
+            return f"{column.name} is longer than {limit} characters"
+    return None
+
+
 def received_row(**values) -> dict:
     """A complete row for store_batch, with the defaults the ORM would fill in."""
     now = utcnow()

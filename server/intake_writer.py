@@ -4,6 +4,10 @@ Each inbox request hands its row to the writer and waits; the writer takes every
 while the previous batch was being written, stores them in one transaction and only then
 releases the requests, so no 202 is sent for an activity that is not on disk. Under load the
 batches grow by themselves; alone, a request is written at once (no timer, no added delay).
+
+One request must never spoil the others: a row the database cannot keep is refused before it
+joins a batch (`Unstorable`), and if a batch's INSERT still fails, its rows are written one by
+one so that only the row at fault fails.
 """
 
 from __future__ import annotations
@@ -14,10 +18,18 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from models.received import store_batch
+from models.received import store_batch, unstorable_reason
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 256
+
+
+class Unstorable(ValueError):
+    """The row cannot be stored as it is; `reason` says why (a 400, not a 503)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
 
 
 class IntakeWriter:
@@ -43,6 +55,9 @@ class IntakeWriter:
 
     async def store(self, row: dict) -> bool:
         """Queue one row and wait until it is committed; True if its ap_id was new."""
+        reason = unstorable_reason(row)
+        if reason is not None:
+            raise Unstorable(reason)
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         await self._queue.put((row, future))
         return await future
@@ -54,11 +69,9 @@ class IntakeWriter:
                 batch.append(self._queue.get_nowait())
             try:
                 await self._write(batch)
-            except Exception as error:
-                log.exception("storing %d received activities failed", len(batch))
-                for _row, future in batch:
-                    if not future.done():
-                        future.set_exception(error)
+            except Exception:
+                log.warning("storing %d received activities failed; one by one", len(batch))
+                await self._write_each(batch)
             finally:
                 for _ in batch:
                     self._queue.task_done()
@@ -72,4 +85,17 @@ class IntakeWriter:
         for row, future in batch:
             is_new = row["ap_id"] in new_ids and first[row["ap_id"]] is row
             if not future.done():
+                future.set_result(is_new)
+
+    async def _write_each(self, batch: list[tuple[dict, asyncio.Future[bool]]]) -> None:
+        for row, future in batch:
+            if future.done():
+                continue
+            try:
+                async with self.engine.begin() as connection:
+                    is_new = bool(await store_batch(connection, [row]))
+            except Exception as error:
+                log.exception("storing received activity %r failed", row["ap_id"][:200])
+                future.set_exception(error)
+            else:
                 future.set_result(is_new)

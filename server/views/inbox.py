@@ -18,6 +18,7 @@ from models.received import received_row
 from server.activities import HANDLERS
 from server.appkeys import INTAKE, INTAKE_WRITER, KEY_RESOLVER, LOCAL_NAMES, POLICY
 from server.errors import http_error
+from server.intake_writer import Unstorable
 from server.policy import DomainBlocked
 
 MAX_INBOX_BYTES = 512 * 1024
@@ -90,6 +91,8 @@ async def _receive(request: web.Request, inbox: str) -> web.Response:
     )
     try:
         is_new = await request.app[INTAKE_WRITER].store(row)
+    except Unstorable as error:
+        raise http_error(400, f"activity cannot be stored: {error.reason}") from None
     except Exception:
         raise http_error(503, "could not store the activity; please retry") from None
     if not is_new:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -268,3 +269,16 @@ async def test_non_finite_or_huge_number_is_400_with_reason(
     assert status == 400
     assert reason_part in reply["error"]
     assert await stored_count(network) == 0
+
+
+async def test_one_unstorable_activity_does_not_spoil_the_others(network, fake, cop, alice):
+    valid = [note_create(fake, alice, cop) for _ in range(40)]
+    poisoned = note_create(fake, alice, cop)
+    poisoned["id"] = fake.new_id(alice, "statuses") + "/" + "x" * 2100
+    sends = [fake.send(alice, f"{cop}/inbox", a, session=network.client) for a in valid]
+    sends.insert(20, fake.send(alice, f"{cop}/inbox", poisoned, session=network.client))
+    responses = await asyncio.gather(*sends)
+    statuses = [r.status for r in responses]
+    assert statuses[20] == 400
+    assert statuses[:20] + statuses[21:] == [202] * 40
+    assert await stored_count(network) == 40

@@ -1,0 +1,79 @@
+"""Group commit: one row the database cannot store must not spoil the batch it shares."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import select
+
+from models.database import create_engine
+from models.received import ReceivedActivity, received_row
+from server.intake_writer import IntakeWriter, Unstorable
+
+
+def row(ap_id: str) -> dict:
+    return received_row(
+        ap_id=ap_id,
+        type="Create",
+        actor_ap_id="https://mastodon.test/users/alice",
+        signer_key_id="https://mastodon.test/users/alice#main-key",
+        inbox="shared",
+        body="{}",
+    )
+
+
+@pytest.fixture
+async def engine(database_url):
+    engine = create_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+async def store_together(writer: IntakeWriter, rows: list[dict]) -> list:
+    # Queued before the writer starts, so all of them land in one batch.
+    stores = [asyncio.ensure_future(writer.store(r)) for r in rows]
+    await asyncio.sleep(0)
+    writer.start()
+    try:
+        return await asyncio.gather(*stores, return_exceptions=True)
+    finally:
+        await writer.stop()
+
+
+async def stored_ids(engine) -> set[str]:
+    async with engine.connect() as connection:
+        return set((await connection.execute(select(ReceivedActivity.ap_id))).scalars())
+
+
+@pytest.mark.parametrize(
+    ("poison", "reason_part"),
+    [("surrogate \ud800", "surrogate"), ("nul \x00", "NUL"), ("x" * 2100, "longer than 2048")],
+)
+async def test_an_unstorable_row_is_refused_before_the_batch(engine, poison, reason_part):
+    valid = [row(f"https://mastodon.test/activities/{n}") for n in range(30)]
+    bad = row(f"https://mastodon.test/activities/{poison}")
+    results = await store_together(IntakeWriter(engine), [*valid[:15], bad, *valid[15:]])
+    assert results[:15] + results[16:] == [True] * 30
+    assert isinstance(results[15], Unstorable)
+    assert reason_part in results[15].reason
+    assert await stored_ids(engine) == {r["ap_id"] for r in valid}
+
+
+async def test_a_failing_batch_is_retried_row_by_row(engine):
+    valid = [row(f"https://mastodon.test/activities/{n}") for n in range(30)]
+    # Passes the checks but fails in the INSERT itself (the timestamp cannot be bound).
+    bad = {**row("https://mastodon.test/activities/bad"), "received_at": "not a time"}
+    results = await store_together(IntakeWriter(engine), [*valid[:15], bad, *valid[15:]])
+    assert results[:15] + results[16:] == [True] * 30
+    assert isinstance(results[15], Exception)
+    assert await stored_ids(engine) == {r["ap_id"] for r in valid}
+
+
+async def test_duplicates_inside_a_retried_batch_still_count_once(engine):
+    same = "https://mastodon.test/activities/same"
+    bad = {**row("https://mastodon.test/activities/bad"), "received_at": "not a time"}
+    results = await store_together(IntakeWriter(engine), [row(same), bad, row(same)])
+    assert results[0] is True
+    assert isinstance(results[1], Exception)
+    assert results[2] is False
