@@ -10,9 +10,9 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from server.web.admin import add_admin_routes
-from server.web.auth import template_context
 from server.web.csrf import csrf_middleware, set_visitor_cookie
 from server.web.errors import html_errors
+from server.web.page_context import template_context
 from server.web.people import add_people_routes
 from server.web.routes_auth import add_auth_routes
 

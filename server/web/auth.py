@@ -44,7 +44,6 @@ __all__ = [
     "secure_cookies",
     "set_session_cookie",
     "signed_in",
-    "template_context",
 ]
 
 
@@ -180,13 +179,3 @@ def clear_session_cookie(response: web.StreamResponse, settings: Settings) -> No
         samesite="Lax",
         secure=secure_cookies(settings),
     )
-
-
-async def template_context(request: web.Request) -> dict[str, Any]:
-    """aiohttp_jinja2 context processor: every page knows `member` and `csrf_token`."""
-    from server.web.csrf import LazyCsrfToken  # csrf builds on this module
-
-    if isinstance(request.match_info.route.resource, web.StaticResource):
-        return {}  # stylesheets need no session lookup
-    member = await current_member(request)
-    return {"member": member, "csrf_token": LazyCsrfToken(request)}

@@ -13,25 +13,17 @@ untouched. Templates write `<input type="hidden" name="csrf_token" value="{{ csr
 from __future__ import annotations
 
 import hmac
-import re
-import secrets
 from http.cookies import SimpleCookie
 
 import aiohttp_jinja2
 from aiohttp import hdrs, web
 
 from server.appkeys import SETTINGS
-from server.web.auth import (
-    SESSION_COOKIE,
-    cached_signed_in,
-    request_key,
-    secure_cookies,
-    signed_in,
-    template_context,
-)
+from server.web.auth import SESSION_COOKIE, secure_cookies, signed_in
+from server.web.csrf_tokens import CSRF_COOKIE, NEW_VISITOR_TOKEN, TOKEN_RENDERED, visitor_token
 from server.web.errors import render_error
+from server.web.page_context import template_context
 
-CSRF_COOKIE = "copnet_csrf"
 FIELD = "csrf_token"
 HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -39,64 +31,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
 SMALL_MULTIPART_BYTES = 64 * 1024
 EXPIRED = "This form has expired, go back and try again."
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{32,64}")
-_NEW_COOKIE = request_key("copnet.csrf_new", str)  # a visitor token to set as a cookie
-_RENDERED = request_key("copnet.csrf_rendered", bool)  # the page has a token: never cache it
 NO_COOKIES = " Signing in needs cookies: please allow them for this site."
-
-
-def _visitor_token(request: web.Request, *, create: bool) -> str | None:
-    new = request.get(_NEW_COOKIE)
-    if new:
-        return new
-    cookie = request.cookies.get(CSRF_COOKIE, "")
-    if _TOKEN.fullmatch(cookie):
-        return cookie
-    if not create:
-        return None
-    token = secrets.token_urlsafe(32)
-    request[_NEW_COOKIE] = token
-    return token
-
-
-def token_for(request: web.Request) -> str:
-    """The token this request's forms must carry (creating a visitor's on first use).
-
-    Call after `await signed_in(request)` (the context processor does); before that the
-    request is treated as a visitor's.
-    """
-    request[_RENDERED] = True
-    found = cached_signed_in(request)
-    if found is not None:
-        return found.web_session.csrf_token
-    token = _visitor_token(request, create=True)
-    assert token is not None
-    return token
-
-
-async def csrf_token(request: web.Request) -> str:
-    """token_for, after looking up the session."""
-    await signed_in(request)
-    return token_for(request)
-
-
-class LazyCsrfToken:
-    """`{{ csrf_token }}` in templates: resolved (and a visitor cookie set) only if rendered.
-
-    Pages without a form therefore never set a cookie, which keeps them cacheable.
-    """
-
-    def __init__(self, request: web.Request):
-        self._request = request
-
-    def __str__(self) -> str:
-        return token_for(self._request)
-
-    def __html__(self) -> str:
-        return str(self)
-
-    def __bool__(self) -> bool:
-        return True
 
 
 async def expected_token(request: web.Request) -> str | None:
@@ -104,7 +39,7 @@ async def expected_token(request: web.Request) -> str | None:
     found = await signed_in(request)
     if found is not None:
         return found.web_session.csrf_token
-    return _visitor_token(request, create=False)
+    return visitor_token(request, create=False)
 
 
 async def submitted_token(request: web.Request) -> str | None:
@@ -162,9 +97,9 @@ async def set_visitor_cookie(request: web.Request, response: web.StreamResponse)
 
     A page that carries a token is personal: shared caches must never keep it.
     """
-    if request.get(_RENDERED) and "Cache-Control" not in response.headers:
+    if request.get(TOKEN_RENDERED) and "Cache-Control" not in response.headers:
         response.headers["Cache-Control"] = "private, no-store"
-    token = request.get(_NEW_COOKIE)
+    token = request.get(NEW_VISITOR_TOKEN)
     if not token or response.cookies.get(CSRF_COOKIE) is not None:
         return
     # Headers are final by now (aiohttp turned response.cookies into headers before this
