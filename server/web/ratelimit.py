@@ -12,9 +12,11 @@ import ipaddress
 import math
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from aiohttp import web
+
+from server.settings import IPNetwork
 
 Clock = Callable[[], float]
 
@@ -154,21 +156,27 @@ def _name_key(name: str) -> str:
     return name.strip().lstrip("@").casefold()
 
 
-def client_address(request: web.Request) -> str:
+def client_address(request: web.Request, trusted_proxies: Iterable[IPNetwork] = ()) -> str:
     """The client's IP address for rate limiting.
 
-    Behind the TLS proxy every request comes from the proxy, so when the direct peer is a
-    loopback or private address (the proxy on this host or network) the last address in
-    X-Forwarded-For, the one the proxy itself saw, is used. A client on the internet cannot
-    spoof that: its own X-Forwarded-For is ignored because its peer address is public.
+    X-Forwarded-For is believed only from the configured proxies (COPNET_TRUSTED_PROXIES):
+    reading it from right to left, each hop added by a trusted proxy is skipped and the first
+    address a trusted proxy saw from outside is the client. Anyone else's header is ignored,
+    or a client could name a new address on every request and never be limited.
     """
     peer = request.remote or "unknown"
-    forwarded = request.headers.get("X-Forwarded-For", "")
-    if forwarded and _is_internal(peer):
-        last = forwarded.split(",")[-1].strip()
-        if _is_ip(last):
-            return last
-    return peer
+    proxies = tuple(trusted_proxies)
+    if not _within(peer, proxies):
+        return peer
+    client = peer
+    for hop in reversed(request.headers.get("X-Forwarded-For", "").split(",")):
+        hop = hop.strip()
+        if not _is_ip(hop):
+            break
+        client = hop
+        if not _within(hop, proxies):
+            break
+    return client
 
 
 def _is_ip(value: str) -> bool:
@@ -179,9 +187,9 @@ def _is_ip(value: str) -> bool:
     return True
 
 
-def _is_internal(value: str) -> bool:
+def _within(value: str, networks: tuple[IPNetwork, ...]) -> bool:
     try:
         address = ipaddress.ip_address(value)
     except ValueError:
         return False
-    return address.is_loopback or address.is_private
+    return any(address in network for network in networks)

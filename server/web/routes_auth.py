@@ -93,7 +93,7 @@ async def signup_page(request: web.Request) -> web.Response:
 async def signup(request: web.Request) -> web.StreamResponse:
     """Create the member, sign them in and go to the home page; or show what to fix."""
     limiter = request.app[SIGNUP_LIMITER]
-    address = client_address(request)
+    address = client_address(request, request.app[SETTINGS].trusted_proxies)
     wait = limiter.retry_after(address)
     if wait is not None:
         return render_error(
@@ -199,7 +199,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     identifier = values["login"].strip()
     form = Form(values=values)
     limiter = request.app[LOGIN_LIMITER]
-    address = client_address(request)
+    address = client_address(request, request.app[SETTINGS].trusted_proxies)
     if not identifier or not values["password"]:
         if not identifier:
             form.error("login", "Enter your name or email address.")

@@ -20,7 +20,7 @@ from server.app import create_app
 from server.appkeys import SESSIONS, WRITE_SESSIONS
 from server.web import passwords, setup_web
 from server.web.auth import safe_next
-from server.web.ratelimit import LoginRateLimiter, SlidingWindow, client_address
+from server.web.ratelimit import LoginRateLimiter, SlidingWindow
 from server.web.routes_auth import LOGIN_LIMITER
 from tests.support.instances import settings_for
 
@@ -114,9 +114,11 @@ def fast_hashing(monkeypatch):
     fast_argon2(monkeypatch)
 
 
-async def start_web(aiohttp_server, aiohttp_client, database_url, *, url="https://copnet.test"):
+async def start_web(
+    aiohttp_server, aiohttp_client, database_url, *, url="https://copnet.test", **settings
+):
     """copnet with the website wired (whether or not create_app already does it)."""
-    app = create_app(settings_for(database_url, url=url))
+    app = create_app(settings_for(database_url, url=url, **settings))
     setup_web(app)
     clock = FakeClock()
     app[LOGIN_LIMITER].clock = clock
@@ -435,7 +437,10 @@ async def test_a_success_clears_the_names_failures(web):
     assert (await web.login("sam", PASSWORD)).status == 303
 
 
-async def test_one_address_trying_many_names_is_limited(web):
+async def test_one_address_trying_many_names_is_limited(
+    aiohttp_server, aiohttp_client, database_url
+):
+    web = await start_web(aiohttp_server, aiohttp_client, database_url, trusted_proxies="127.0.0.1")
     await make_member(web.app, "sam")
     for index in range(20):
         assert (await web.login(f"guess{index}", "wrong password!")).status == 400
@@ -492,19 +497,6 @@ def test_a_successful_attempt_is_taken_back_from_the_address():
     assert limiter.attempt("192.0.2.1", "alex") is None  # a failure: it stays counted
     assert limiter.attempt("192.0.2.1", "robin") is None
     assert limiter.attempt("192.0.2.1", "sam") == 900
-
-
-class _Request:
-    def __init__(self, remote, forwarded=None):
-        self.remote = remote
-        self.headers = {"X-Forwarded-For": forwarded} if forwarded else {}
-
-
-def test_forwarded_for_is_trusted_only_from_a_proxy_address():
-    assert client_address(_Request("127.0.0.1", "198.51.100.7, 203.0.113.5")) == "203.0.113.5"
-    assert client_address(_Request("10.0.0.2", "203.0.113.5")) == "203.0.113.5"
-    assert client_address(_Request("93.184.216.34", "203.0.113.5")) == "93.184.216.34"
-    assert client_address(_Request("127.0.0.1", "not-an-ip")) == "127.0.0.1"
 
 
 # --- passwords --------------------------------------------------------------------------------
