@@ -1,6 +1,8 @@
-"""Retry policy for outgoing deliveries: backoff, Retry-After, status classes, circuit breaker.
+"""The one retry policy of every queue: backoff, giving up, Retry-After, status classes, breaker.
 
-Pure functions and constants only; the delivery worker applies them.
+Pure functions and constants only. `next_attempt` is the single rule for when a failed row of
+any queue (received activities, deliveries, scheduled jobs) is tried again or given up; the
+workers apply it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ __all__ = [
     "backoff_delay",
     "breaker_cooldown",
     "classify_status",
+    "next_attempt",
     "retry_after",
 ]
 
@@ -61,6 +64,22 @@ def backoff_delay(attempt: int, *, rng: Callable[[], float] = random.random) -> 
     """
     cap = backoff_cap(attempt)
     return cap / 2 + cap / 2 * rng()
+
+
+def next_attempt(
+    attempts: int,
+    *,
+    floor: timedelta | None = None,
+    rng: Callable[[], float] = random.random,
+) -> timedelta | None:
+    """How long to wait after `attempts` failed attempts (1-based), or None to give up.
+
+    `floor` is the least wait the other side asked for (a capped Retry-After): never earlier.
+    """
+    if attempts >= MAX_ATTEMPTS:
+        return None
+    wait = backoff_delay(attempts, rng=rng)
+    return wait if floor is None else max(wait, floor)
 
 
 MAX_SCHEDULE = sum((backoff_cap(a) for a in range(1, MAX_ATTEMPTS)), timedelta())

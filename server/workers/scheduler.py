@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from federation.retry import MAX_ATTEMPTS, backoff_delay
+from federation.retry import next_attempt
 from models import jobs
 from models.base import utcnow
 from server.urls import Urls
@@ -103,7 +103,8 @@ class SchedulerWorker(Wakeable):
         async with self.sessions.begin() as session:
             job = await session.get(jobs.Job, job_id)
             attempts = (job.attempts if job is not None else 0) + 1
-            retry_at = None if attempts >= MAX_ATTEMPTS else now + backoff_delay(attempts)
+            wait = next_attempt(attempts)
+            retry_at = None if wait is None else now + wait
             await jobs.mark_failed(
                 session, job_id, lease_until=lease_until, now=now, error=error, retry_at=retry_at
             )

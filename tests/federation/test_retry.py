@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from federation.retry import (
+    BACKOFF_BASE,
     BACKOFF_CAP,
     BREAKER_THRESHOLD,
     MAX_ATTEMPTS,
@@ -16,6 +17,7 @@ from federation.retry import (
     backoff_delay,
     breaker_cooldown,
     classify_status,
+    next_attempt,
     retry_after,
 )
 
@@ -116,3 +118,16 @@ def test_breaker_cooldown_doubles_from_threshold_and_is_capped():
     first = breaker_cooldown(BREAKER_THRESHOLD)
     assert breaker_cooldown(BREAKER_THRESHOLD + 1) == 2 * first
     assert breaker_cooldown(BREAKER_THRESHOLD + 100) == timedelta(hours=1)
+
+
+def test_next_attempt_backs_off_then_gives_up_after_the_last_attempt():
+    assert next_attempt(1, rng=lambda: 1.0) == BACKOFF_BASE
+    assert next_attempt(MAX_ATTEMPTS - 1, rng=lambda: 0.0) is not None
+    assert next_attempt(MAX_ATTEMPTS) is None
+    assert next_attempt(MAX_ATTEMPTS + 5) is None
+
+
+def test_next_attempt_never_comes_before_the_floor_the_server_asked_for():
+    asked = timedelta(hours=5)
+    assert next_attempt(1, floor=asked, rng=lambda: 1.0) == asked
+    assert next_attempt(1, floor=timedelta(seconds=1), rng=lambda: 1.0) == BACKOFF_BASE
