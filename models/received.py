@@ -20,6 +20,7 @@ class ReceivedActivity(Base):
     __table_args__ = (Index("ix_received_due", "state", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # The dedupe key: the activity id, suffixed " forwarded by HOST" when another server sent it.
     ap_id: Mapped[str] = mapped_column(String(2048), unique=True)
     type: Mapped[str] = mapped_column(String(32))
     actor_ap_id: Mapped[str] = mapped_column(String(2048))

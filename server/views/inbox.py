@@ -76,12 +76,15 @@ async def _receive(request: web.Request, inbox: str) -> web.Response:
     except SignatureError as error:
         raise http_error(401, error.reason) from None
     forwarded = key.owner != envelope.actor
-    if not forwarded and host_of(envelope.id) != host_of(envelope.actor):
+    id_host, signer_host = host_of(envelope.id), host_of(key.owner)
+    if not forwarded and id_host != host_of(envelope.actor):
         raise http_error(400, "activity id is not on the actor's host")
+    if forwarded and id_host not in (signer_host, host_of(envelope.actor)):
+        raise http_error(400, "activity id is on neither the signer's nor the actor's host")
     if envelope.type not in HANDLERS:
         return _accepted("ignored", f"copnet does not handle {envelope.type} activities")
     row = received_row(
-        ap_id=envelope.id,
+        ap_id=dedupe_key(envelope.id, id_host, signer_host),
         type=envelope.type,
         actor_ap_id=envelope.actor,
         signer_key_id=key.key_id,
@@ -99,6 +102,17 @@ async def _receive(request: web.Request, inbox: str) -> web.Response:
         return _accepted("duplicate", "this activity was already received")
     request.app[INTAKE].wake()
     return _accepted("accepted", "queued for processing")
+
+
+def dedupe_key(activity_id: str, id_host: str | None, signer_host: str | None) -> str:
+    """The key an activity is deduplicated by.
+
+    Only the id's own server may occupy the id: an activity forwarded by another server is kept
+    apart per forwarder, so a forged copy cannot make the author's real one a duplicate.
+    """
+    if id_host == signer_host:
+        return activity_id
+    return f"{activity_id} forwarded by {signer_host}"
 
 
 def named_urls(activity: dict[str, Any]) -> list[str]:

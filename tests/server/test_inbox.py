@@ -282,3 +282,46 @@ async def test_one_unstorable_activity_does_not_spoil_the_others(network, fake, 
     assert statuses[20] == 400
     assert statuses[:20] + statuses[21:] == [202] * 40
     assert await stored_count(network) == 40
+
+
+async def test_a_delete_cannot_be_suppressed_by_taking_its_id_first(network, fake, cop, alice):
+    from models.posts import Post
+
+    create = note_create(fake, alice, cop)
+    note = create["object"]
+    fake.serve(note["id"], note)
+    assert (await fake.send(alice, f"{cop}/inbox", create, session=network.client)).status == 202
+    await network.settle()
+    delete = {
+        "id": note["id"] + "#delete",  # Mastodon's predictable Delete id
+        "type": "Delete",
+        "actor": alice.id,
+        "object": {"id": note["id"], "type": "Tombstone"},
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+    }
+    mallory = fake.actor("lemmy.test", "mallory", key_index=1)
+    forged = await fake.send(alice, f"{cop}/inbox", delete, session=network.client, signer=mallory)
+    assert forged.status == 202
+    await network.settle()  # rejected: the note is still up at its origin
+
+    fake.serve(note["id"], {"id": note["id"], "type": "Tombstone"})
+    real = await fake.send(alice, f"{cop}/inbox", delete, session=network.client)
+    assert real.status == 202
+    assert (await real.json())["status"] == "accepted"
+    await network.settle()
+    async with network.app[SESSIONS]() as session:
+        post = await session.scalar(select(Post).where(Post.ap_id == note["id"]))
+    assert post.is_deleted
+
+
+async def test_forwarded_activity_id_on_neither_signer_nor_actor_host_is_400(
+    network, fake, cop, alice
+):
+    relay = fake.actor("lemmy.test", "relay", key_index=1)
+    activity = note_create(fake, alice, cop)
+    activity["id"] = fake.base("elsewhere.test") + "/activities/1"
+    response = await fake.send(
+        alice, f"{cop}/inbox", activity, session=network.client, signer=relay
+    )
+    assert response.status == 400
+    assert await stored_count(network) == 0
