@@ -70,6 +70,10 @@ class MemoryKeyCache:
         self._entries.move_to_end(key_id)
         return key
 
+    def forget(self, key_id: str) -> None:
+        """Drop a key its owner no longer lists."""
+        self._entries.pop(key_id, None)
+
     async def put(self, key: ResolvedKey) -> None:
         """Store a key, evicting the least recently used entries past max_entries."""
         self._entries[key.key_id] = (self._clock(), key)

@@ -14,7 +14,8 @@ class DatabaseKeyCache:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]):
         self._sessions = sessions
-        self._memory = MemoryKeyCache()
+        # Short-lived, so a key change another process stored is read from the table soon.
+        self._memory = MemoryKeyCache(ttl=300.0)
 
     async def get(self, key_id: str) -> ResolvedKey | None:
         """The key from memory or from a cached remote actor."""
@@ -38,3 +39,7 @@ class DatabaseKeyCache:
     async def put(self, key: ResolvedKey) -> None:
         """Remember a freshly fetched key (actor rows are refreshed by RemoteActors)."""
         await self._memory.put(key)
+
+    def forget(self, key_id: str) -> None:
+        """Drop a key whose owner changed it (a verified Update), so it stops verifying now."""
+        self._memory.forget(key_id)

@@ -99,9 +99,9 @@ async def http_client(app: web.Application) -> AsyncIterator[None]:
         app[SESSIONS], app[FETCHER], app[URLS], local_domain=settings.domain, policy=app[POLICY]
     )
     # The signer's actor document, fetched to check a signature, is the one the intake needs.
-    app[KEY_RESOLVER] = KeyResolver(
-        app[FETCHER], DatabaseKeyCache(app[SESSIONS]), on_actor_document=app[REMOTE].remember
-    )
+    key_cache = DatabaseKeyCache(app[SESSIONS])
+    app[KEY_RESOLVER] = KeyResolver(app[FETCHER], key_cache, on_actor_document=app[REMOTE].remember)
+    app[REMOTE].on_key_change = key_cache.forget
     try:
         yield
     finally:

@@ -59,6 +59,8 @@ class RemoteActors:
         self._policy = policy
         self._software_ttl = software_ttl
         self._unknown_software_ttl = unknown_software_ttl
+        # Told the key ids an actor stopped listing or changed (e.g. the key cache's `forget`).
+        self.on_key_change: Callable[[str], None] | None = None
 
     async def get(
         self, ap_id: str, *, budget: FetchBudget | None = None, refresh: bool = False
@@ -229,6 +231,15 @@ class RemoteActors:
             "gone": False,
         }
         # One short transaction; concurrent first fetches of one actor meet in ON CONFLICT.
+        # Read apart from the write: on SQLite a read that turns into a write can deadlock.
+        async with self._sessions() as session:
+            before = (
+                await session.execute(
+                    select(Actor.public_key_id, Actor.public_key_pem).where(
+                        Actor.ap_id == info.ap_id
+                    )
+                )
+            ).first()
         async with self._sessions() as session:
             await _upsert(session, Actor, values, "ap_id", insert_only={"published": now})
             actor = await session.scalar(
@@ -238,7 +249,16 @@ class RemoteActors:
             )
             await session.commit()
         assert actor is not None
+        if before is not None and tuple(before) != (info.key_id, info.public_key_pem):
+            self._key_changed(before[0], info.key_id)
         return actor
+
+    def _key_changed(self, *key_ids: str | None) -> None:
+        if self.on_key_change is None:
+            return
+        for key_id in dict.fromkeys(key_ids):
+            if key_id:
+                self.on_key_change(key_id)
 
     async def _mark_gone(self, ap_id: str) -> None:
         async with self._sessions() as session:
