@@ -87,38 +87,67 @@ def received_row(**values) -> dict:
     }
 
 
-async def finish(
-    session: AsyncSession, row_id: int, *, state: str, now: datetime, error: str = ""
-) -> None:
-    """Mark a claimed activity done, ignored or rejected, in the caller's transaction."""
-    await session.execute(
-        update(ReceivedActivity)
-        .where(ReceivedActivity.id == row_id)
-        .values(state=state, processed_at=now, locked_until=None, last_error=error[:2000])
+def _storable(text: str) -> str:
+    # Reasons quote what senders sent; a lone surrogate or NUL there must not stop the write.
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text.replace("\x00", "\\x00")[:2000]
+
+
+def _held(row_id: int, lease_until: datetime):
+    # The lease is the fencing token (models.claims): a worker whose lease ran out and whose
+    # row another worker took since must not record anything.
+    return (
+        ReceivedActivity.id == row_id,
+        ReceivedActivity.locked_until == lease_until,
+        ReceivedActivity.state == "pending",
     )
+
+
+async def finish(
+    session: AsyncSession,
+    row_id: int,
+    *,
+    lease_until: datetime,
+    state: str,
+    now: datetime,
+    error: str = "",
+) -> bool:
+    """Mark a claimed activity done, ignored, rejected or failed, in the caller's transaction;
+    False (nothing written) if the lease was lost."""
+    result = await session.execute(
+        update(ReceivedActivity)
+        .where(*_held(row_id, lease_until))
+        .values(state=state, processed_at=now, locked_until=None, last_error=_storable(error))
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)
 
 
 async def postpone(
     session: AsyncSession,
     row_id: int,
     *,
+    lease_until: datetime,
     attempts: int,
     next_attempt_at: datetime,
     error: str,
     give_up: bool,
-) -> None:
-    """Record a transient failure: retry later, or give up after too many attempts."""
-    await session.execute(
+) -> bool:
+    """Record a transient failure: retry later, or give up after too many attempts; False
+    (nothing written) if the lease was lost."""
+    result = await session.execute(
         update(ReceivedActivity)
-        .where(ReceivedActivity.id == row_id)
+        .where(*_held(row_id, lease_until))
         .values(
             attempts=attempts,
             next_attempt_at=next_attempt_at,
             locked_until=None,
-            last_error=error[:2000],
+            last_error=_storable(error),
             state="failed" if give_up else "pending",
         )
+        .execution_options(synchronize_session=False)
     )
+    return bool(result.rowcount)
 
 
 async def count_by_state(session: AsyncSession) -> dict[str, int]:

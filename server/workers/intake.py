@@ -60,11 +60,13 @@ class IntakeWorker(Wakeable):
 
     async def run_once(self) -> int:
         """Claim one batch of due activities and process them; returns how many."""
+        now = self.clock()
         ids = await claim_due(
-            self.engine, ReceivedActivity, now=self.clock(), limit=self.batch, lease=self.lease
+            self.engine, ReceivedActivity, now=now, limit=self.batch, lease=self.lease
         )
         if not ids:
             return 0
+        lease_until = now + self.lease
         async with self.sessions() as session:
             rows = [await session.get(ReceivedActivity, row_id) for row_id in ids]
         # One actor's activities stay in order (Create before Update); actors run side by side.
@@ -77,13 +79,27 @@ class IntakeWorker(Wakeable):
         async def run_actor(queue: list[ReceivedActivity]) -> None:
             async with limit:
                 for row in queue:
-                    await self.process(row)
+                    await self._process_guarded(row, lease_until)
 
         await asyncio.gather(*(run_actor(queue) for queue in by_actor.values()))
         return len(ids)
 
-    async def process(self, row: ReceivedActivity) -> None:
-        """Verify and receive one activity, recording the outcome on its row."""
+    async def _process_guarded(self, row: ReceivedActivity, lease_until: datetime) -> None:
+        # A row whose outcome cannot even be recorded is failed on its own; the rows claimed
+        # with it go on.
+        try:
+            await self.process(row, lease_until=lease_until)
+        except Exception as error:
+            log.exception("recording the outcome of %s %r failed", row.type, row.ap_id[:200])
+            reason = f"could not record the outcome: {type(error).__name__}"
+            try:
+                await self._record(row, lease_until, "failed", reason)
+            except Exception:
+                log.exception("marking %r failed failed too; its lease will expire", row.id)
+
+    async def process(self, row: ReceivedActivity, *, lease_until: datetime) -> None:
+        """Verify and receive one activity, recording the outcome on its row (while the lease
+        `lease_until` is still ours; otherwise nothing is written)."""
         ctx = self.make_context(row.forwarded)
         handler = HANDLERS.get(row.type)
         try:
@@ -95,41 +111,71 @@ class IntakeWorker(Wakeable):
             prepared = await handler.verify(ctx, activity)
             async with self.sessions.begin() as session:
                 await handler.receive(ctx, session, activity, prepared)
-                await finish(session, row.id, state="done", now=self.clock())
+                done = await finish(
+                    session, row.id, lease_until=lease_until, state="done", now=self.clock()
+                )
+                if not done:
+                    raise LeaseLost()
+        except LeaseLost:
+            log.info("lease on %s %r lost; its outcome is discarded", row.type, row.ap_id[:200])
+            return
         except Ignore as outcome:
-            await self._finish(row, "ignored", outcome.reason)
+            await self._finish(row, lease_until, "ignored", outcome.reason)
             return
         except (Reject, InvalidActivity, DomainBlocked) as outcome:
-            await self._finish(row, "rejected", getattr(outcome, "reason", str(outcome)))
+            reason = getattr(outcome, "reason", str(outcome))
+            await self._finish(row, lease_until, "rejected", reason)
             return
         except RetryLater as outcome:
-            await self._postpone(row, outcome.reason)
+            await self._postpone(row, lease_until, outcome.reason)
             return
         except Exception as error:
-            log.exception("processing %s %s failed", row.type, row.ap_id)
-            await self._postpone(row, f"internal error: {type(error).__name__}: {error}")
+            log.exception("processing %s %r failed", row.type, row.ap_id[:200])
+            reason = f"internal error: {type(error).__name__}: {error}"
+            await self._postpone(row, lease_until, reason)
             return
         if self.on_committed is not None:
             self.on_committed()
 
-    async def _finish(self, row: ReceivedActivity, state: str, reason: str) -> None:
-        log.info("%s %s %s: %s", state, row.type, row.ap_id, reason)
-        async with self.sessions.begin() as session:
-            await finish(session, row.id, state=state, now=self.clock(), error=reason)
+    async def _finish(
+        self, row: ReceivedActivity, lease_until: datetime, state: str, reason: str
+    ) -> None:
+        log.info("%s %s %r: %r", state, row.type, row.ap_id[:200], reason[:500])
+        await self._record(row, lease_until, state, reason)
 
-    async def _postpone(self, row: ReceivedActivity, reason: str) -> None:
+    async def _record(
+        self, row: ReceivedActivity, lease_until: datetime, state: str, reason: str
+    ) -> None:
+        async with self.sessions.begin() as session:
+            await finish(
+                session,
+                row.id,
+                lease_until=lease_until,
+                state=state,
+                now=self.clock(),
+                error=reason,
+            )
+
+    async def _postpone(self, row: ReceivedActivity, lease_until: datetime, reason: str) -> None:
         attempts = row.attempts + 1
         give_up = attempts >= MAX_ATTEMPTS
-        log.warning("retry %s %s (attempt %d): %s", row.type, row.ap_id, attempts, reason)
+        log.warning(
+            "retry %s %r (attempt %d): %r", row.type, row.ap_id[:200], attempts, reason[:500]
+        )
         async with self.sessions.begin() as session:
             await postpone(
                 session,
                 row.id,
+                lease_until=lease_until,
                 attempts=attempts,
                 next_attempt_at=self.clock() + backoff_delay(attempts),
                 error=reason,
                 give_up=give_up,
             )
+
+
+class LeaseLost(Exception):
+    """Another worker took the row after our lease ran out; our work is rolled back."""
 
 
 async def confirm_forwarded(ctx: Context, activity: dict) -> dict:
