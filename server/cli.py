@@ -5,21 +5,31 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
+import signal
+import sqlite3
 import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from typing import Any
 
+import asyncpg
 from aiohttp import web
-from sqlalchemy.exc import DBAPIError, OperationalError
+from alembic.util.exc import CommandError
+from sqlalchemy.exc import DBAPIError
 
 from models.actors import InvalidName, NameTaken
-from models.migrate import NotMigrated
+from models.database import create_engine
+from models.migrate import NotMigrated, current_revision
 from server import __version__, commands
 from server.cli_admin import add_admin_commands
 from server.cli_backup import add_backup_commands
 from server.cli_basecamp import add_basecamp_commands
 from server.cli_federation import add_federation_commands
+from server.ops.database import database_problem, schema_problem, settled
+from server.ops.listen import CannotListen, listen_problem
+from server.ops.logs import AccessLogger, access_logger, configure_logging
+from server.ops.status import add_status_command
 from server.settings import SettingsError, load_settings
 
 log = logging.getLogger("copnet")
@@ -68,13 +78,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_federation_commands(sub)
     add_admin_commands(sub)
     add_basecamp_commands(sub)
+    add_status_command(sub)
     add_backup_commands(sub)
     return parser
 
 
 def _run(command: Callable[..., Coroutine[Any, Any, int]]) -> Callable[[Any, Any], int]:
     def handler(settings, args) -> int:
-        return asyncio.run(command(settings, args))
+        return asyncio.run(settled(command(settings, args)))
 
     return handler
 
@@ -82,18 +93,52 @@ def _run(command: Callable[..., Coroutine[Any, Any, int]]) -> Callable[[Any, Any
 def _serve(settings, args) -> int:
     from server.app import create_app
 
-    asyncio.run(commands.check_database(settings))
-    app = create_app(settings)
+    asyncio.run(settled(commands.check_database(settings)))
     host, port = args.host or settings.host, args.port or settings.port
-    print(f"copnet {__version__} serving {settings.url} (listening on {host}:{port})", flush=True)
-    web.run_app(app, host=host, port=port, print=None, access_log=None)
+    asyncio.run(_serve_until_stopped(create_app(settings), settings, host, port))
     return 0
+
+
+async def _serve_until_stopped(app: web.Application, settings, host: str, port: int) -> None:
+    runner = web.AppRunner(
+        app,
+        access_log_class=AccessLogger,
+        access_log=access_logger(settings.access_log),
+        handle_signals=False,
+    )
+    await runner.setup()
+    try:
+        try:
+            await web.TCPSite(runner, host, port).start()
+        except OSError as exc:
+            raise CannotListen(
+                listen_problem(exc, host, port, "COPNET_PORT", "COPNET_HOST")
+            ) from exc
+        # Only now: a server that says "serving" is listening.
+        print(
+            f"copnet {__version__} serving {settings.url} (listening on {host}:{port})", flush=True
+        )
+        await _until_signalled()
+    finally:
+        await runner.cleanup()
+
+
+async def _until_signalled() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
 
 
 def _worker(settings, args) -> int:
     from server.worker_process import run_worker_process
 
-    asyncio.run(commands.check_database(settings))
+    asyncio.run(settled(commands.check_database(settings)))
     print(f"copnet {__version__} worker for {settings.url}", flush=True)
     asyncio.run(run_worker_process(replace(settings, run_workers=True)))
     return 0
@@ -101,22 +146,55 @@ def _worker(settings, args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `copnet` console script."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings(host=getattr(args, "host", None), port=getattr(args, "port", None))
-        return args.handler(settings, args)
     except SettingsError as exc:
+        configure_logging("text")
         return _fail(str(exc), 2)
-    except (InvalidName, NameTaken, NotMigrated) as exc:
+    configure_logging(settings.log_format)
+    try:
+        code = args.handler(settings, args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
+    except BrokenPipeError:
+        return _reader_went_away()
+    except CannotListen as exc:
         return _fail(str(exc))
-    except (OSError, OperationalError, DBAPIError) as exc:
-        return _fail(f"cannot use the database: {_first_line(exc)}")
+    except (InvalidName, NameTaken) as exc:
+        return _fail(str(exc))
+    except NotMigrated as exc:
+        return _fail(_schema_problem(settings, str(exc)))
+    except CommandError as exc:
+        return _fail(f"cannot migrate: {_schema_problem(settings, _first_line(exc))}")
+    except (OSError, DBAPIError, sqlite3.Error, asyncpg.PostgresError) as exc:
+        return _fail(database_problem(exc, settings.database_url))
     except KeyboardInterrupt:
         return 130
+
+
+def _schema_problem(settings, fallback: str) -> str:
+    """The schema's problem in words that say what to do (an unknown revision included)."""
+
+    async def read() -> str | None:
+        engine = create_engine(settings.database_url)
+        try:
+            return schema_problem(await current_revision(engine))
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(settled(read())) or fallback
+    except Exception:  # the database went away meanwhile: the first explanation stands
+        return fallback
+
+
+def _reader_went_away() -> int:
+    # `copnet community list | head -1`: the reader has what it wanted; say nothing more.
+    # Python would flush stdout again at exit and complain, so point it at /dev/null.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 0
 
 
 def _first_line(exc: BaseException) -> str:

@@ -7,13 +7,13 @@ costs one tiny response (and, for `/readyz`, one query).
 from __future__ import annotations
 
 import asyncio
-import functools
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from models.migrate import current_revision, head_revision
+from models.migrate import current_revision
 from server.appkeys import ENGINE
+from server.ops.database import schema_problem
 
 READY_TIMEOUT = 3.0
 _NO_STORE = {"Cache-Control": "no-store"}
@@ -42,15 +42,7 @@ async def unready_reason(engine: AsyncEngine, within: float = READY_TIMEOUT) -> 
         return f"the database did not answer within {within:g} s"
     except Exception as exc:  # any failure to reach the database means: not ready
         return f"the database is unreachable: {_first_line(exc)}"
-    if revision != _head():
-        state = "has no copnet tables" if revision is None else f"is at revision {revision}"
-        return f"the database {state}, this copnet needs {_head()}: run copnet migrate"
-    return None
-
-
-@functools.cache
-def _head() -> str:
-    return head_revision()
+    return schema_problem(revision)
 
 
 def _first_line(exc: BaseException) -> str:
