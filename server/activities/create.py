@@ -11,7 +11,13 @@ from models.actors import Actor
 from models.communities import Community
 from models.posts import Post, add_post
 from server.activities.base import Context, Ignore, Reject, reject_or_retry, remote_actor
-from server.activities.lookup import addressed_community, archived_post, community_of, is_moderator
+from server.activities.lookup import (
+    addressed_community,
+    archived_post,
+    community_of,
+    is_moderator,
+    require_active,
+)
 from server.content import sanitize_remote_html, title_from
 from server.publishing import distribute
 
@@ -60,6 +66,7 @@ async def verify(ctx: Context, activity: dict) -> Prepared:
             community = await community_of(session, parent)
         if community is None:
             raise Ignore("the thread belongs to a community on another server")
+        require_active(community)
     if community is None:
         raise Ignore("not addressed to a community on this server")
     if community.posting_restricted_to_mods and parent is None:

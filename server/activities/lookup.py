@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.actors import Actor
 from models.communities import Community, CommunityModerator, get_community
 from models.posts import Post, get_post_by_ap_id
-from server.activities.base import Context
+from server.activities.base import Context, Reject
 
 
 async def addressed_community(
@@ -22,8 +22,15 @@ async def addressed_community(
         if local is not None and local[0] == "c":
             community = await get_community(session, local[1])
             if community is not None:
-                return community
+                return require_active(community)
     return None
+
+
+def require_active(community: Community) -> Community:
+    """The CoP, unless it awaits an admin's approval: until then it takes nothing from outside."""
+    if community.status != "active":
+        raise Reject(f"community {community.actor.local_name} is awaiting approval")
+    return community
 
 
 async def archived_post(ctx: Context, session: AsyncSession, ap_id: str | None) -> Post | None:

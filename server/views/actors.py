@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from models.actors import ensure_instance_actor
-from models.communities import Community, get_community, moderators
+from models.communities import Community, moderators
 from models.follows import count_followers
 from server.appkeys import SESSIONS, SETTINGS, URLS
 from server.documents import (
@@ -15,11 +15,11 @@ from server.documents import (
     ordered_collection,
     ordered_collection_page,
 )
-from server.errors import http_error
 from server.icons import identicon_png
 from server.negotiation import choose_representation
 from server.responses import activity_json, outbox_response, page_number
 from server.web.communities import community_page
+from server.web.community_access import visible_community
 
 # Small collections are inlined: Lemmy reads moderators and featured without paging.
 INLINE_LIMIT = 100
@@ -45,11 +45,7 @@ async def instance_outbox(request: web.Request) -> web.Response:
 
 
 async def _community_or_404(request: web.Request, session) -> Community:
-    name = request.match_info["name"]
-    community = await get_community(session, name)
-    if community is None:
-        raise http_error(404, f"no community named {name!r}")
-    return community
+    return await visible_community(request, session, request.match_info["name"])
 
 
 async def community_actor(request: web.Request) -> web.StreamResponse:

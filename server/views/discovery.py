@@ -12,10 +12,11 @@ from yarl import URL
 
 from models.account_queries import get_signup_mode
 from models.actors import Actor, count_local_actors, ensure_instance_actor, get_local_actor
-from models.communities import count_communities
+from models.communities import Community, count_communities
 from server import __version__
 from server.appkeys import SESSIONS, SETTINGS, URLS
 from server.errors import http_error
+from server.web.community_access import may_see
 
 JRD = "application/jrd+json"
 AS_TYPE_PROPERTY = "https://www.w3.org/ns/activitystreams#type"
@@ -33,6 +34,10 @@ async def webfinger(request: web.Request) -> web.Response:
         raise http_error(400, "the resource parameter is required")
     async with request.app[SESSIONS]() as session:
         actor, subject = await _resolve_resource(request, session, resource)
+        if actor.type == "Group":
+            community = await session.get(Community, actor.id)
+            if community is None or not await may_see(request, session, community):
+                raise http_error(404, f"no actor for {resource}")
         if actor.type == "Application":
             await session.commit()  # the instance actor may have just been created
     urls = request.app[URLS]

@@ -11,7 +11,7 @@ from federation.fetch import FetchError
 from federation.webfinger import HandleError, resolve_handle
 from models.actors import Actor, InvalidName, NameTaken
 from models.base import utcnow
-from models.communities import Community, CommunityModerator, create_community, get_community
+from models.communities import Community, CommunityModerator, create_community
 from models.directory import directory, groups_of, member_count, membership_state, thread_list
 from models.documents import Document
 from models.policy import SiteSetting
@@ -25,6 +25,7 @@ from server.policy import DomainBlocked
 from server.remote import LocalActorNotFound
 from server.web.auth import current_member, require_member
 from server.web.basecamps import basecamp_panel
+from server.web.community_access import visible_community
 
 THREADS_PER_PAGE = 20
 TITLE_LIMIT = 200
@@ -110,19 +111,12 @@ async def community_page(request: web.Request, community: Community) -> web.Resp
     return response
 
 
-async def _community_or_404(session, name: str) -> Community:
-    community = await get_community(session, name)
-    if community is None:
-        raise web.HTTPNotFound(text=f"no community named {name!r}")
-    return community
-
-
 async def join_community(request: web.Request) -> web.Response:
     """Join a CoP from its page."""
     member = await require_member(request)
     name = request.match_info["name"]
     async with request.app[WRITE_SESSIONS].begin() as session:
-        community = await _community_or_404(session, name)
+        community = await visible_community(request, session, name)
         actor = await session.get(Actor, member.actor_id)
         await join(session, request.app[URLS], actor, community.actor)
     raise web.HTTPSeeOther(f"/c/{name}")
@@ -133,7 +127,7 @@ async def leave_community(request: web.Request) -> web.Response:
     member = await require_member(request)
     name = request.match_info["name"]
     async with request.app[WRITE_SESSIONS].begin() as session:
-        community = await _community_or_404(session, name)
+        community = await visible_community(request, session, name)
         actor = await session.get(Actor, member.actor_id)
         await leave(session, request.app[URLS], actor, community.actor)
     request.app[DELIVERY].wake()
@@ -194,7 +188,7 @@ async def start_thread(request: web.Request) -> web.Response:
     if not title or not body:
         raise web.HTTPBadRequest(text="A thread needs a title and some words.")
     async with request.app[WRITE_SESSIONS].begin() as session:
-        community = await _community_or_404(session, name)
+        community = await visible_community(request, session, name)
         await _require_membership(session, member.actor_id, community)
         post = await publish_post(
             session,
@@ -253,7 +247,7 @@ async def share_thread(request: web.Request) -> web.Response:
         original = await session.get(Post, int(request.match_info["id"]))
         if original is None or original.thread_id is not None:
             raise web.HTTPNotFound(text="No such thread.")
-        target = await _community_or_404(session, target_name)
+        target = await visible_community(request, session, target_name)
         await _require_membership(session, member.actor_id, target)
         source_group = await session.get(Actor, original.community_id)
         link = urls.thread(original.id)
