@@ -19,6 +19,7 @@ ACCESS_LOGGER = "copnet.access"
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Record attribute carrying an access line's fields (for the JSON formatter).
 ACCESS_FIELDS = "copnet_access"
+_HANDLER_NAME = "copnet"
 _ESCAPES = {ord("\\"): "\\\\", ord('"'): '\\"'}
 
 
@@ -70,9 +71,12 @@ def configure_logging(log_format: str, stream=None) -> None:
     """Send every log record to stderr (or `stream`) as text or JSON lines."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
+    handler.set_name(_HANDLER_NAME)
     root = logging.getLogger()
     for old in list(root.handlers):
-        root.removeHandler(old)
+        # Ours from an earlier call, or Python's default; others (a test's capture) stay.
+        if old.get_name() == _HANDLER_NAME or type(old) is logging.StreamHandler:
+            root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(logging.INFO)
     logging.getLogger("alembic").setLevel(logging.WARNING)

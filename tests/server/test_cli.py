@@ -67,7 +67,7 @@ def test_unreachable_database_is_one_line(monkeypatch, capsys):
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
     assert main(["community", "list"]) == 1
     err = capsys.readouterr().err.strip()
-    assert err.startswith("copnet: error: cannot use the database")
+    assert err.startswith("copnet: error: cannot reach PostgreSQL at 127.0.0.1:1")
     assert len(err.splitlines()) == 1
 
 
