@@ -122,14 +122,24 @@ def test_units_pass_systemd_analyze_verify(tmp_path):
     assert "Unknown" not in problems and "Invalid" not in problems, problems
 
 
+def test_copnet_cli_runs_the_installed_copnet_with_the_units_settings():
+    script = (REPO / "deploy" / "copnet-cli").read_text()
+    assert INSTALLED_COPNET + ' "$@"' in script
+    environment_file = unit("copnet-web@.service")["Service"]["EnvironmentFile"][0]
+    assert f"--property=EnvironmentFile={environment_file}" in script
+    assert "--uid=copnet" in script
+    subprocess.run(["sh", "-n", str(REPO / "deploy" / "copnet-cli")], check=True, timeout=30)
+
+
 def test_environment_file_example_is_a_valid_configuration():
     environ = {}
     for raw in (REPO / "deploy" / "copnet.env.example").read_text().splitlines():
         line = raw.strip()
         if line and not line.startswith("#"):
             key, _, value = line.partition("=")
-            environ[key] = value
+            environ[key] = " ".join(shlex.split(value))  # systemd unquotes as a shell does
     settings = load_settings(environ)
+    assert settings.instance_name == "Health and Care CoPs"
     assert settings.url.startswith("https://")
     assert settings.database_url.startswith("postgresql+asyncpg://")
     assert "COPNET_RUN_WORKERS" not in environ  # the units set it per process
