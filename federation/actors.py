@@ -9,14 +9,13 @@ from typing import Any
 from yarl import URL
 
 from federation.keys import KeyFormatError, load_public_key
+from federation.origin import authority, domain_of
 
 # Mastodon's ActivityPub::FetchRemoteActorService::SUPPORTED_TYPES.
 ACTOR_TYPES = ("Person", "Group", "Service", "Application", "Organization")
 # What the actors table stores; longer values would fail on PostgreSQL.
 MAX_URL_LENGTH = 2048
 MAX_USERNAME_LENGTH = 255
-
-Origin = tuple[str, str, int | None]
 
 
 class InvalidActor(ValueError):
@@ -55,9 +54,8 @@ def parse_actor(document: Mapping[str, Any], *, fetched_from: str) -> RemoteActo
     ap_id = _http_url(document.get("id"))
     if ap_id is None:
         raise InvalidActor("id is missing or not an http(s) URL")
-    origin = _origin(ap_id)
-    source = _http_url(fetched_from)
-    if source is None or _origin(source) != origin:
+    origin = authority(str(ap_id))
+    if _http_url(fetched_from) is None or authority(fetched_from) != origin:
         raise InvalidActor(f"id {ap_id} is not on the origin it was fetched from ({fetched_from})")
     username = document.get("preferredUsername")
     if not isinstance(username, str) or not username.strip():
@@ -69,7 +67,7 @@ def parse_actor(document: Mapping[str, Any], *, fetched_from: str) -> RemoteActo
     inbox = _http_url(inbox_value)
     if inbox is None:
         raise InvalidActor("inbox is missing or not an http(s) URL")
-    if _origin(inbox) != origin:
+    if authority(str(inbox)) != origin:
         # Otherwise one server could make us deliver (signed) to any endpoint of another.
         raise InvalidActor("inbox is on another origin than the actor")
     key_id, pem = _main_key(document, ap_id)
@@ -77,7 +75,7 @@ def parse_actor(document: Mapping[str, Any], *, fetched_from: str) -> RemoteActo
         ap_id=str(document["id"]),
         type=type_,
         username=username.strip(),
-        domain=_domain(ap_id),
+        domain=origin or "",
         display_name=_text(document.get("name")),
         summary_html_raw=_text(document.get("summary")),
         inbox=inbox_value,
@@ -113,17 +111,6 @@ def _http_url(value: Any) -> URL | None:
     return url
 
 
-def _origin(url: URL) -> Origin:
-    return (url.scheme, (url.raw_host or "").lower().rstrip("."), url.port)
-
-
-def _domain(url: URL) -> str:
-    host = (url.raw_host or "").lower().rstrip(".")
-    if url.explicit_port is None or url.is_default_port():
-        return host
-    return f"{host}:{url.port}"
-
-
 def _id_of(value: Any) -> Any:
     """A reference given as a string, an object with an id, or a list of either."""
     if isinstance(value, list):
@@ -133,9 +120,9 @@ def _id_of(value: Any) -> Any:
     return value
 
 
-def _same_origin(value: Any, origin: Origin) -> str | None:
+def _same_origin(value: Any, origin: str | None) -> str | None:
     url = _http_url(value)
-    if url is None or _origin(url) != origin:
+    if url is None or authority(str(url)) != origin:
         return None
     return value
 
@@ -176,7 +163,7 @@ def _main_key(document: Mapping[str, Any], ap_id: URL) -> tuple[str, str]:
     key_url = _http_url(key_id)
     if key_url is None:
         raise InvalidActor("publicKey has no http(s) id")
-    if _origin(key_url) != _origin(ap_id):
+    if authority(str(key_url)) != authority(str(ap_id)):
         raise InvalidActor("publicKey id is on another origin than the actor")
     pem = key.get("publicKeyPem")
     try:
@@ -202,7 +189,7 @@ def _profile_url(value: Any, ap_id: URL) -> str | None:
     # Like Mastodon's url_to_href(…, 'text/html'): prefer the HTML page, else the first link.
     chosen = next((href for href, media in links if media == "text/html"), links[0][0])
     # Mastodon drops a profile URL on another host: it would let an actor pose as a page elsewhere.
-    return chosen if _origin(URL(chosen))[1] == _origin(ap_id)[1] else None
+    return chosen if domain_of(chosen) == domain_of(str(ap_id)) else None
 
 
 def _icon_url(value: Any) -> str | None:

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from yarl import URL
 
 from federation.fetch import FetchBudget, FetchBudgetExceeded, Fetcher, FetchError
+from federation.origin import authority
 
 AudienceKind = Literal["microblog", "threadiverse"]
 
@@ -69,7 +70,8 @@ def audience_kind(software: str | None) -> AudienceKind:
 
 
 def pick_nodeinfo_href(index: Mapping[str, Any], origin_host: str) -> str | None:
-    """The href of the highest NodeInfo 2.x link in a well-known document, if on origin_host."""
+    """The href of the highest NodeInfo 2.x link in a well-known document, if on origin_host
+    (an `authority`: host, and port when not the default)."""
     links = index.get("links")
     if not isinstance(links, list):
         return None
@@ -79,7 +81,7 @@ def pick_nodeinfo_href(index: Mapping[str, Any], origin_host: str) -> str | None
             continue
         match = _SCHEMA.fullmatch(str(link.get("rel", "")))
         href = link.get("href")
-        if match is None or not isinstance(href, str) or _host(href) != origin_host:
+        if match is None or not isinstance(href, str) or authority(href) != origin_host:
             continue
         minor = int(match.group(1))
         if best is None or minor > best[0]:
@@ -105,12 +107,12 @@ async def fetch_software(
 ) -> tuple[str, str | None] | None:
     """(name, version) from the server at domain_url's origin, or None if it has no NodeInfo."""
     origin = URL(domain_url).origin()
-    host = _host(str(origin))
+    host = authority(str(origin))
     try:
         index, final = await fetcher.fetch_plain_json(
             str(origin / ".well-known/nodeinfo"), budget=budget
         )
-        href = pick_nodeinfo_href(index, host) if _host(final) == host else None
+        href = pick_nodeinfo_href(index, host) if authority(final) == host else None
         if href is None:
             return None
         document, final = await fetcher.fetch_plain_json(href, budget=budget)
@@ -119,11 +121,4 @@ async def fetch_software(
     except FetchError:
         return None
     # A redirect may not hand the answer to another host.
-    return software_of(document) if _host(final) == host else None
-
-
-def _host(url: str) -> str:
-    try:
-        return (URL(url).raw_host or "").lower().rstrip(".")
-    except (TypeError, ValueError):
-        return ""
+    return software_of(document) if authority(final) == host else None
