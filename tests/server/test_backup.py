@@ -21,6 +21,8 @@ from models.communities import Community, create_community, get_community
 from models.database import create_engine, is_sqlite, session_factory
 from models.document_queries import NewVersion, create_document
 from models.migrate import head_revision, upgrade
+from models.policy import DomainPolicy, SiteSetting
+from models.policy_queries import set_domain
 from server.app import create_app
 from server.backup_database import contents_of
 from server.cli import main
@@ -362,3 +364,50 @@ def test_backup_without_pg_dump_names_the_debian_package(tmp_path, monkeypatch, 
     assert error.startswith("copnet: error: pg_dump is not installed")
     assert "postgresql-client" in error and error.count("\n") == 1
     assert not (tmp_path / "backup").exists()
+
+
+async def test_backup_while_the_network_is_written_to_is_consistent(
+    database_url, database_factory, tmp_path, copnet_main
+):
+    source = Place(database_url, tmp_path / "source-media")
+    await seeded_quickly(source)
+    engine = create_engine(source.database_url)
+    stop, started = asyncio.Event(), asyncio.Event()
+    written = 0
+
+    async def keep_writing() -> None:
+        # Each transaction adds a domain entry and bumps a counter: a consistent copy has
+        # exactly as many entries as its counter says.
+        nonlocal written
+        while not stop.is_set():
+            async with session_factory(engine)() as session:
+                await set_domain(session, f"busy-{written}.example", "allow")
+                await session.merge(SiteSetting(key="busy_count", value=str(written + 1)))
+                await session.commit()
+            written += 1
+            if written == 3:
+                started.set()
+
+    writer = asyncio.create_task(keep_writing())
+    try:
+        await started.wait()
+        written_before = written
+        # The writer goes on while the backup runs in its thread (usually tens of commits;
+        # not asserted, the machine's load decides).
+        saved = await copnet_main(source, "backup", str(tmp_path / "backup"))
+    finally:
+        stop.set()
+        await writer
+        await engine.dispose()
+    assert saved.code == 0, saved.err
+
+    target = Place(empty_database(database_factory()), tmp_path / "target-media")
+    assert (await copnet_main(target, "restore", str(tmp_path / "backup"))).code == 0
+    engine = create_engine(target.database_url)
+    try:
+        async with session_factory(engine)() as session:
+            domains = (await session.scalars(select(DomainPolicy.domain))).all()
+            counter = await session.get(SiteSetting, "busy_count")
+    finally:
+        await engine.dispose()
+    assert counter is not None and len(domains) == int(counter.value) >= written_before
