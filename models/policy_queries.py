@@ -14,6 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from yarl import URL
 
+from federation.origin import domain_of
 from models.policy import DomainPolicy, SiteSetting
 
 log = logging.getLogger(__name__)
@@ -82,10 +83,7 @@ def host_of(url: str) -> str:
 
 
 def _host_of_url(url: str) -> str:
-    try:
-        host = URL(url).raw_host
-    except (TypeError, ValueError, UnicodeError):
-        return ""
+    host = domain_of(url)
     if not host:
         return ""
     if _is_ip(host):
