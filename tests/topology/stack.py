@@ -8,6 +8,7 @@ database that `copnet migrate` set up: the commands the systemd units and docker
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import ssl
 import sys
@@ -23,6 +24,7 @@ REPO = Path(__file__).resolve().parents[2]
 CADDYFILE = REPO / "deploy" / "caddy" / "Caddyfile"
 READY_PATH = "/readyz"
 START_TIMEOUT = 30.0
+METRICS_TOKEN = "topology-test-metrics"
 HEALTH_WAIT = 10.0  # deploy/caddy/Caddyfile checks /healthz every 3 s
 CADDY_HINT = "install Caddy 2.6+ (Debian: apt-get install caddy; `.ci/run` does it for you)"
 
@@ -101,6 +103,24 @@ class Stack:
         )
         return code
 
+    async def responses(self, web: Service, route: str) -> int:
+        """How many 200 responses for `route` this web process has counted (its /metrics)."""
+        port = self.web_ports[self.web.index(web)]
+        headers = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"http://127.0.0.1:{port}/metrics", headers=headers) as response,
+        ):
+            assert response.status == 200, f"{web.name} /metrics: {response.status}"
+            text = await response.text()
+        total = 0
+        for labels, value in re.findall(
+            r"^copnet_http_responses_total\{([^}]*)\} (\S+)$", text, re.M
+        ):
+            if f'route="{route}"' in labels and 'status="200"' in labels:
+                total += int(float(value))
+        return total
+
     async def copnet(self, *args: str, stdin: str = "") -> str:
         """Run a one-shot `copnet` command against this topology's database."""
         return await run_command([copnet_command(), *args], env=self.env, stdin=stdin)
@@ -144,7 +164,14 @@ async def start_stack(workdir: Path, database_url: str) -> Stack:
     await stack.copnet("migrate")
 
     web_ports = stack.web_ports = [free_port(), free_port()]
-    web_env = {**env, "COPNET_RUN_WORKERS": "false", "COPNET_HOST": "127.0.0.1"}
+    web_env = {
+        **env,
+        "COPNET_RUN_WORKERS": "false",
+        "COPNET_HOST": "127.0.0.1",
+        # As in deploy/copnet.env.example: Caddy on this machine names the client.
+        "COPNET_TRUSTED_PROXIES": "127.0.0.1,::1",
+        "COPNET_METRICS_TOKEN": METRICS_TOKEN,
+    }
     for number, port in enumerate(web_ports, 1):
         argv = [copnet, "serve", "--port", str(port)]
         stack.web.append(services.start(f"web{number}", argv, env=web_env))
