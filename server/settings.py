@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -15,7 +14,6 @@ from yarl import URL
 DEFAULT_URL = "http://localhost:8080"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/copnet.sqlite3"
 TRUE_WORDS = {"1", "true", "yes", "on"}
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 FALSE_WORDS = {"0", "false", "no", "off", ""}
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -40,7 +38,6 @@ class Settings:
     run_workers: bool = True
     instance_name: str = "copnet"
     media_dir: str = ""  # empty: `media/` beside the SQLite file, else var/media
-    trusted_proxies: tuple[IPNetwork, ...] = ()  # peers whose X-Forwarded-For is believed
     max_upload_bytes: int = 20 * 1024 * 1024
     host_map: Mapping[str, str] = field(default_factory=dict)
     trusted_proxies: tuple[IPNetwork, ...] = ()  # peers whose X-Forwarded-For is believed
@@ -73,7 +70,6 @@ _SOURCES = (
     ("COPNET_PORT", "port", "port"),
     ("COPNET_ALLOW_PRIVATE_ADDRESSES", "allow_private_addresses", "allow_private_addresses"),
     ("COPNET_RUN_WORKERS", "run_workers", "run_workers"),
-    ("COPNET_TRUSTED_PROXIES", "trusted_proxies", "trusted_proxies"),
     ("COPNET_INSTANCE_NAME", "instance_name", "instance_name"),
     ("COPNET_MEDIA_DIR", "media_dir", "media_dir"),
     ("COPNET_MAX_UPLOAD_MB", "max_upload_mb", "max_upload_mb"),
@@ -147,8 +143,6 @@ def _validate(raw: dict[str, object]) -> Settings:
     if "media_dir" in raw:
         media_dir = str(raw["media_dir"]).strip()
         if not media_dir:
-    if "trusted_proxies" in raw:
-        values["trusted_proxies"] = _networks("COPNET_TRUSTED_PROXIES", raw["trusted_proxies"])
             raise SettingsError("COPNET_MEDIA_DIR", "must not be empty")
         values["media_dir"] = media_dir
     if "max_upload_mb" in raw:
@@ -235,20 +229,6 @@ def _megabytes(variable: str, value: object) -> int:
 def _boolean(variable: str, value: object) -> bool:
     if isinstance(value, bool):
         return value
-
-
-def _networks(variable: str, value: object) -> tuple[IPNetwork, ...]:
-    """Comma-separated IP addresses or CIDR ranges (a TOML list works too)."""
-    items = value if isinstance(value, list) else str(value).split(",")
-    networks = []
-    for item in (str(i).strip() for i in items):
-        if not item:
-            continue
-        try:
-            networks.append(ipaddress.ip_network(item, strict=False))
-        except ValueError:
-            raise SettingsError(variable, f"{item!r} is not an IP address or range") from None
-    return tuple(networks)
     word = str(value).strip().lower()
     if word in TRUE_WORDS:
         return True
