@@ -4,7 +4,7 @@ outcomes, route-pattern latency labels."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import aiohttp
 import pytest
@@ -63,72 +63,74 @@ async def test_metrics_need_the_bearer_token(metered):
     assert value(found, "copnet_queue_stats_up") == 1
 
 
-async def test_queue_figures_come_from_the_database(metered):
+async def seed_queues(session) -> datetime:
+    """Rows in every queue and two hosts (one breaker open); returns the time used."""
     now = utcnow()
     hour = timedelta(hours=1)
-    async with metered.app[SESSIONS]() as session:
-        for index, (state, received, locked) in enumerate(
-            [
-                ("pending", now - 2 * hour, None),
-                ("pending", now - hour, now + hour),  # leased
-                ("done", now - 3 * hour, None),
-                ("failed", now, None),
-            ]
-        ):
-            session.add(
-                ReceivedActivity(
-                    ap_id=f"https://remote.test/a/{index}",
-                    type="Create",
-                    actor_ap_id="https://remote.test/u/a",
-                    signer_key_id="https://remote.test/u/a#key",
-                    inbox="shared",
-                    body="{}",
-                    state=state,
-                    received_at=received,
-                    next_attempt_at=received,
-                    locked_until=locked,
-                )
-            )
-        actor = await ensure_instance_actor(session)
-        activity = OutgoingActivity(
-            ap_id="https://copnet.test/activities/1",
-            actor_id=actor.id,
-            type="Accept",
-            body="{}",
-            digest="x",
-            created_at=now,
-        )
-        session.add(activity)
-        await session.flush()
-        for index, (state, host, created, due) in enumerate(
-            [
-                ("pending", "down.test", now - 5 * hour, now + hour),  # waiting for a retry
-                ("pending", "down.test", now - hour, now - hour),
-                ("pending", "up.test", now - hour, now - hour),
-                ("done", "up.test", now - 9 * hour, now),
-            ]
-        ):
-            session.add(
-                Delivery(
-                    activity_id=activity.id,
-                    inbox_url=f"https://{host}/inbox/{index}",
-                    host=host,
-                    state=state,
-                    created_at=created,
-                    next_attempt_at=due,
-                )
-            )
-        session.add(Job(kind="reminder", run_at=now + hour, state="pending"))
-        session.add(Job(kind="reminder", run_at=now - 30 * timedelta(minutes=1), state="pending"))
-        session.add(Job(kind="reminder", run_at=now - 9 * hour, state="cancelled"))
+    for index, (state, received, locked) in enumerate(
+        [
+            ("pending", now - 2 * hour, None),
+            ("pending", now - hour, now + hour),  # leased
+            ("done", now - 3 * hour, None),
+            ("failed", now, None),
+        ]
+    ):
         session.add(
-            Instance(domain="down.test", consecutive_failures=7, unreachable_until=now + hour)
+            ReceivedActivity(
+                ap_id=f"https://remote.test/a/{index}",
+                type="Create",
+                actor_ap_id="https://remote.test/u/a",
+                signer_key_id="https://remote.test/u/a#key",
+                inbox="shared",
+                body="{}",
+                state=state,
+                received_at=received,
+                next_attempt_at=received,
+                locked_until=locked,
+            )
         )
+    actor = await ensure_instance_actor(session)
+    activity = OutgoingActivity(
+        ap_id="https://copnet.test/activities/1",
+        actor_id=actor.id,
+        type="Accept",
+        body="{}",
+        digest="x",
+        created_at=now,
+    )
+    session.add(activity)
+    await session.flush()
+    for index, (state, host, created, due) in enumerate(
+        [
+            ("pending", "down.test", now - 5 * hour, now + hour),  # waiting for a retry
+            ("pending", "down.test", now - hour, now - hour),
+            ("pending", "up.test", now - hour, now - hour),
+            ("done", "up.test", now - 9 * hour, now),
+        ]
+    ):
         session.add(
-            Instance(domain="back.test", consecutive_failures=6, unreachable_until=now - hour)
+            Delivery(
+                activity_id=activity.id,
+                inbox_url=f"https://{host}/inbox/{index}",
+                host=host,
+                state=state,
+                created_at=created,
+                next_attempt_at=due,
+            )
         )
-        await session.commit()
+    session.add(Job(kind="reminder", run_at=now + hour, state="pending"))
+    session.add(Job(kind="reminder", run_at=now - 30 * timedelta(minutes=1), state="pending"))
+    session.add(Job(kind="reminder", run_at=now - 9 * hour, state="cancelled"))
+    session.add(Instance(domain="down.test", consecutive_failures=7, unreachable_until=now + hour))
+    session.add(Instance(domain="back.test", consecutive_failures=6, unreachable_until=now - hour))
+    await session.commit()
+    return now
 
+
+async def test_queue_figures_come_from_the_database(metered):
+    async with metered.app[SESSIONS]() as session:
+        now = await seed_queues(session)
+    hour = timedelta(hours=1)
     found = await scrape(metered)
     rows = "copnet_queue_rows"
     assert value(found, rows, queue="intake", state="pending") == 2
