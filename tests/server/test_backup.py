@@ -24,7 +24,7 @@ from models.migrate import head_revision, upgrade
 from models.policy import DomainPolicy, SiteSetting
 from models.policy_queries import set_domain
 from server.app import create_app
-from server.backup_database import contents_of
+from server.backup_database import contents_of, postgres_connection
 from server.cli import main
 from server.web.uploads import MediaStore
 from tests.data import samples
@@ -411,3 +411,20 @@ async def test_backup_while_the_network_is_written_to_is_consistent(
     finally:
         await engine.dispose()
     assert counter is not None and len(domains) == int(counter.value) >= written_before
+
+
+def test_the_database_password_never_reaches_the_command_line():
+    connection = postgres_connection(
+        "postgresql+asyncpg://copnet:s%40cret:x@db.example:5433/network?ssl=require"
+    )
+
+    assert connection.arguments == (
+        "--no-password",
+        "--dbname=network",
+        "--host=db.example",
+        "--port=5433",
+        "--username=copnet",
+    )
+    assert connection.environment["PGPASSWORD"] == "s@cret:x"
+    assert connection.environment["PGSSLMODE"] == "require"
+    assert not any("cret" in argument for argument in connection.arguments)
