@@ -165,8 +165,8 @@ class KeyResolver:
 
     async def _fetch_key(self, key_id: str, budget: FetchBudget | None) -> ResolvedKey:
         key_origin = _origin(key_id)
-        if key_origin is None:
-            raise SignatureError("keyId is not an absolute URL")
+        if key_origin is None or key_origin[0] not in ("http", "https") or not key_origin[1]:
+            raise SignatureError("keyId is not an absolute http(s) URL")
         doc_url = str(URL(key_id).with_fragment(None))
         doc = await self._fetcher.fetch_json(doc_url, budget=budget)
         entry = _find_entry(doc, key_id)
@@ -277,4 +277,6 @@ class KeyResolver:
         try:
             return await self._resolve(key_id, refresh=refresh, budget=budget)
         except FetchError as exc:
-            raise SignatureError(f"could not fetch key: {exc.reason}") from exc
+            # The detail (addresses, connect errors) is for our log, not for the sender.
+            log.warning("could not fetch key %r: %s", key_id[:300], exc.reason)
+            raise SignatureError("could not fetch the signer's key") from exc

@@ -16,7 +16,7 @@ from federation.objects import InvalidActivity, host_of, ids_of, object_id, pars
 from federation.signatures import SignatureError, signature_from_headers
 from models.received import received_row
 from server.activities import HANDLERS
-from server.appkeys import INTAKE, INTAKE_WRITER, KEY_RESOLVER, LOCAL_NAMES, POLICY
+from server.appkeys import INTAKE, INTAKE_WRITER, KEY_RESOLVER, LOCAL_NAMES, POLICY, SETTINGS
 from server.errors import http_error
 from server.intake_writer import Unstorable
 from server.policy import DomainBlocked
@@ -58,11 +58,18 @@ async def _receive(request: web.Request, inbox: str) -> web.Response:
         signature = signature_from_headers(request.headers)
     except SignatureError as error:
         raise http_error(401, error.reason) from None
+    _check_addressed_to_us(request)
+    if host_of(signature.key_id) is None:
+        raise http_error(401, "keyId is not an absolute http(s) URL")
+    named = named_urls(activity)
+    for field, url in named.items():
+        if host_of(url) is None:
+            raise http_error(400, f"{field} is not an absolute http(s) URL")
     policy = request.app[POLICY]
     try:
         # Before any fetch: a blocked signer costs us nothing.
         await policy.check_urls([signature.key_id, envelope.actor])
-        await policy.check_urls(named_urls(activity))
+        await policy.check_urls(named.values())
     except DomainBlocked as error:
         raise http_error(403, str(error)) from None
     try:
@@ -115,15 +122,27 @@ def dedupe_key(activity_id: str, id_host: str | None, signer_host: str | None) -
     return f"{activity_id} forwarded by {signer_host}"
 
 
-def named_urls(activity: dict[str, Any]) -> list[str]:
-    """Every URL an activity draws content from: actor, object, author, parent, inner actor."""
-    found = [object_id(activity.get("actor")), object_id(activity.get("object"))]
+def named_urls(activity: dict[str, Any]) -> dict[str, str]:
+    """Every URL an activity draws content from (actor, object, author, parent, inner actor),
+    by the field that names it."""
+    found = {"actor": object_id(activity.get("actor")), "object": object_id(activity.get("object"))}
     inner = activity.get("object")
     if isinstance(inner, dict):
-        found += [object_id(inner.get("actor")), object_id(inner.get("inReplyTo"))]
-        found += ids_of(inner.get("attributedTo"))
-        found.append(object_id(inner.get("object")))
-    return [url for url in found if url]
+        found["object.actor"] = object_id(inner.get("actor"))
+        found["object.inReplyTo"] = object_id(inner.get("inReplyTo"))
+        for index, author in enumerate(ids_of(inner.get("attributedTo"))):
+            found[f"object.attributedTo[{index}]"] = author
+        found["object.object"] = object_id(inner.get("object"))
+    return {field: url for field, url in found.items() if url}
+
+
+def _check_addressed_to_us(request: web.Request) -> None:
+    # The signature covers Host, so a request signed for another server's inbox fails here
+    # instead of being replayed to ours. Behind a proxy, Host is the public host it forwards.
+    settings = request.app[SETTINGS]
+    given = request.headers.get("Host", "")
+    if host_of(f"{settings.base.scheme}://{given}/") != settings.domain.lower():
+        raise http_error(401, f"request is addressed to {given[:200]}, not {settings.domain}")
 
 
 async def _read_capped(request: web.Request) -> bytes:

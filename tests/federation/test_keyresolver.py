@@ -245,18 +245,20 @@ async def test_unreachable_key_host_is_signature_error(resolver, keys, unused_tc
     key_id = f"http://remote.test:{unused_tcp_port}/users/alice#main-key"
     with pytest.raises(SignatureError) as info:
         await verify(resolver, *signed_post(key_id, keys["old"][0]))
-    assert info.value.reason.startswith("could not fetch key: cannot connect to remote.test")
+    assert info.value.reason == "could not fetch the signer's key"  # no network details
+    assert str(info.value.__cause__).startswith("cannot connect to remote.test")
 
 
 async def test_gone_key_document_is_signature_error(remote, resolver, keys):
     remote.serve("/users/alice", {}, status=410)
     with pytest.raises(SignatureError) as info:
         await verify(resolver, *signed_post(remote.url("/users/alice#main-key"), keys["old"][0]))
-    assert info.value.reason == "could not fetch key: remote answered HTTP 410 Gone"
+    assert info.value.reason == "could not fetch the signer's key"
+    assert str(info.value.__cause__) == "remote answered HTTP 410 Gone"
 
 
 async def test_non_url_key_id_rejected(resolver, keys):
-    with pytest.raises(SignatureError, match="keyId is not an absolute URL"):
+    with pytest.raises(SignatureError, match=r"keyId is not an absolute http\(s\) URL"):
         await verify(resolver, *signed_post("main-key", keys["old"][0]))
 
 
@@ -269,8 +271,9 @@ async def test_key_fetch_spends_budget(remote, resolver, keys):
     remote.serve("/users/alice", actor(remote, keys["old"][1]))
     budget = FetchBudget(0)
     headers, body = signed_post(remote.url("/users/alice#main-key"), keys["old"][0])
-    with pytest.raises(SignatureError, match="could not fetch key: fetch budget of 0 exhausted"):
+    with pytest.raises(SignatureError) as info:
         await resolver.verify("POST", "/inbox", headers, body, budget=budget)
+    assert str(info.value.__cause__) == "fetch budget of 0 exhausted"
     assert remote.count("/users/alice") == 0
 
 

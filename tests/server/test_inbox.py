@@ -9,10 +9,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from federation.signatures import format_http_date
+from federation.keys import load_private_key
+from federation.signatures import format_http_date, sign_request
 from models.policy_queries import set_domain
 from models.received import ReceivedActivity
 from server.appkeys import SESSIONS, WRITE_SESSIONS
+from tests.support.instances import free_port
 
 
 def note_create(fake, author, cop, **object_changes):
@@ -76,16 +78,16 @@ def replace_header(name, value):
 
 
 @pytest.mark.parametrize(
-    ("tamper_name", "reason_part"),
+    ("tamper_name", "reason"),
     [
-        ("body", "digest"),
-        ("date_old", "date"),
-        ("date_future", "date"),
-        ("signature", "signature"),
-        ("digest_header", "digest"),
+        ("body", "digest does not match body"),
+        ("date_old", "Date is too old"),
+        ("date_future", "Date is in the future"),
+        ("signature", "signature does not verify"),
+        ("digest_header", "digest does not match body"),
     ],
 )
-async def test_tampered_request_is_401(network, fake, cop, alice, tamper_name, reason_part):
+async def test_tampered_request_is_401(network, fake, cop, alice, tamper_name, reason):
     now = datetime.now(UTC)
 
     def tamper(headers, body):
@@ -110,6 +112,8 @@ async def test_tampered_request_is_401(network, fake, cop, alice, tamper_name, r
         tamper=tamper,
     )
     assert response.status == 401
+    # The reason proves which check refused it (a changed Date also breaks the signature).
+    assert (await response.json())["error"] == reason
     assert await stored_count(network) == 0
 
 
@@ -122,6 +126,7 @@ async def test_signature_not_covering_digest_is_401(network, fake, cop, alice):
         alice, f"{cop}/inbox", note_create(fake, alice, cop), session=network.client, tamper=tamper
     )
     assert response.status == 401
+    assert (await response.json())["error"] == "signature does not cover digest"
 
 
 async def test_activity_id_on_another_host_is_400(network, fake, cop, alice):
@@ -325,3 +330,90 @@ async def test_forwarded_activity_id_on_neither_signer_nor_actor_host_is_400(
     )
     assert response.status == 400
     assert await stored_count(network) == 0
+
+
+@pytest.mark.parametrize("host", ["other.example", "other.example:{port}", "copnet.test"])
+async def test_request_signed_for_another_host_is_401(network, fake, cop, alice, host):
+    port = network.url.rsplit(":", 1)[1]
+    host = host.format(port=port)
+    activity = note_create(fake, alice, cop)
+    body = json.dumps(activity).encode()
+    headers = sign_request(
+        "POST",
+        f"http://{host}/c/nursing/inbox",
+        {"Content-Type": "application/activity+json"},
+        body,
+        key_id=alice.key_id,
+        private_key=load_private_key(alice.private_pem),
+    )
+    status, reply = await post_raw(network, "/c/nursing/inbox", body, headers)
+    assert status == 401
+    assert reply["error"] == f"request is addressed to {host}, not copnet.test:{port}"
+    assert await stored_count(network) == 0
+
+
+async def test_unreachable_key_is_401_without_network_details(network, fake, cop, alice):
+    closed_port = free_port()
+    ghost = fake.actor("mastodon.test", "ghost")
+    ghost_key = ghost.key_id.replace(f":{fake.port}/", f":{closed_port}/")
+    activity = note_create(fake, alice, cop)
+    body = json.dumps(activity).encode()
+    headers = sign_request(
+        "POST",
+        f"{cop}/inbox",
+        {"Content-Type": "application/activity+json"},
+        body,
+        key_id=ghost_key,
+        private_key=load_private_key(ghost.private_pem),
+    )
+    status, reply = await post_raw(network, "/c/nursing/inbox", body, headers)
+    assert status == 401
+    assert reply["error"] == "could not fetch the signer's key"
+
+
+@pytest.mark.parametrize(
+    ("key_id", "status", "reason"),
+    [
+        ("not a url", 401, "keyId is not an absolute http(s) URL"),
+        ("/users/alice#main-key", 401, "keyId is not an absolute http(s) URL"),
+        ("ftp://mastodon.test/key", 401, "keyId is not an absolute http(s) URL"),
+    ],
+)
+async def test_malformed_key_id_gets_its_real_reason(
+    network, fake, cop, alice, key_id, status, reason
+):
+    body = json.dumps(note_create(fake, alice, cop)).encode()
+    headers = sign_request(
+        "POST",
+        f"{cop}/inbox",
+        {"Content-Type": "application/activity+json"},
+        body,
+        key_id=key_id,
+        private_key=load_private_key(alice.private_pem),
+    )
+    got, reply = await post_raw(network, "/c/nursing/inbox", body, headers)
+    assert (got, reply["error"]) == (status, reason)
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"object": "/statuses/1"}, "object is not an absolute http(s) URL"),
+        ({"object": "javascript:alert(1)"}, "object is not an absolute http(s) URL"),
+        ({"object": {"id": "http://", "type": "Note"}}, "object is not an absolute http(s) URL"),
+    ],
+)
+async def test_malformed_url_in_activity_is_400_with_its_real_reason(
+    network, fake, cop, alice, change, reason
+):
+    activity = {**note_create(fake, alice, cop), **change}
+    response = await fake.send(alice, f"{cop}/inbox", activity, session=network.client)
+    assert response.status == 400
+    assert (await response.json())["error"] == reason
+
+
+async def test_malformed_inner_url_is_400_with_its_real_reason(network, fake, cop, alice):
+    activity = note_create(fake, alice, cop, inReplyTo="http:///nohost")
+    response = await fake.send(alice, f"{cop}/inbox", activity, session=network.client)
+    assert response.status == 400
+    assert (await response.json())["error"] == "object.inReplyTo is not an absolute http(s) URL"
