@@ -84,8 +84,9 @@ class Stack:
     async def kill_web(self, web: Service) -> int:
         """SIGKILL a web process, then wait until the proxy's health check has found it down.
 
-        Until then Caddy 2.6 sends it every other request; a POST among them would get a 502
-        (see deploy/caddy/Caddyfile), which a real sender retries but the test's peer does not.
+        Until then Caddy 2.6 still picks it for every other request: a GET is retried on the
+        other process, but a POST gets a 502 (Caddy cannot replay its body, see
+        deploy/caddy/Caddyfile), which a real sender retries and the test's peer does not.
         """
         assert self.proxy is not None
         proxy = self.proxy
