@@ -8,7 +8,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from tests.topology.stack import Stack, start_stack
+from tests.interop.node import require_fedify
+from tests.topology.stack import Stack, caddy_command, start_stack
 
 
 @pytest.fixture
@@ -28,6 +29,8 @@ def empty_postgres_database(_postgresql_databases) -> str:
 
 @pytest.fixture
 async def stack(tmp_path, empty_postgres_database) -> Stack:
+    require_fedify()  # before minutes of start-up are spent on a run that cannot pass
+    caddy_command()
     running = await start_stack(tmp_path, empty_postgres_database)
     try:
         yield running

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from tests.support.instances import free_port
 from tests.topology.processes import Service, Services, clean_environment, run_command
@@ -49,14 +50,16 @@ def copnet_command() -> str:
     """The `copnet` console script of the Python running the tests."""
     script = Path(sys.executable).with_name("copnet")
     if not script.exists():
-        raise AssertionError(f"{script} is missing: install copnet (`make test` does it)")
+        pytest.fail(f"{script} is missing: install copnet (`make test` does it)", pytrace=False)
     return str(script)
 
 
 def caddy_command() -> str:
     caddy = shutil.which("caddy")
     if caddy is None:
-        raise AssertionError(f"the topology test needs caddy, which is not on PATH: {CADDY_HINT}")
+        pytest.fail(
+            f"the topology test needs caddy, which is not on PATH: {CADDY_HINT}", pytrace=False
+        )
     return caddy
 
 
