@@ -55,16 +55,19 @@ Report = Callable[[str], None]
 __all__ = ["BackupError", "Manifest", "RestoreResult", "backup", "restore"]
 
 
-def backup(settings: Settings, directory: Path, *, force: bool = False, report: Report = print):
+def backup(
+    settings: Settings, directory: Path, *, force: bool = False, report: Report = print
+) -> Manifest:
     """Write a complete backup of the running Network into `directory`; returns its Manifest."""
     media = media_root(settings)
     kind = database_kind(settings.database_url)
     if kind == "postgresql":
         require_client("pg_dump")
+    revision = _live_revision(settings.database_url)
     _prepare_directory(directory, media, force=force)
     database_name = database_file(kind)
     report(f"backing up {describe(settings.database_url)} into {directory / database_name}")
-    revision = _save_database(settings.database_url, directory / database_name)
+    revision = _save_database(settings.database_url, directory / database_name, revision)
     database_entry = file_entry(directory, directory / database_name)
     report(f"  database: {human_size(database_entry.size)} at revision {revision}")
     # The database goes first: media files are named by their content and never change, so
@@ -99,7 +102,9 @@ class RestoreResult:
     needs_migrate: bool
 
 
-def restore(settings: Settings, directory: Path, *, force: bool = False, report: Report = print):
+def restore(
+    settings: Settings, directory: Path, *, force: bool = False, report: Report = print
+) -> RestoreResult:
     """Restore the backup in `directory` into the configured database and media directory."""
     manifest = read_manifest(directory)
     kind = database_kind(settings.database_url)
@@ -165,32 +170,29 @@ def _prepare_directory(directory: Path, media: Path, *, force: bool) -> None:
         shutil.rmtree(directory / MEDIA_FOLDER, ignore_errors=True)
 
 
-def _save_database(database_url: str, target: Path) -> str:
-    try:
-        revision = _copy_database(database_url, target)
-    except BackupError:
-        target.unlink(missing_ok=True)
-        raise
+def _live_revision(database_url: str) -> str:
+    """The revision of the database to back up; refuses one that holds no Network."""
+    if database_kind(database_url) == "sqlite" and not sqlite_path(database_url).is_file():
+        raise BackupError(f"{describe(database_url)} does not exist: check DATABASE_URL")
+    revision = asyncio.run(revision_of(database_url))
     if revision is None:
-        target.unlink(missing_ok=True)
         raise BackupError(f"{describe(database_url)} has no copnet tables: check DATABASE_URL")
     return revision
 
 
-def _copy_database(database_url: str, target: Path) -> str | None:
-    if database_kind(database_url) == "sqlite":
+def _save_database(database_url: str, target: Path, revision: str) -> str:
+    """Copy the database into `target`; returns the revision the copy is at."""
+    try:
+        if database_kind(database_url) == "postgresql":
+            dump_postgres(database_url, target)
+            return revision
         with _filesystem(f"write {target}"):
             copy_sqlite(sqlite_path(database_url), target)
             make_self_contained(target)
-        revision = sqlite_revision(target)
-    else:
-        revision = asyncio.run(revision_of(database_url))
-        if revision is not None:
-            dump_postgres(database_url, target)
-    if revision is None:
+        return sqlite_revision(target) or revision
+    except BaseException:
         target.unlink(missing_ok=True)
-        raise BackupError(f"{describe(database_url)} has no copnet tables: check DATABASE_URL")
-    return revision
+        raise
 
 
 def _save_media(media: Path, directory: Path) -> list[FileEntry]:

@@ -125,7 +125,10 @@ def _run_client(program: str, arguments: list[str], connection: PostgresConnecti
 
 
 def _client_message(program: str, stderr: str) -> str:
-    lines = [line.strip().removeprefix(f"{program}: ") for line in stderr.splitlines()]
+    lines = [
+        line.strip().removeprefix(f"{program}: ").removeprefix("error: ")
+        for line in stderr.splitlines()
+    ]
     message = "; ".join(line for line in lines if line) or "no message"
     if "version mismatch" in message:
         message += f" (install a {CLIENT_PACKAGE} at least as new as the server)"

@@ -428,3 +428,15 @@ def test_the_database_password_never_reaches_the_command_line():
     assert connection.environment["PGPASSWORD"] == "s@cret:x"
     assert connection.environment["PGSSLMODE"] == "require"
     assert not any("cret" in argument for argument in connection.arguments)
+
+
+async def test_backup_of_a_database_without_a_network_is_refused(
+    database_factory, tmp_path, copnet_main
+):
+    empty = Place(empty_database(database_factory()), tmp_path / "media")
+
+    refused = await copnet_main(empty, "backup", str(tmp_path / "backup"))
+
+    assert refused.code == 1
+    assert refused.err.startswith("copnet: error: the ") and "check DATABASE_URL" in refused.err
+    assert not (tmp_path / "backup").exists()
