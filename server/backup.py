@@ -108,13 +108,15 @@ def restore(
     """Restore the backup in `directory` into the configured database and media directory."""
     manifest = read_manifest(directory)
     kind = database_kind(settings.database_url)
-    if kind == "postgresql":
-        require_client("pg_restore")
     if manifest.database != kind:
         raise BackupError(
             f"{directory} holds a {manifest.database} backup but DATABASE_URL names {kind}: "
             f"restore it into a {manifest.database} database"
         )
+    if database_file(kind) not in {entry.path for entry in manifest.files}:
+        raise BackupError(f"the manifest in {directory} lists no {database_file(kind)}")
+    if kind == "postgresql":
+        require_client("pg_restore")
     report(
         f"checking {len(manifest.files)} files of the backup made {manifest.created} "
         f"by copnet {manifest.copnet_version} ({human_size(manifest.total_size)})"
