@@ -31,9 +31,10 @@ def create_app(settings: Settings) -> web.Application:
         autoescape=jinja2.select_autoescape(default=True),
     )
     environment.globals["settings"] = settings
+    # First: a metrics port in use stops start-up before the database or workers open.
+    install_metrics(app)
     app.cleanup_ctx.append(lifecycle.database)
     app.cleanup_ctx.append(lifecycle.http_client)
     app.cleanup_ctx.append(lifecycle.workers)
-    install_metrics(app)
     add_routes(app)
     return app

@@ -106,8 +106,8 @@ async def _serve_until_stopped(app: web.Application, settings, host: str, port: 
         access_log=access_logger(settings.access_log),
         handle_signals=False,
     )
-    await runner.setup()
     try:
+        await runner.setup()
         try:
             await web.TCPSite(runner, host, port).start()
         except OSError as exc:

@@ -3,7 +3,9 @@ outcomes, route-pattern latency labels."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import socket
 from datetime import datetime, timedelta
 
 import aiohttp
@@ -219,3 +221,51 @@ async def test_a_separate_metrics_port_needs_no_token_and_apps_do_not_clash(
     assert value(found, count, method="GET", route="/healthz") == 1
     assert (await first.get("/metrics")).status == 404  # no token: not on the main port
     assert (await scrape(second)).get((count, (("method", "GET"), ("route", "/healthz")))) is None
+
+
+async def test_a_worker_process_serves_metrics_on_its_port(database_url):
+    from dataclasses import replace
+
+    from server.worker_process import run_worker_process
+
+    port = free_port()
+    settings = replace(settings_for(database_url, metrics_port=port), run_workers=True)
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_worker_process(settings, stop=stop))
+    try:
+        text = await _get_when_listening(f"http://127.0.0.1:{port}/metrics")
+    finally:
+        stop.set()
+        await worker
+    found = samples(text)
+    assert value(found, "copnet_queue_stats_up") == 1
+    assert value(found, "copnet_queue_rows", queue="delivery", state="pending") == 0
+    assert value(found, "copnet_deliveries_total", outcome="delivered") == 0
+
+
+async def _get_when_listening(url: str) -> str:
+    async with aiohttp.ClientSession() as client:
+        for _ in range(100):
+            try:
+                async with client.get(url) as response:
+                    assert response.status == 200
+                    return await response.text()
+            except aiohttp.ClientConnectionError:
+                await asyncio.sleep(0.1)
+    raise AssertionError(f"nothing listened at {url}")
+
+
+async def test_a_metrics_port_in_use_stops_the_worker_with_the_setting_named(database_url):
+    from tests.server.test_startup_errors import copnet_env, one_error_line, run_copnet
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = copnet_env(database_url, COPNET_METRICS_PORT=str(port))
+        result = await asyncio.to_thread(run_copnet, "worker", env=env)
+    assert result.returncode == 1
+    assert one_error_line(result) == (
+        f"copnet: error: port {port} on 127.0.0.1 is already in use: "
+        "stop the other server or set COPNET_METRICS_PORT"
+    )
