@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from server.activities import accept, announce, create, delete, follow, like, undo, update
-from server.activities.base import Handler
+from server.activities.base import Handler, strict
 from server.activities.basecamp_handlers import with_basecamps
 
 
@@ -12,15 +12,19 @@ async def _nothing(*_args) -> None:
 
 
 HANDLERS: dict[str, Handler] = {
-    "Follow": Handler(follow.verify, follow.receive),
-    "Undo": Handler(undo.verify, undo.receive),
-    "Create": Handler(create.verify, create.receive),
-    "Update": Handler(update.verify, update.receive),
-    "Delete": Handler(delete.verify, delete.receive),
-    "Like": Handler(like.verify, like.receive),
-    "Dislike": Handler(like.verify_dislike, _nothing),
-    "Accept": Handler(accept.verify, accept.receive_accept),
-    "Reject": Handler(accept.verify, accept.receive_reject),
-    "Announce": Handler(announce.verify, announce.receive),
+    name: strict(handler)
+    for name, handler in with_basecamps(
+        {
+            "Follow": Handler(follow.verify, follow.receive),
+            "Undo": Handler(undo.verify, undo.receive),
+            "Create": Handler(create.verify, create.receive),
+            "Update": Handler(update.verify, update.receive),
+            "Delete": Handler(delete.verify, delete.receive),
+            "Like": Handler(like.verify, like.receive),
+            "Dislike": Handler(like.verify_dislike, _nothing),
+            "Accept": Handler(accept.verify, accept.receive_accept),
+            "Reject": Handler(accept.verify, accept.receive_reject),
+            "Announce": Handler(announce.verify, announce.receive),
+        }
+    ).items()
 }
-HANDLERS = with_basecamps(HANDLERS)

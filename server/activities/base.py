@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from federation.actors import InvalidActor
 from federation.fetch import FetchBudget, FetchBudgetExceeded, Fetcher, FetchError, GoneError
+from federation.objects import InvalidActivity
+from federation.shapes import shaped
 from models.actors import Actor
 from server.settings import Settings
 from server.urls import Urls
@@ -66,6 +68,33 @@ class Handler:
 
     verify: Callable[..., Any]
     receive: Callable[..., Any]
+
+
+@dataclass
+class _Shaped:
+    activity: dict
+    prepared: Any
+
+
+def well_formed(document: Any) -> dict:
+    """The document in the shape handlers rely on (federation.shapes); Reject with why if not."""
+    try:
+        return shaped(document)
+    except InvalidActivity as error:
+        raise Reject(f"malformed: {error}") from error
+
+
+def strict(handler: Handler) -> Handler:
+    """The handler, given only well-formed activities: malformed ones are rejected, once."""
+
+    async def verify(ctx: Context, activity: dict) -> _Shaped:
+        checked = well_formed(activity)
+        return _Shaped(checked, await handler.verify(ctx, checked))
+
+    async def receive(ctx: Context, session, _activity: dict, prepared: _Shaped) -> None:
+        return await handler.receive(ctx, session, prepared.activity, prepared.prepared)
+
+    return Handler(verify, receive)
 
 
 def reject_or_retry(error: FetchError, what: str) -> Exception:

@@ -10,7 +10,14 @@ from federation.objects import InvalidActivity, PostObject, parse_post, same_ori
 from models.actors import Actor
 from models.communities import Community
 from models.posts import Post, add_post
-from server.activities.base import Context, Ignore, Reject, reject_or_retry, remote_actor
+from server.activities.base import (
+    Context,
+    Ignore,
+    Reject,
+    reject_or_retry,
+    remote_actor,
+    well_formed,
+)
 from server.activities.lookup import (
     addressed_community,
     archived_post,
@@ -77,8 +84,9 @@ async def verify(ctx: Context, activity: dict) -> Prepared:
 
 
 def _parse(document) -> PostObject:
+    """A post (embedded, or fetched from its origin), shape-checked before it is read."""
     try:
-        return parse_post(document)
+        return parse_post(well_formed(document))
     except InvalidActivity as error:
         raise Reject(str(error)) from error
 

@@ -38,7 +38,8 @@ async def verify(ctx: Context, activity: dict) -> Prepared:
         if author.ap_id != activity["actor"]:
             actor = await remote_actor(ctx, activity["actor"])
             community = await community_of(session, post)
-            if not await is_moderator(session, community, actor):
+            # A post in another server's group is moderated there, not here.
+            if community is None or not await is_moderator(session, community, actor):
                 raise Reject("only the author or a moderator may delete a post")
     return Prepared(post=post, actor_deleted=False)
 

@@ -38,7 +38,10 @@ async def archived_post(ctx: Context, session: AsyncSession, ap_id: str | None) 
     if not ap_id:
         return None
     local = ctx.urls.parse_local(ap_id)
-    if local is not None and local[0] == "p" and local[1].isdigit():
+    if local is not None and local[0] == "p":
+        # Ids are 64-bit: a longer number names no post (and would overflow the query).
+        if not local[1].isdigit() or len(local[1]) > 18:
+            return None
         return await session.get(Post, int(local[1]))
     return await get_post_by_ap_id(session, ap_id)
 
