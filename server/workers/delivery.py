@@ -24,7 +24,8 @@ one probe request decides whether the rest go.
 
 A batch stops starting requests when its lease is about to run out or `stop` is set, and hands
 the unstarted rows back; a worker that dies loses nothing: its leased rows fall due again
-once the lease has passed (rows it had already POSTed are then sent again, at most once more).
+once the lease has passed. Outcomes are written a few dozen at a time as the POSTs finish
+(FLUSH_ROWS), so of the rows it had already POSTed only the last few are then sent again.
 """
 
 from __future__ import annotations
@@ -89,6 +90,10 @@ SIGN_CHUNK = 16  # POSTs signed per executor job
 # yarl decodes every request's hostname through a 256-entry cache; a fan-out reaches thousands.
 HOSTNAME_CACHE = 8192
 PROGRESS_EVERY = 10.0
+# Outcomes are written in small batches as POSTs finish, so a worker killed mid-fan-out sends
+# again only what it had not yet written: at most about FLUSH_ROWS plus the POSTs in flight.
+FLUSH_ROWS = 32
+FLUSH_SECONDS = 0.25
 # Refresh `instances.last_success_at` at most this often per host (it is one write per host).
 _SUCCESS_REFRESH = timedelta(hours=1)
 # Time kept in reserve at the end of a lease for the last requests and the final write.
@@ -237,6 +242,9 @@ class _Run:
     signed: dict[int, tuple[asyncio.Future, int]] = field(default_factory=dict)
     handled: int = 0
     last_log: float = field(default_factory=time.monotonic)
+    flushed: int = 0  # outcomes[:flushed] are written
+    last_flush: float = field(default_factory=time.monotonic)
+    flushing: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def take(self, queue: deque[DueDelivery]) -> DueDelivery:
         row = queue.popleft()
@@ -455,6 +463,32 @@ class DeliveryWorker:
         run.outcomes.append(self._outcome(run, row, result, now))
         run.handled += 1
         self._log_progress(run)
+        await self._flush(run)
+
+    async def _flush(self, run: _Run) -> None:
+        unwritten = len(run.outcomes) - run.flushed
+        if unwritten < FLUSH_ROWS and (
+            not unwritten or time.monotonic() - run.last_flush < FLUSH_SECONDS
+        ):
+            return
+        if run.flushing.locked():
+            return  # another lane is writing; the next flush takes these
+        async with run.flushing:
+            end = len(run.outcomes)
+            outcomes = run.outcomes[run.flushed : end]
+            run.last_flush = time.monotonic()
+            try:
+                async with self._sessions() as session:
+                    await session.connection(execution_options={"sqlite_begin": "BEGIN IMMEDIATE"})
+                    await record_outcomes(
+                        session, outcomes, now=self._clock(), lease_until=run.batch.lease_until
+                    )
+                    await session.commit()
+            except Exception:
+                # Not lost: the batch's final write tries them again.
+                log.exception("writing %d delivery outcomes failed", len(outcomes))
+                return
+            run.flushed = end
 
     async def _send(self, run: _Run, row: DueDelivery) -> DeliveryResult:
         activity = row.activity
@@ -537,7 +571,9 @@ class DeliveryWorker:
         changed = [(h, s) for h in run.hosts.values() if (s := h.changed_state(now)) is not None]
         async with self._sessions() as session:
             await session.connection(execution_options={"sqlite_begin": "BEGIN IMMEDIATE"})
-            await record_outcomes(session, run.outcomes, now=now, lease_until=lease_until)
+            await record_outcomes(
+                session, run.outcomes[run.flushed :], now=now, lease_until=lease_until
+            )
             await release(session, run.unstarted, lease_until=lease_until)
             await mark_inboxes_gone(session, run.gone)
             # Sorted so that two workers lock `instances` rows in the same order.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import socket
 from collections import Counter
@@ -26,7 +27,7 @@ from models.deliveries import DeliveryCounts, claim, delivery_counts, enqueue
 from models.instances import Instance
 from models.outgoing import Delivery
 from server.urls import Urls
-from server.workers.delivery import DeliveryWorker
+from server.workers.delivery import FLUSH_ROWS, DeliveryWorker
 
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
@@ -454,3 +455,29 @@ async def test_two_workers_claiming_at_once_split_the_rows(env):
     assert await asyncio.gather(first.run_once(), second.run_once()) == [5, 5]
     assert env.remotes.count() == 10 and set(env.remotes.received.values()) == {1}
     assert await env.counts() == DeliveryCounts(done=10)
+
+
+async def test_a_worker_killed_mid_fan_out_sends_few_rows_twice(env):
+    inboxes = [env.remotes.inbox(h, f"u{n}") for n in range(150) for h in ("ok.test", "busy.test")]
+    await env.enqueue(inboxes)
+    worker = env.worker(poll_interval=3600)
+    crash = asyncio.Event()
+    env.remotes.on_post = lambda: env.remotes.count() >= 250 and crash.set()
+    task = asyncio.create_task(worker.run(asyncio.Event()))
+    await asyncio.wait_for(crash.wait(), timeout=30)
+    task.cancel()  # dies where it stands: no final write, as with kill -9
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    env.remotes.on_post = lambda: None
+    sent, marked = env.remotes.count(), (await env.counts()).done
+
+    env.clock.advance(LEASE + timedelta(seconds=1))  # restarted after the lease
+    survivor = env.worker()
+    while await survivor.run_once():
+        pass
+    twice = sum(n - 1 for n in env.remotes.received.values())
+    assert await env.counts() == DeliveryCounts(done=len(inboxes))
+    assert twice == sent - marked
+    # Outcomes are written in small batches as the POSTs finish, not once per claimed batch.
+    in_flight = 2 * 8  # two hosts, per_host=8
+    assert twice <= 2 * FLUSH_ROWS + in_flight, (sent, marked)
