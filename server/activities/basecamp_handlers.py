@@ -50,9 +50,7 @@ def _undoes_join(_ctx: Context, activity: dict) -> bool:
 
 
 def with_basecamps(handlers: dict[str, Handler]) -> dict[str, Handler]:
-    """The registry with Basecamp handling added (returned unchanged if already added)."""
-    if "Join" in handlers:
-        return handlers
+    """The registry with Basecamp handling added."""
     return {
         **handlers,
         "Create": diverting(

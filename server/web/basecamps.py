@@ -512,9 +512,7 @@ def _wake_delivery(request: web.Request) -> None:
 
 
 def add_basecamp_routes(app: web.Application) -> None:
-    """Register the Basecamp pages, forms, AS2 objects and calendars (safe to call twice)."""
-    if ROUTE_NAME in app.router.named_resources():
-        return
+    """Register the Basecamp pages, forms, AS2 objects and calendars."""
     router = app.router
     router.add_get("/basecamps", listing, name="basecamps")
     router.add_get("/basecamps.ics", network_feed)

@@ -10,36 +10,17 @@ from __future__ import annotations
 
 import pytest
 
-import server.app
 from models.base import utcnow
 from models.event_queries import get_event
-from server.activities import HANDLERS
-from server.activities.basecamp_handlers import with_basecamps
 from server.appkeys import SESSIONS, URLS, WRITE_SESSIONS
 from server.basecamp_input import parse_input
 from server.basecamps import create_basecamp
 from server.network_actor import ensure_network_actor
-from server.web.basecamps import add_basecamp_routes
 from tests.interop.node import NodeAgent, require_fedify
 from tests.scenarios.test_basecamp_federation import basecamp_fields
 from tests.support.instances import add_community, free_port
 
 pytestmark = pytest.mark.interop
-
-
-@pytest.fixture(autouse=True)
-def basecamp_wiring(monkeypatch):
-    """Register the Basecamp handlers and routes, as the lead's wiring will."""
-    for kind, handler in with_basecamps(dict(HANDLERS)).items():
-        monkeypatch.setitem(HANDLERS, kind, handler)
-    plain = server.app.create_app
-
-    def create_app(settings):
-        app = plain(settings)
-        add_basecamp_routes(app)
-        return app
-
-    monkeypatch.setattr(server.app, "create_app", create_app)
 
 
 async def test_fedify_follows_the_network_actor_and_receives_the_basecamp(start_copnet, node_env):

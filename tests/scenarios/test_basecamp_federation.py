@@ -1,8 +1,8 @@
 """Stories: Basecamps reach Mastodon and Mobilizon, and RSVPs come back from both.
 
 Each test runs copnet over real TCP beside the fake fediverse (tests/support/fakeremote.py), on
-SQLite and PostgreSQL. Until server/activities/__init__.py and server/routes.py register the
-Basecamp handlers and routes, `basecamp_wiring` adds them to the app under test the same way.
+SQLite and PostgreSQL. The app is the one `copnet serve` builds (server.app.create_app): its
+activity registry and routes, with no wiring added by the tests.
 """
 
 from __future__ import annotations
@@ -10,40 +10,20 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from federation.objects import parse_datetime
 from models.base import utcnow
 from models.events import Event
 from models.posts import Post
-from server.activities import HANDLERS
-from server.activities.basecamp_handlers import with_basecamps
 from server.appkeys import DELIVERY, ENGINE, SESSIONS, URLS, WRITE_SESSIONS
 from server.basecamp_input import parse_input
 from server.basecamps import cancel_basecamp, create_basecamp, update_basecamp
 from server.network_actor import ensure_network_actor
-from server.web.basecamps import add_basecamp_routes
 from server.workers.scheduler import SchedulerWorker
-from tests.support import instances
 
 AS2 = "application/activity+json"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
-
-
-@pytest.fixture(autouse=True)
-def basecamp_wiring(monkeypatch):
-    """Register the Basecamp activity handlers and routes, as the lead's wiring will."""
-    for kind, handler in with_basecamps(dict(HANDLERS)).items():
-        monkeypatch.setitem(HANDLERS, kind, handler)
-    plain = instances.create_app
-
-    def create_app(settings):
-        app = plain(settings)
-        add_basecamp_routes(app)
-        return app
-
-    monkeypatch.setattr(instances, "create_app", create_app)
 
 
 def basecamp_fields(**overrides) -> dict[str, str]:

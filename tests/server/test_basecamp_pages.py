@@ -16,7 +16,7 @@ from models.events import Event
 from server.app import create_app
 from server.appkeys import SESSIONS
 from server.web import setup_web
-from server.web.basecamps import add_basecamp_routes, basecamp_panel
+from server.web.basecamps import basecamp_panel
 from tests.support.instances import add_community, settings_for
 
 AS2 = "application/activity+json"
@@ -74,7 +74,6 @@ async def _browser(app, client, name: str, *, admin=False, moderates: str | None
 async def site(aiohttp_client, database_url) -> Site:
     app = create_app(settings_for(database_url, url=BASE))
     setup_web(app)
-    add_basecamp_routes(app)
     client = await aiohttp_client(app)
     await add_community(app, "nursing", "Nursing Practice")
     await add_community(app, "dementia", "Dementia Care")

@@ -12,7 +12,6 @@ from server.app import create_app
 from server.appkeys import URLS, WRITE_SESSIONS
 from server.basecamp_input import parse_input
 from server.basecamps import cancel_basecamp, create_basecamp, update_basecamp
-from server.web.basecamps import add_basecamp_routes
 from tests.support.instances import add_community, settings_for
 
 BASE = "https://copnet.test"
@@ -38,7 +37,6 @@ def fields(name: str, day: str, **overrides) -> dict[str, str]:
 @pytest.fixture
 async def site(aiohttp_client, database_url):
     app = create_app(settings_for(database_url, url=BASE))
-    add_basecamp_routes(app)
     client = await aiohttp_client(app)
     await add_community(app, "nursing", "Nursing Practice")
     await add_community(app, "dementia", "Dementia Care")
