@@ -471,10 +471,14 @@ class DeliveryWorker:
             not unwritten or time.monotonic() - run.last_flush < FLUSH_SECONDS
         ):
             return
-        if run.flushing.locked():
+        if run.flushing.locked() and unwritten < 2 * FLUSH_ROWS:
             return  # another lane is writing; the next flush takes these
+        # Past twice FLUSH_ROWS the lanes wait for the database instead of sending on: the
+        # unwritten window stays bounded even when commits are slower than the POSTs.
         async with run.flushing:
             end = len(run.outcomes)
+            if end == run.flushed:
+                return
             outcomes = run.outcomes[run.flushed : end]
             run.last_flush = time.monotonic()
             try:
