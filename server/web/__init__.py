@@ -9,6 +9,7 @@ from __future__ import annotations
 import aiohttp_jinja2
 from aiohttp import web
 
+from server.content import sanitize_remote_html
 from server.web.admin import add_admin_routes
 from server.web.csrf import csrf_middleware, set_visitor_cookie
 from server.web.errors import html_errors
@@ -36,6 +37,9 @@ def install_middlewares(app: web.Application) -> None:
 def setup_web(app: web.Application) -> None:
     """Middlewares, the template context processor and every route of the website."""
     install_middlewares(app)
+    # Stored HTML was sanitised when it came in; it is again on the way out, so a path that
+    # forgot (or a row written by hand) cannot become a script on our pages.
+    aiohttp_jinja2.get_env(app).filters["stored_html"] = sanitize_remote_html
     add_auth_routes(app)
     add_people_routes(app)
     add_admin_routes(app)
