@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from models.database import create_engine
+from models.communities import create_community
+from models.database import create_engine, session_factory
 from models.migrate import upgrade
 
 COPNET = str(Path(sys.executable).with_name("copnet"))
@@ -74,6 +75,17 @@ async def migrated_sqlite(path: Path) -> str:
     finally:
         await engine.dispose()
     return url
+
+
+async def add_cops(database_url: str, *names: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        async with session_factory(engine)() as session:
+            for name in names:
+                await create_community(session, name, title=name.title())
+            await session.commit()
+    finally:
+        await engine.dispose()
 
 
 async def test_port_in_use_is_named_and_nothing_claims_to_serve(database_url):
@@ -181,11 +193,7 @@ async def test_a_revision_this_copnet_does_not_know_is_named(database_url):
 
 async def test_a_closed_pipe_is_not_an_error(database_url):
     env = copnet_env(database_url)
-    for name in ("alpha", "beta"):
-        created = await asyncio.to_thread(
-            run_copnet, "community", "create", name, "--title", name.title(), env=env
-        )
-        assert created.returncode == 0, created.stderr
+    await add_cops(database_url, "alpha", "beta")
     read_end, write_end = os.pipe()
     os.close(read_end)  # like `| head -1` that has already exited
     try:
@@ -206,10 +214,7 @@ async def test_a_closed_pipe_is_not_an_error(database_url):
 
 async def test_head_of_a_listing_prints_no_error(database_url):
     env = copnet_env(database_url)
-    for index in range(3):
-        await asyncio.to_thread(
-            run_copnet, "community", "create", f"cop_{index}", "--title", f"CoP {index}", env=env
-        )
+    await add_cops(database_url, *(f"cop_{index}" for index in range(3)))
     result = await asyncio.to_thread(
         subprocess.run,
         ["bash", "-o", "pipefail", "-c", f"{COPNET} community list | head -1"],
