@@ -83,3 +83,11 @@ async def test_health_endpoints_work_when_workers_are_off(aiohttp_client, databa
     client = await aiohttp_client(create_app(settings))
     assert (await client.get("/healthz")).status == 200
     assert (await client.get("/readyz")).status == 200
+
+
+async def test_readyz_names_a_revision_this_copnet_does_not_know(copnet):
+    async with copnet.app[ENGINE].begin() as connection:
+        await connection.execute(text("UPDATE alembic_version SET version_num = 'f00d'"))
+    response = await copnet.get("/readyz")
+    assert response.status == 503
+    assert "revision f00d, which this copnet does not know" in (await response.json())["reason"]

@@ -225,3 +225,19 @@ async def test_head_of_a_listing_prints_no_error(database_url):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("\n") == 1 and result.stderr == ""
+
+
+def test_an_unknown_postgresql_user_is_named(database_url, monkeypatch, capsys):
+    from sqlalchemy.engine import make_url
+
+    from server.cli import main
+
+    if not database_url.startswith("postgresql"):
+        return  # SQLite has no users
+    url = make_url(database_url).set(username="no_such_role_x")
+    monkeypatch.setenv("DATABASE_URL", url.render_as_string(hide_password=False))
+    assert main(["status"]) == 1
+    line = capsys.readouterr().err.strip()
+    where = f"{url.host}:{url.port or 5432}"
+    assert line.startswith(f"copnet: error: PostgreSQL at {where} refused user 'no_such_role_x'")
+    assert line.endswith("fix DATABASE_URL") and "\n" not in line
