@@ -300,12 +300,17 @@ def test_invite_prints_a_code_that_works_once(run, settings):
     assert asyncio.run(redeem()) == [True, False]
 
 
-def test_commands_are_registered_in_the_copnet_cli_once_wired():
-    from server.cli import build_parser
+def test_admin_commands_run_through_the_copnet_cli(database_url, monkeypatch, capsys):
+    from server.cli import main
 
-    parser = build_parser()
-    try:
-        args = parser.parse_args(["admin", "invite"])
-    except SystemExit:
-        pytest.skip("server/cli.py does not register add_admin_commands yet")
-    assert callable(args.handler)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("COPNET_URL", "https://cops.example")
+    assert main(["migrate"]) == 0
+    assert main(["admin", "signup-mode", "invite"]) == 0
+    assert main(["admin", "invite"]) == 0
+    code = capsys.readouterr().out.strip().splitlines()[-1]
+    assert len(code) >= 8 and " " not in code
+    assert main(["admin", "cop-creation", "approval"]) == 0
+    capsys.readouterr()
+    assert main(["admin", "signup-mode"]) == 0 and main(["admin", "cop-creation"]) == 0
+    assert capsys.readouterr().out.split() == ["invite", "approval"]
