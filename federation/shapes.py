@@ -17,6 +17,8 @@ from federation.objects import PUBLIC_FORMS, InvalidActivity, host_of
 # Larger magnitudes are no count, capacity or coordinate; 2**53 is also the largest integer
 # every JSON reader keeps exactly.
 MAX_NUMBER = 2**53
+# The longest id copnet stores (the ap_id columns).
+MAX_URL_LENGTH = 2048
 # Properties that hold ids copnet fetches or looks up.
 ID_KEYS = ("id", "actor", "object", "inReplyTo", "attributedTo")
 ADDRESS_KEYS = ("to", "cc", "bto", "bcc", "audience")
@@ -111,6 +113,8 @@ def _check_ids(value: Any, path: str, *, allow_objects: bool) -> None:
 
 
 def _absolute(url: str, path: str) -> None:
+    if len(url) > MAX_URL_LENGTH:
+        raise InvalidActivity(f"{path} is longer than {MAX_URL_LENGTH} characters")
     if host_of(url) is None:
         raise InvalidActivity(f"{path} {url[:200]!r} is not an absolute http(s) URL")
 

@@ -8,7 +8,7 @@ from sqlalchemy import delete
 
 from federation.objects import object_id
 from models.follows import Follow, find_by_activity
-from server.activities.base import Context, Ignore, Reject
+from server.activities.base import Context, Ignore, Reject, remote_actor
 
 
 @dataclass
@@ -26,7 +26,7 @@ async def verify(ctx: Context, activity: dict) -> Prepared:
         follow = await find_by_activity(session, follow_ap_id)
         if follow is None:
             raise Ignore(f"{follow_ap_id} is not a follow sent from here")
-        followed = await ctx.remote.get(activity["actor"], budget=ctx.budget)
+    followed = await remote_actor(ctx, activity["actor"])
     if followed.id != follow.followed_id:
         raise Reject("only the followed actor may answer a follow")
     return Prepared(follow_id=follow.id)

@@ -112,5 +112,5 @@ async def remote_actor(ctx: Context, ap_id: str) -> Actor:
         return await ctx.remote.get(ap_id, budget=ctx.budget)
     except FetchError as error:
         raise reject_or_retry(error, f"cannot fetch actor {ap_id}") from error
-    except InvalidActor as error:
+    except (InvalidActor, LookupError) as error:  # LookupError: a local URL naming no actor
         raise Reject(f"actor {ap_id} is not usable: {error}") from error

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from federation.fetch import FetchError
 from federation.objects import InvalidActivity, PostObject, parse_post, same_origin
+from federation.shapes import MAX_URL_LENGTH
 from models.actors import Actor
 from models.communities import Community
 from models.posts import Post, add_post
@@ -144,6 +145,11 @@ async def fetch_ancestors(ctx: Context, url: str) -> tuple[list[Ancestor], Post 
     return list(reversed(fetched)), None
 
 
+def storable_url(url: str | None) -> str | None:
+    """A post's link to its page, or None when it is too long to store (it is only a link)."""
+    return url if url is not None and len(url) <= MAX_URL_LENGTH else None
+
+
 def new_post(post: PostObject, author: Actor, community_id: int, *, top: bool) -> Post:
     """An archive row for a remote post, its HTML sanitised."""
     content = sanitize_remote_html(post.content_html)
@@ -162,7 +168,7 @@ def new_post(post: PostObject, author: Actor, community_id: int, *, top: bool) -
         source=post.source,
         summary=post.summary[:2000],
         sensitive=post.sensitive,
-        url=post.url,
+        url=storable_url(post.url),
         attachments=json.dumps(attachments),
     )
     if published is not None:

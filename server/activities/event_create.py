@@ -19,6 +19,9 @@ from server.activities.lookup import addressed_community, is_moderator
 from server.content import sanitize_remote_html
 from server.publishing import distribute
 
+# The counts' columns are 32-bit integers.
+MAX_COUNT = 2**31 - 1
+
 
 @dataclass
 class Prepared:
@@ -46,6 +49,12 @@ def _parse(activity: dict) -> ParsedEvent:
         raise Reject("the Event is organised by someone other than the activity's actor")
     if not same_origin(event.id, sender):
         raise Reject("the Event's id is not on the actor's host")
+    for label, count in (
+        ("capacity", event.capacity),
+        ("participantCount", event.participant_count),
+    ):
+        if count is not None and count > MAX_COUNT:
+            raise Reject(f"the Event's {label} {count} is out of range")
     return event
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from federation.actors import InvalidActor
+from federation.fetch import FetchError
 from federation.objects import PostObject, object_id
 from models.posts import Post
 from models.search import index_post
-from server.activities.base import Context, Ignore, Reject, remote_actor
-from server.activities.create import _parse, check_authorship
+from server.activities.base import Context, Ignore, Reject, reject_or_retry, remote_actor
+from server.activities.create import _parse, check_authorship, storable_url
 from server.activities.lookup import archived_post, author_of, community_of
 from server.content import sanitize_remote_html, title_from
 from server.publishing import distribute
@@ -29,7 +31,13 @@ async def verify(ctx: Context, activity: dict) -> Prepared:
     if isinstance(document, dict) and document.get("type") in ACTOR_TYPES:
         if object_id(document) != activity["actor"]:
             raise Reject("an actor may only update itself")
-        await ctx.remote.get(activity["actor"], budget=ctx.budget, refresh=True)
+        try:
+            # Refetched, not read from the activity: the origin says what the actor is now.
+            await ctx.remote.get(activity["actor"], budget=ctx.budget, refresh=True)
+        except FetchError as error:
+            raise reject_or_retry(error, f"cannot refresh actor {activity['actor']}") from error
+        except InvalidActor as error:
+            raise Reject(f"actor {activity['actor']} is not usable: {error}") from error
         return Prepared(post=None, existing=None)
     post = _parse(document)
     check_authorship(ctx, activity, post)
@@ -67,7 +75,7 @@ def apply_edit(post: Post, edit: PostObject, now) -> None:
     post.summary = edit.summary[:2000]
     post.sensitive = edit.sensitive
     post.source = edit.source
-    post.url = edit.url
+    post.url = storable_url(edit.url)
     post.updated = edit.updated or now
     post.attachments = json.dumps(
         [

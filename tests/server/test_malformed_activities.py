@@ -108,6 +108,18 @@ CASES = [
         "event-capacity-huge-int",
         lambda f, a, c, u: create(f, a, event(f, a, c, participantCount=10**30)),
     ),
+    (
+        "create-id-too-long",
+        lambda f, a, c, u: create(f, a, note(f, a, c, id=f.new_id(a, "s" * 2100))),
+    ),
+    (
+        "create-url-too-long",
+        lambda f, a, c, u: create(f, a, note(f, a, c, url=f.new_id(a, "s" * 2100))),
+    ),
+    (
+        "event-capacity-beyond-the-column",
+        lambda f, a, c, u: create(f, a, event(f, a, c, maximumAttendeeCapacity=3_000_000_000)),
+    ),
     ("surrogate-in-content", lambda f, a, c, u: create(f, a, note(f, a, c, content="\ud800"))),
     ("nul-in-content", lambda f, a, c, u: create(f, a, note(f, a, c, content="a\u0000b"))),
     ("nul-in-name", lambda f, a, c, u: create(f, a, event(f, a, c, name="a\u0000b"))),
@@ -115,7 +127,12 @@ CASES = [
 
 
 # AS2 allows several types: a list of strings is read as its first type, not refused.
-ACCEPTED = {build for name, build in CASES if name in ("undo-type-list", "create-type-list")}
+# A link too long to keep is dropped; the post itself is fine.
+ACCEPTED = {
+    build
+    for name, build in CASES
+    if name in ("undo-type-list", "create-type-list", "create-url-too-long")
+}
 
 
 @pytest.fixture
