@@ -87,9 +87,9 @@ class Urls:
             return None
         try:
             parsed = URL(url)
+            if parsed.origin() != self.base.origin():  # origin() refuses a relative URL
+                return None
         except ValueError:
-            return None
-        if parsed.origin() != self.base.origin():
             return None
         return parsed.path.strip("/").split("/")
 
