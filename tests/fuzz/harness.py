@@ -33,6 +33,7 @@ from tests.scenarios.test_fixtures import ACTIVITY_FIXTURES, adapt
 BIG_INTEGER = "@@big-integer@@"  # replaced in the text: json.dumps cannot write it
 TYPES = ["Create", "Update", "Delete", "Follow", "Undo", "Like", "Announce", "Accept", "Join"]
 FINAL_STATES = ("done", "ignored", "rejected", "failed")
+KEPT = 100  # examples kept of each kind of failure
 
 
 def hostile_values(cop: str, actor_id: str) -> list[Any]:
@@ -66,7 +67,8 @@ def hostile_values(cop: str, actor_id: str) -> list[Any]:
         ["Note", "Page"],
         {"id": 5},
         {"type": ["Note"], "id": actor_id + "/n"},
-        "https://www.w3.org/ns/activitystreams#Public",
+        # (no URL on a real host: the fuzz must not reach beyond loopback)
+        f"{URL(actor_id).origin()}/nowhere",
         actor_id,
         cop,
         f"{cop}/p/{10**30}",
@@ -158,14 +160,18 @@ def load_seeds(fake, cop: str) -> list[Seed]:
         activity = adapt(fake, relative, cop)
         actor_id = activity.get("actor") or activity.get("attributedTo")
         actor_id = actor_id.get("id") if isinstance(actor_id, dict) else actor_id
-        if not isinstance(actor_id, str) or not actor_id.startswith("http://"):
+        if not isinstance(actor_id, str) or URL(actor_id).origin() == URL(cop).origin():
             continue
+        if not actor_id.startswith(fake.base(URL(actor_id).host or "") + "/"):
+            continue  # a host the fixture names with its own port: not on the fake
         actor = fake.actor_at(actor_id)
-        inner = activity.get("object")
+        seeds.append(Seed(activity, actor_id, actor.key_id, load_private_key(actor.private_pem)))
+    for seed in seeds:
+        inner = seed.activity.get("object")
+        # Objects are served where they live, but never over an actor (its key must stay).
         if isinstance(inner, dict) and isinstance(inner.get("id"), str):
-            fake.serve(inner["id"], inner)
-        key = load_private_key(actor.private_pem)
-        seeds.append(Seed(activity, actor_id, actor.key_id, key))
+            if inner["id"].split("#")[0] not in fake.actors:
+                fake.serve(inner["id"], inner)
     return seeds
 
 
@@ -175,8 +181,10 @@ class FuzzResult:
 
     sent: int = 0
     statuses: Counter = field(default_factory=Counter)
+    # The first few 5xx answers (status, reason, body); all of them are in `statuses`.
     server_errors: list[tuple[int, str, bytes]] = field(default_factory=list)
     states: Counter = field(default_factory=Counter)
+    reasons: Counter = field(default_factory=Counter)  # (status, reason) of refusals
 
 
 class TracebackCatcher(logging.Handler):
@@ -184,10 +192,13 @@ class TracebackCatcher(logging.Handler):
 
     def __init__(self) -> None:
         super().__init__(level=logging.ERROR)
-        self.records: list[logging.LogRecord] = []
+        self.records: list[logging.LogRecord] = []  # the first KEPT of them
+        self.count = 0
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
+        self.count += 1
+        if len(self.records) < KEPT:
+            self.records.append(record)
 
     def summary(self, limit: int = 5) -> str:
         """The first few records, formatted with their tracebacks."""
@@ -209,7 +220,10 @@ async def send_signed(
     )
     async with client.post(inbox, data=body, headers=headers) as response:
         text = await response.text(errors="replace")
-        return response.status, text[:300]
+        try:
+            return response.status, str(json.loads(text).get("error", text))[:300]
+        except (ValueError, AttributeError):
+            return response.status, text[:300]
 
 
 async def drain(app, *, rounds: int = 10_000) -> None:
@@ -224,6 +238,15 @@ async def row_states(app) -> Counter:
     async with app[SESSIONS]() as session:
         query = select(ReceivedActivity.state, func.count()).group_by(ReceivedActivity.state)
         return Counter({state: int(n) for state, n in await session.execute(query)})
+
+
+async def unfinished(app, limit: int = 5) -> list[tuple[str, int, str]]:
+    """A few received rows still pending: (type, attempts, last error)."""
+    async with app[SESSIONS]() as session:
+        rows = await session.scalars(
+            select(ReceivedActivity).where(ReceivedActivity.state == "pending").limit(limit)
+        )
+        return [(row.type, row.attempts, row.last_error) for row in rows]
 
 
 async def fuzz(
@@ -250,7 +273,9 @@ async def fuzz(
         async with limit:
             status, reason = await send_signed(running.client, inbox, seed_, body)
         result.statuses[status] += 1
-        if status >= 500:
+        if status != 202 and (len(result.reasons) < 500 or (status, reason) in result.reasons):
+            result.reasons[(status, reason)] += 1
+        if status >= 500 and len(result.server_errors) < KEPT:
             result.server_errors.append((status, reason, body[:500]))
 
     while result.sent < count:
