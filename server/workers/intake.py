@@ -24,7 +24,14 @@ from models.base import utcnow
 from models.claims import claim_due
 from models.received import ReceivedActivity, finish, postpone
 from server.activities import HANDLERS
-from server.activities.base import Context, Ignore, Reject, RetryLater, reject_or_retry
+from server.activities.base import (
+    Context,
+    Ignore,
+    Reject,
+    RetryLater,
+    reject_or_retry,
+    well_formed,
+)
 from server.policy import DomainBlocked
 from server.workers.loop import Wakeable
 
@@ -105,7 +112,7 @@ class IntakeWorker(Wakeable):
         try:
             if handler is None:
                 raise Ignore(f"copnet does not handle {row.type} activities")
-            activity = json.loads(row.body)
+            activity = well_formed(json.loads(row.body))
             if row.forwarded:
                 activity = await confirm_forwarded(ctx, activity)
             prepared = await handler.verify(ctx, activity)

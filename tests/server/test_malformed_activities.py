@@ -200,3 +200,22 @@ async def test_delete_by_a_non_author_of_a_post_in_a_remote_group_is_rejected(
     assert row.state == "rejected" and row.attempts == 0
     assert "only the author" in row.last_error
     assert not post.is_deleted
+
+
+async def test_forwarded_activity_with_a_type_list_is_read_not_crashed(network, fake, cop, caplog):
+    alice = fake.actor("mastodon.test", "alice")
+    relay = fake.actor("gotosocial.test", "relay", key_index=1)
+    document = create(fake, alice, note(fake, alice, cop))
+    fake.serve(document["object"]["id"], document["object"])
+    document["type"] = ["Create"]
+    caplog.set_level(logging.INFO)
+    response = await fake.send(
+        alice, f"{cop}/inbox", document, session=network.client, signer=relay
+    )
+    assert response.status == 202
+    await network.settle()
+    assert [r for r in caplog.records if r.exc_info] == []
+    async with network.app[SESSIONS]() as session:
+        row = await session.scalar(select(ReceivedActivity))
+    assert row.forwarded is True
+    assert (row.state, row.attempts) == ("done", 0), row.last_error
