@@ -20,6 +20,7 @@ from server.local_posts import post_object
 from server.negotiation import choose_representation
 from server.responses import activity_json, page_number
 from server.web.auth import current_member
+from server.web.community_access import may_see
 
 THREAD_PAGE_LIMIT = 500
 
@@ -31,11 +32,17 @@ def _post_id(request: web.Request, key: str = "id") -> int:
     return int(raw)
 
 
-async def _thread_root(session, root_id: int) -> Post:
+async def _thread_root(request: web.Request, session, root_id: int) -> Post:
     root = await session.get(Post, root_id)
-    if root is None or root.thread_id is not None:
+    if root is None or root.thread_id is not None or not await _visible(request, session, root):
         raise http_error(404, f"no thread {root_id}")
     return root
+
+
+async def _visible(request: web.Request, session, post: Post) -> bool:
+    """Posts of a CoP awaiting approval are seen only by those who may see the CoP."""
+    community = await session.get(Community, post.community_id)
+    return community is None or await may_see(request, session, community)
 
 
 async def thread_context(request: web.Request) -> web.Response:
@@ -44,7 +51,7 @@ async def thread_context(request: web.Request) -> web.Response:
     root_id = _post_id(request)
     page = page_number(request)
     async with request.app[SESSIONS]() as session:
-        root = await _thread_root(session, root_id)
+        root = await _thread_root(request, session, root_id)
         total = await count_thread_posts(session, root.id)
         collection_id = urls.thread_context(root.id)
         if page is None:
@@ -67,7 +74,7 @@ async def post_replies(request: web.Request) -> web.Response:
     page = page_number(request) or 1
     async with request.app[SESSIONS]() as session:
         post = await session.get(Post, post_id)
-        if post is None:
+        if post is None or not await _visible(request, session, post):
             raise http_error(404, f"no post {post_id}")
         total, replies = await direct_replies(
             session, post.id, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
@@ -86,7 +93,7 @@ async def thread_page(request: web.Request) -> web.StreamResponse:
     if choose_representation(request.headers.get("Accept")) == "as2":
         return await thread_context(request)  # its id names /context; both URLs serve it
     async with request.app[SESSIONS]() as session:
-        root = await _thread_root(session, _post_id(request))
+        root = await _thread_root(request, session, _post_id(request))
         posts = await thread_posts(session, root.id, limit=THREAD_PAGE_LIMIT)
         community = await session.get(Community, root.community_id)
         author_ids = {post.author_id for post in posts}
@@ -147,7 +154,7 @@ async def local_post(request: web.Request) -> web.StreamResponse:
     representation = choose_representation(request.headers.get("Accept"))
     async with request.app[SESSIONS]() as session:
         post = await session.get(Post, post_id)
-        if post is None:
+        if post is None or not await _visible(request, session, post):
             raise http_error(404, f"no post {post_id}")
         if representation == "html":
             raise web.HTTPFound(f"{urls.thread(post.thread_id or post.id)}#post-{post.id}")

@@ -44,9 +44,16 @@ async def test_pending_cop_is_404_for_everyone_but_its_founder_and_admins(
     token = await sign_in(web, "nadia")
     await post_form(web, "/communities/new", token, name="pending_cop", title="Pending")
     assert set((await statuses(web, "pending_cop")).values()) == {200}
+    started = await post_form(web, "/c/pending_cop/threads", token, title="First", body="Hi")
+    thread = started.headers["Location"]
+    post = thread.replace("/t/", "/p/")
+    assert (await web.client.get(thread, headers={"Accept": HTML})).status == 200
 
     other = await sign_in(web, "tom")  # the client now holds Tom's session
     assert set((await statuses(web, "pending_cop")).values()) == {404}
+    for path in (thread, f"{thread}/context", post, f"{post}/replies"):
+        assert (await web.client.get(path, headers={"Accept": AS2})).status == 404, path
+    assert (await web.client.get(thread, headers={"Accept": HTML})).status == 404
     assert (await post_form(web, "/c/pending_cop/join", other)).status == 404
     thread = await post_form(web, "/c/pending_cop/threads", other, title="Hi", body="Hello")
     assert thread.status == 404
