@@ -47,6 +47,7 @@ from server.negotiation import choose_representation
 from server.network_actor import network_actor
 from server.responses import activity_json
 from server.web.auth import Member, current_member, require_member
+from server.web.community_access import visible_community
 
 ROUTE_NAME = "basecamp"
 PAST_LIMIT = 20
@@ -280,9 +281,7 @@ async def community_feed(request: web.Request) -> web.Response:
     """/c/{name}/basecamps.ics: the events a CoP hosts."""
     name = request.match_info["name"]
     async with request.app[SESSIONS]() as session:
-        community = await get_community(session, name)
-    if community is None:
-        raise http_error(404, f"no community named {name!r}")
+        community = await visible_community(request, session, name)
     title = community.actor.display_name or name
     body = await _feed(request, community, f"{title} Basecamps")
     return _ics_response(body, f"{name}-basecamps.ics")

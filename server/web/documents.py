@@ -22,7 +22,7 @@ from sqlalchemy import select
 from federation.vocab import AS_CONTEXT, PUBLIC, format_datetime
 from models.actors import Actor
 from models.base import utcnow
-from models.communities import Community, get_community
+from models.communities import Community
 from models.database import is_sqlite
 from models.document_queries import (
     DocumentWithVersions,
@@ -49,6 +49,7 @@ from server.settings import Settings
 from server.textextract import extract_text
 from server.urls import Urls
 from server.web.auth import Member, current_member, require_member
+from server.web.community_access import visible_community
 from server.web.uploads import (
     CHUNK_SIZE,
     KINDS,
@@ -262,13 +263,6 @@ def _int_id(raw: str, what: str) -> int:
     return int(raw)
 
 
-async def _community_or_404(session, name: str) -> Community:
-    community = await get_community(session, name)
-    if community is None:
-        raise http_error(404, f"no community named {name!r}")
-    return community
-
-
 async def _actors(session, ids: set[int]) -> dict[int, Actor]:
     if not ids:
         return {}
@@ -310,7 +304,7 @@ async def _documents_page(
     page = _list_page(request)
     member = await current_member(request)
     async with request.app[SESSIONS]() as session:
-        community = await _community_or_404(session, name)
+        community = await visible_community(request, session, name)
         found = await list_documents(
             session, community.actor_id, limit=LIST_PAGE_SIZE, offset=(page - 1) * LIST_PAGE_SIZE
         )
@@ -345,7 +339,7 @@ async def upload_document(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     member = await require_member(request)
     async with request.app[SESSIONS]() as session:
-        community = await _community_or_404(session, name)
+        community = await visible_community(request, session, name)
         allowed = await _may_upload(session, member, community.actor_id)
     if not allowed:
         raise http_error(403, "only members of this community can share documents here")
@@ -368,7 +362,7 @@ async def upload_document(request: web.Request) -> web.Response:
     urls = request.app[URLS]
     now = utcnow()
     async with request.app[WRITE_SESSIONS].begin() as session:
-        community = await _community_or_404(session, name)
+        community = await visible_community(request, session, name)
         author = await session.get(Actor, member.actor_id)
         if author is None:
             raise http_error(403, "your account is not available")
@@ -416,7 +410,7 @@ async def community_resources(request: web.Request) -> web.Response:
     urls = request.app[URLS]
     page = page_number(request)
     async with request.app[SESSIONS]() as session:
-        community = await _community_or_404(session, request.match_info["name"])
+        community = await visible_community(request, session, request.match_info["name"])
         collection_id = resources_url(urls, community.actor.local_name or "")
         offset = ((page or 1) - 1) * PAGE_SIZE
         found = await list_documents(session, community.actor_id, limit=PAGE_SIZE, offset=offset)

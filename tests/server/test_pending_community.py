@@ -27,6 +27,9 @@ async def statuses(web, name: str) -> dict[str, int]:
         "html": (await client.get(f"/c/{name}", headers={"Accept": HTML})).status,
         "as2": (await client.get(f"/c/{name}", headers={"Accept": AS2})).status,
         "outbox": (await client.get(f"/c/{name}/outbox", headers={"Accept": AS2})).status,
+        "documents": (await client.get(f"/c/{name}/documents", headers={"Accept": HTML})).status,
+        "resources": (await client.get(f"/c/{name}/resources", headers={"Accept": AS2})).status,
+        "calendar": (await client.get(f"/c/{name}/basecamps.ics")).status,
         "webfinger": (
             await client.get(f"/.well-known/webfinger?resource=acct:{name}@copnet.test")
         ).status,
