@@ -9,7 +9,6 @@ the lease expires and another worker takes it, so nothing accepted is lost.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from federation.fetch import FetchError
+from federation.jsonload import JsonRejected, loads_strict
 from federation.objects import InvalidActivity, object_id
 from federation.retry import MAX_ATTEMPTS, backoff_delay
 from models.base import utcnow
@@ -112,7 +112,8 @@ class IntakeWorker(Wakeable):
         try:
             if handler is None:
                 raise Ignore(f"copnet does not handle {row.type} activities")
-            activity = well_formed(json.loads(row.body))
+            # Strict again: rows stored before the inbox parsed strictly may hold NaN.
+            activity = well_formed(loads_strict(row.body))
             if row.forwarded:
                 activity = await confirm_forwarded(ctx, activity)
             prepared = await handler.verify(ctx, activity)
@@ -129,7 +130,7 @@ class IntakeWorker(Wakeable):
         except Ignore as outcome:
             await self._finish(row, lease_until, "ignored", outcome.reason)
             return
-        except (Reject, InvalidActivity, DomainBlocked) as outcome:
+        except (Reject, InvalidActivity, DomainBlocked, JsonRejected) as outcome:
             reason = getattr(outcome, "reason", str(outcome))
             await self._finish(row, lease_until, "rejected", reason)
             return

@@ -87,3 +87,17 @@ async def test_a_worker_whose_lease_ran_out_records_nothing(network, fake):
     assert row.id == row_id and row.state == "done"
     assert row.processed_at == later
     assert await accepts(network) == 1
+
+
+async def test_a_stored_row_with_non_finite_numbers_is_rejected_not_retried(network, fake):
+    cop = await network.community("nursing", "Nursing")
+    alice = fake.actor("mastodon.test", "alice")
+    follow = {"id": fake.new_id(alice), "type": "Follow", "actor": alice.id, "object": cop}
+    follow["capacity"] = float("nan")  # stored before the inbox refused such bodies
+    await store(network, follow, alice)
+
+    assert await network.app[INTAKE].run_once() == 1
+
+    (row,) = await rows(network)
+    assert (row.state, row.last_error) == ("rejected", "NaN is not a JSON number")
+    assert await accepts(network) == 0
