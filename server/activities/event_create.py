@@ -15,6 +15,7 @@ from models.communities import Community
 from models.event_queries import get_event_by_ap_id, set_hosts
 from models.events import Event
 from server.activities.base import Context, Ignore, Reject, remote_actor
+from server.activities.create import authors_addressing
 from server.activities.lookup import addressed_community, is_moderator
 from server.content import sanitize_remote_html
 from server.publishing import distribute
@@ -104,7 +105,7 @@ async def receive(ctx: Context, session, activity: dict, prepared: Prepared) -> 
         session,
         ctx.urls,
         prepared.community,
-        activity,
+        authors_addressing(activity) if ctx.forwarded else activity,
         object_id=prepared.event.id,
         now=now,
         new_post=True,

@@ -11,7 +11,7 @@ from federation.objects import PostObject, object_id
 from models.posts import Post
 from models.search import index_post
 from server.activities.base import Context, Ignore, Reject, reject_or_retry, remote_actor
-from server.activities.create import _parse, check_authorship, storable_url
+from server.activities.create import _parse, authors_addressing, check_authorship, storable_url
 from server.activities.lookup import archived_post, author_of, community_of
 from server.content import sanitize_remote_html, title_from
 from server.publishing import distribute
@@ -62,8 +62,9 @@ async def receive(ctx: Context, session, activity: dict, prepared: Prepared) -> 
     apply_edit(post, prepared.post, ctx.clock())
     await index_post(session, post)
     community = await community_of(session, post)
+    announced = authors_addressing(activity) if ctx.forwarded else activity
     await distribute(
-        session, ctx.urls, community, activity, object_id=prepared.post.id, now=ctx.clock()
+        session, ctx.urls, community, announced, object_id=prepared.post.id, now=ctx.clock()
     )
 
 

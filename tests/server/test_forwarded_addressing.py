@@ -89,3 +89,35 @@ async def test_forwarded_post_is_announced_with_the_authors_addressing(network, 
     assert embedded["to"] == note["to"]
     assert embedded["cc"] == note["cc"]
     assert mallory.id not in str(embedded)
+
+
+async def test_forwarded_update_is_announced_with_the_authors_addressing(network, fake):
+    cop = await network.community("nursing", "Nursing")
+    follower = fake.actor("lemmy.test", "reader", software="lemmy", key_index=2)
+    follow = {"id": fake.new_id(follower), "type": "Follow", "actor": follower.id, "object": cop}
+    await fake.send(follower, f"{cop}/inbox", follow, session=network.client)
+    alice = fake.actor("mastodon.test", "alice")
+    note = victims_note(fake, alice, cc=[cop])
+    await fake.send(
+        alice, f"{cop}/inbox", pushed_create(fake, alice, note, cop), session=network.client
+    )
+    await network.settle()
+    mallory = fake.actor("gotosocial.test", "mallory", key_index=1)
+    edited = {**note, "content": "<p>edited</p>", "updated": "2026-11-27T09:00:00Z"}
+    fake.serve(note["id"], edited)
+    forged = {
+        "id": note["id"] + "#update",
+        "type": "Update",
+        "actor": alice.id,
+        "to": [f"{mallory.id}/followers"],
+        "object": edited,
+    }
+    await fake.send(alice, f"{cop}/inbox", forged, session=network.client, signer=mallory)
+    await network.settle()
+    [announce] = [
+        d.activity["object"]
+        for d in fake.deliveries("Announce", host="lemmy.test")
+        if d.activity["object"].get("type") == "Update"
+    ]
+    assert announce["to"] == note["to"] and announce["cc"] == note["cc"]
+    assert mallory.id not in str(announce)
