@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
+from federation.vocab import PUBLIC
 from models.actors import Actor
 from models.posts import Post, add_post
-from server.appkeys import REMOTE, WRITE_SESSIONS
+from server.appkeys import REMOTE, SESSIONS, WRITE_SESSIONS
 
 HTML = "text/html"
 HOSTILE = (
@@ -69,3 +70,31 @@ async def test_hostile_html_stored_in_a_thread_is_not_served(network, fake):
         assert "hello" in page or path == "/"
         assert_harmless(page)
     assert cop_url.endswith("/c/nursing")
+
+
+async def test_hostile_html_from_create_and_update_is_sanitised_when_stored(network, fake):
+    cop = await network.community("nursing", "Nursing")
+    alice = fake.actor("mastodon.test", "alice")
+    note = {
+        "id": fake.new_id(alice, "statuses"),
+        "type": "Note",
+        "attributedTo": alice.id,
+        "to": [PUBLIC],
+        "cc": [cop],
+        "content": HOSTILE,
+    }
+    create = {"id": note["id"] + "/create", "type": "Create", "actor": alice.id, "object": note}
+    await fake.send(alice, f"{cop}/inbox", create, session=network.client)
+    await network.settle()
+    async with network.app[SESSIONS]() as session:
+        created = (await session.scalar(select(Post))).content_html
+    edited = {**note, "content": HOSTILE.replace("hello", "edited")}
+    update = {"id": note["id"] + "/update", "type": "Update", "actor": alice.id, "object": edited}
+    await fake.send(alice, f"{cop}/inbox", update, session=network.client)
+    await network.settle()
+    async with network.app[SESSIONS]() as session:
+        post = await session.scalar(select(Post))
+    assert "hello" in created and "edited" in post.content_html
+    for stored in (created, post.content_html):
+        assert_harmless(stored)
+        assert "<script" not in stored
