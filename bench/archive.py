@@ -19,7 +19,7 @@ What it does:
    PostgreSQL), while this process streams them to PostgreSQL; the GIN index is built after
    the load, then VACUUM ANALYZE. A progress line shows rows/s and ETA. Prints the seeding
    rate, index build time and database and table sizes.
-3. Starts copnet (`python -m server.cli serve`, workers off) and measures, one request at a
+3. Starts copnet (`python -m server.cli.main serve`, workers off) and measures, one request at a
    time over a keep-alive connection after a warm-up, the latency of `/t/{id}` (thread page),
    `/c/{name}` (CoP page, HTML) and `/search?q=...` (HTML, a mix of words, phrases,
    exclusions and filters), plus `models.search.search()` called directly (database and
@@ -917,7 +917,16 @@ async def start_copnet(url: URL, workdir: Path) -> tuple[ServerProcess, str, boo
         "COPNET_RUN_WORKERS": "false",
         "COPNET_ALLOW_PRIVATE_ADDRESSES": "true",
     }
-    argv = [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    argv = [
+        sys.executable,
+        "-m",
+        "server.cli.main",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     server = ServerProcess(argv, env, workdir / "copnet.log")
     await server.wait_ready(base + "/.well-known/nodeinfo")
     async with aiohttp.ClientSession() as client, client.get(base + "/search?q=x") as response:

@@ -16,7 +16,7 @@ What it does, one server at a time under identical conditions:
    (default postgresql://postgres@127.0.0.1:5432/postgres), migrates it, creates a CoP and a
    `bench_reference` table; generates one RSA key per remote actor and serves the actors'
    documents from this process on 127.0.0.2 (copnet fetches each key once and caches it).
-2. Starts copnet as a separate process (`python -m server.cli serve`, workers off, so only the
+2. Starts copnet as a separate process (`python -m server.cli.main serve`, workers off, so only the
    inbox path is measured: check, store, 202), warms it up (one request per actor, so every key
    is fetched and cached, then a short burst), then:
    - closed loop: `--requests` signed requests over `--concurrency` keep-alive connections as
@@ -915,7 +915,7 @@ async def bench(args) -> None:
                 "COPNET_RUN_WORKERS": "false",
                 "PYTHONUNBUFFERED": "1",
             }
-            argv = [sys.executable, "-m", "server.cli", "serve"]
+            argv = [sys.executable, "-m", "server.cli.main", "serve"]
             copnet = ServerProcess("copnet", argv, env, Path(scratch))
             running.append(copnet)
             await copnet.wait_ready(f"http://127.0.0.1:{port}/.well-known/nodeinfo")

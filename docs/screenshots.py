@@ -29,7 +29,7 @@ def free_port() -> int:
 
 
 def copnet(env: dict, *args: str) -> None:
-    subprocess.run([sys.executable, "-m", "server.cli", *args], env=env, cwd=ROOT, check=True)
+    subprocess.run([sys.executable, "-m", "server.cli.main", *args], env=env, cwd=ROOT, check=True)
 
 
 def wait_for(url: str) -> None:
@@ -81,7 +81,9 @@ def main() -> None:
         }
         copnet(env, "migrate")
         copnet(env, "demo")
-        server = subprocess.Popen([sys.executable, "-m", "server.cli", "serve"], env=env, cwd=ROOT)
+        server = subprocess.Popen(
+            [sys.executable, "-m", "server.cli.main", "serve"], env=env, cwd=ROOT
+        )
         try:
             wait_for(f"http://localhost:{port}/")
             asyncio.run(shoot(f"http://localhost:{port}"))

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from server import lifecycle
 from server.appkeys import SETTINGS, URLS
-from server.errors import json_errors
+from server.http.errors import json_errors
 from server.ops.metrics import install_metrics
 from server.routes import add_routes
 from server.settings import Settings

@@ -8,13 +8,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from federation.fetch import Fetcher
 from federation.keyresolver import KeyResolver
-from server.intake_writer import IntakeWriter
-from server.localnames import LocalNames
-from server.policy import FederationPolicy
-from server.remote import RemoteActors
+from server.peers.policy import FederationPolicy
+from server.peers.remote import RemoteActors
+from server.services.localnames import LocalNames
 from server.settings import Settings
 from server.urls import Urls
 from server.workers.delivery import DeliveryWorker
+from server.workers.inbox_writer import IntakeWriter
 from server.workers.intake import IntakeWorker
 
 SETTINGS = web.AppKey("settings", Settings)

@@ -34,12 +34,12 @@ from server.appkeys import (
     URLS,
     WRITE_SESSIONS,
 )
-from server.intake_writer import IntakeWriter
-from server.keycache import DatabaseKeyCache
-from server.localnames import LocalNames
-from server.policy import FederationPolicy
-from server.remote import RemoteActors
+from server.peers.keycache import DatabaseKeyCache
+from server.peers.policy import FederationPolicy
+from server.peers.remote import RemoteActors
+from server.services.localnames import LocalNames
 from server.workers.delivery import DeliveryWorker
+from server.workers.inbox_writer import IntakeWriter
 from server.workers.intake import IntakeWorker
 from server.workers.scheduler import SCHEDULER, SchedulerWorker
 

@@ -54,7 +54,7 @@ class Context:
     urls: Urls
     sessions: async_sessionmaker[AsyncSession]
     fetcher: Fetcher
-    remote: Any  # server.remote.RemoteActors
+    remote: Any  # server.peers.remote.RemoteActors
     policy: Any  # server.policy.FederationPolicy
     clock: Callable[[], datetime]
     forwarded: bool = False

@@ -26,8 +26,8 @@ from server.activities.lookup import (
     is_moderator,
     require_active,
 )
-from server.content import sanitize_remote_html, title_from
-from server.publishing import distribute
+from server.services.content import sanitize_remote_html, title_from
+from server.services.distribution import distribute
 
 
 @dataclass

@@ -12,7 +12,7 @@ from models.posts import Post, tombstone
 from models.search import index_post
 from server.activities.base import Context, Ignore, Reject, remote_actor
 from server.activities.lookup import archived_post, author_of, community_of, is_moderator
-from server.publishing import distribute
+from server.services.distribution import distribute
 
 
 @dataclass

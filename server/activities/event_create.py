@@ -17,8 +17,8 @@ from models.events import Event
 from server.activities.base import Context, Ignore, Reject, remote_actor
 from server.activities.create import authors_addressing
 from server.activities.lookup import addressed_community, is_moderator
-from server.content import sanitize_remote_html
-from server.publishing import distribute
+from server.services.content import sanitize_remote_html
+from server.services.distribution import distribute
 
 # The counts' columns are 32-bit integers.
 MAX_COUNT = 2**31 - 1

@@ -10,7 +10,7 @@ from models.communities import Community
 from models.follows import upsert_follow
 from server.activities.base import Context, Ignore, remote_actor
 from server.activities.lookup import addressed_community
-from server.publishing import send_accept
+from server.services.distribution import send_accept
 
 
 @dataclass

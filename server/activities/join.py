@@ -13,7 +13,7 @@ from models.actors import Actor
 from models.event_queries import EventFull, get_event, participant_by_activity
 from models.events import GOING, Event
 from server.activities.base import Context, Ignore, Reject, remote_actor
-from server.basecamps import answer_join, parse_basecamp_url, record_rsvp, withdraw_rsvp
+from server.services.basecamps import answer_join, parse_basecamp_url, record_rsvp, withdraw_rsvp
 
 
 @dataclass

@@ -9,7 +9,7 @@ from models.actors import Actor
 from models.posts import Post, add_like
 from server.activities.base import Context, Ignore, remote_actor
 from server.activities.lookup import archived_post, community_of
-from server.publishing import distribute
+from server.services.distribution import distribute
 
 
 @dataclass

@@ -10,7 +10,7 @@ from models.follows import find_by_activity, remove_follow
 from models.posts import Post, remove_like
 from server.activities.base import Context, Ignore, Reject, remote_actor
 from server.activities.lookup import addressed_community, archived_post, community_of
-from server.publishing import distribute
+from server.services.distribution import distribute
 
 UNDOABLE = frozenset({"Follow", "Like"})
 

@@ -13,8 +13,8 @@ from models.search import index_post
 from server.activities.base import Context, Ignore, Reject, reject_or_retry, remote_actor
 from server.activities.create import _parse, authors_addressing, check_authorship, storable_url
 from server.activities.lookup import archived_post, author_of, community_of
-from server.content import sanitize_remote_html, title_from
-from server.publishing import distribute
+from server.services.content import sanitize_remote_html, title_from
+from server.services.distribution import distribute
 
 ACTOR_TYPES = frozenset({"Person", "Group", "Service", "Application", "Organization"})
 

@@ -15,7 +15,7 @@ from federation.objects import object_id, same_origin
 from models.actors import Actor
 from models.event_queries import get_event
 from server.activities.base import Context, Ignore, Reject, remote_actor
-from server.basecamps import parse_basecamp_url, poll_closes, record_rsvp
+from server.services.basecamps import parse_basecamp_url, poll_closes, record_rsvp
 
 
 @dataclass

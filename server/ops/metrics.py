@@ -26,7 +26,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from models.base import utcnow
 from models.queue_stats import BreakerFigures, QueueFigures, breaker_figures, queue_figures
 from server.appkeys import DELIVERY, SESSIONS, SETTINGS
-from server.errors import http_error
+from server.http.errors import http_error
 from server.ops.listen import CannotListen, listen_problem
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from sqlalchemy.engine import make_url
 
 from models.base import utcnow
 from models.queue_stats import BreakerFigures, QueueFigures, breaker_figures, queue_figures
-from server.commands import open_session
+from server.cli.commands import open_session
 from server.settings import Settings
 
 QUEUE_COLUMNS = ("queue", "pending", "due", "leased", "failed", "oldest pending", "finished")

@@ -8,18 +8,18 @@ from models.actors import ensure_instance_actor
 from models.communities import Community, moderators
 from models.follows import count_followers
 from server.appkeys import SESSIONS, SETTINGS, URLS
-from server.documents import (
+from server.as2.actors import (
     PAGE_SIZE,
     group_document,
     instance_actor_document,
     ordered_collection,
     ordered_collection_page,
 )
-from server.icons import identicon_png
-from server.negotiation import choose_representation
-from server.responses import activity_json, outbox_response, page_number
+from server.http.negotiation import choose_representation
+from server.http.responses import activity_json, outbox_response, page_number
+from server.media.icons import identicon_png
+from server.services.community_access import visible_community
 from server.web.communities import community_page
-from server.web.community_access import visible_community
 
 # Small collections are inlined: Lemmy reads moderators and featured without paging.
 INLINE_LIMIT = 100

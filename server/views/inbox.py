@@ -17,9 +17,9 @@ from federation.signatures import SignatureError, signature_from_headers
 from models.received import received_row
 from server.activities import HANDLERS
 from server.appkeys import INTAKE, INTAKE_WRITER, KEY_RESOLVER, LOCAL_NAMES, POLICY, SETTINGS
-from server.errors import http_error
-from server.intake_writer import Unstorable
-from server.policy import DomainBlocked
+from server.http.errors import http_error
+from server.peers.policy import DomainBlocked
+from server.workers.inbox_writer import Unstorable
 
 MAX_INBOX_BYTES = 512 * 1024
 MAX_JSON_DEPTH = 32

@@ -14,13 +14,13 @@ from models.directory import groups_of, membership_state
 from models.outbox import activity_body
 from models.posts import Post, count_thread_posts, direct_replies, thread_posts
 from server.appkeys import SESSIONS, SETTINGS, URLS
-from server.documents import PAGE_SIZE, ordered_collection, ordered_collection_page
-from server.errors import http_error
-from server.local_posts import post_object
-from server.negotiation import choose_representation
-from server.responses import activity_json, page_number
+from server.as2.actors import PAGE_SIZE, ordered_collection, ordered_collection_page
+from server.http.errors import http_error
+from server.http.negotiation import choose_representation
+from server.http.responses import activity_json, page_number
+from server.services.community_access import may_see
+from server.services.posts import post_object
 from server.web.auth import current_member
-from server.web.community_access import may_see
 
 THREAD_PAGE_LIMIT = 500
 

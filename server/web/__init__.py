@@ -9,7 +9,7 @@ from __future__ import annotations
 import aiohttp_jinja2
 from aiohttp import web
 
-from server.content import sanitize_remote_html
+from server.services.content import sanitize_remote_html
 from server.web.admin import add_admin_routes
 from server.web.csrf import csrf_middleware, set_visitor_cookie
 from server.web.errors import html_errors

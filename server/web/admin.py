@@ -8,8 +8,8 @@ from aiohttp import web
 from models import account_queries as accounts
 from models.communities import get_community
 from server.appkeys import SESSIONS, SETTINGS, URLS, WRITE_SESSIONS
-from server.errors import http_error
-from server.network_actor import announce_new_community
+from server.http.errors import http_error
+from server.services.network_actor import announce_new_community
 from server.web.auth import Member, require_admin
 
 NOTICES = {

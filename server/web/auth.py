@@ -15,7 +15,7 @@ from yarl import URL
 
 from models.account_queries import SESSION_LIFETIME, SignedIn, session_by_token
 from server.appkeys import SESSIONS, SETTINGS
-from server.errors import http_error
+from server.http.errors import http_error
 from server.settings import Settings
 from server.web.errors import render_error
 

@@ -25,8 +25,12 @@ from models.event_queries import (
 )
 from models.events import DECLINED, GOING, MAYBE, Event
 from server.appkeys import DELIVERY, SESSIONS, SETTINGS, URLS, WRITE_SESSIONS
-from server.basecamp_input import InvalidBasecamp, fields_of, parse_input
-from server.basecamps import (
+from server.as2.actors import ordered_collection
+from server.http.errors import http_error
+from server.http.negotiation import choose_representation
+from server.http.responses import activity_json
+from server.services.basecamp_input import InvalidBasecamp, fields_of, parse_input
+from server.services.basecamps import (
     basecamp_part,
     basecamp_url,
     cancel_basecamp,
@@ -40,14 +44,10 @@ from server.basecamps import (
     update_basecamp,
     withdraw_rsvp,
 )
-from server.calendar import ICS_MEDIA_TYPE, calendar_bytes
-from server.documents import ordered_collection
-from server.errors import http_error
-from server.negotiation import choose_representation
-from server.network_actor import network_actor
-from server.responses import activity_json
+from server.services.calendar import ICS_MEDIA_TYPE, calendar_bytes
+from server.services.community_access import visible_community
+from server.services.network_actor import network_actor
 from server.web.auth import Member, current_member, require_member
-from server.web.community_access import visible_community
 
 ROUTE_NAME = "basecamp"
 PAST_LIMIT = 20

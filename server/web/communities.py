@@ -17,15 +17,15 @@ from models.documents import Document
 from models.policy import SiteSetting
 from models.posts import Post
 from server.appkeys import DELIVERY, FETCHER, REMOTE, SESSIONS, SETTINGS, URLS, WRITE_SESSIONS
-from server.local_posts import publish_post
-from server.markdown import render_markdown
-from server.membership import join, leave
-from server.network_actor import announce_new_community, network_actor
-from server.policy import DomainBlocked
-from server.remote import LocalActorNotFound
+from server.peers.policy import DomainBlocked
+from server.peers.remote import LocalActorNotFound
+from server.services.community_access import visible_community
+from server.services.markdown import render_markdown
+from server.services.membership import join, leave
+from server.services.network_actor import announce_new_community, network_actor
+from server.services.posts import publish_post
 from server.web.auth import current_member, require_member
 from server.web.basecamps import basecamp_panel
-from server.web.community_access import visible_community
 
 THREADS_PER_PAGE = 20
 TITLE_LIMIT = 200

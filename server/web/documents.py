@@ -38,19 +38,11 @@ from models.document_queries import (
 from models.documents import Document, DocumentVersion
 from models.posts import Post
 from server.appkeys import DELIVERY, SESSIONS, SETTINGS, URLS, WRITE_SESSIONS
-from server.content import html_to_text
-from server.documents import PAGE_SIZE, ordered_collection, ordered_collection_page
-from server.errors import http_error
-from server.local_posts import publish_post
-from server.markdown import render_markdown
-from server.negotiation import choose_representation
-from server.responses import activity_json, page_number
-from server.settings import Settings
-from server.textextract import extract_text
-from server.urls import Urls
-from server.web.auth import Member, current_member, require_member
-from server.web.community_access import visible_community
-from server.web.uploads import (
+from server.as2.actors import PAGE_SIZE, ordered_collection, ordered_collection_page
+from server.http.errors import http_error
+from server.http.negotiation import choose_representation
+from server.http.responses import activity_json, page_number
+from server.media.store import (
     CHUNK_SIZE,
     KINDS,
     EmptyUpload,
@@ -66,6 +58,14 @@ from server.web.uploads import (
     read_text_field,
     served_type,
 )
+from server.media.textextract import extract_text
+from server.services.community_access import visible_community
+from server.services.content import html_to_text
+from server.services.markdown import render_markdown
+from server.services.posts import publish_post
+from server.settings import Settings
+from server.urls import Urls
+from server.web.auth import Member, current_member, require_member
 
 MEDIA = web.AppKey("media", MediaStore)
 TITLE_LIMIT = 200

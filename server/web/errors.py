@@ -12,7 +12,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from server.appkeys import SETTINGS
-from server.negotiation import choose_representation
+from server.http.negotiation import choose_representation
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ def html_error_response(request: web.Request, exc: web.HTTPException) -> web.Res
 
 @web.middleware
 async def html_errors(request: web.Request, handler) -> web.StreamResponse:
-    """Browsers get an HTML error page; everyone else the JSON error (server.errors).
+    """Browsers get an HTML error page; everyone else the JSON error (server.http.errors).
 
     Sits inside `json_errors`: the page is returned, not raised, so it passes through as is.
     """

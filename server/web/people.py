@@ -10,11 +10,11 @@ from models.account_queries import count_following, memberships
 from models.actors import Actor, get_local_actor
 from models.follows import count_followers
 from server.appkeys import SESSIONS, SETTINGS, URLS
-from server.documents import ordered_collection, public_key
-from server.errors import http_error
-from server.icons import identicon_png
-from server.negotiation import choose_representation
-from server.responses import activity_json, outbox_response
+from server.as2.actors import ordered_collection, public_key
+from server.http.errors import http_error
+from server.http.negotiation import choose_representation
+from server.http.responses import activity_json, outbox_response
+from server.media.icons import identicon_png
 from server.urls import Urls
 from server.web.auth import current_member
 

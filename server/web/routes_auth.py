@@ -16,9 +16,9 @@ from models.deliveries import enqueue
 from models.follows import follower_inboxes
 from models.names import RESERVED_NAMES, validate_name
 from server.appkeys import SESSIONS, SETTINGS, URLS, WRITE_SESSIONS
-from server.markdown import render_markdown
-from server.publishing import new_activity_id
-from server.web import passwords
+from server.services import passwords
+from server.services.distribution import new_activity_id
+from server.services.markdown import render_markdown
 from server.web.auth import (
     SESSION_COOKIE,
     clear_session_cookie,

@@ -12,7 +12,7 @@ from models.communities import list_communities
 from models.search import KINDS, MAX_CANDIDATES, search
 from models.text_analysis import MAX_QUERY_CHARS
 from server.appkeys import SESSIONS, SETTINGS
-from server.errors import http_error
+from server.http.errors import http_error
 
 PAGE_SIZE = 20
 CANDIDATES = MAX_CANDIDATES  # a search ranks at most this many (newest) matches

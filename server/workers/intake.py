@@ -32,7 +32,7 @@ from server.activities.base import (
     reject_or_retry,
     well_formed,
 )
-from server.policy import DomainBlocked
+from server.peers.policy import DomainBlocked
 from server.workers.loop import Wakeable
 
 log = logging.getLogger(__name__)

@@ -51,7 +51,7 @@ class SchedulerWorker(Wakeable):
         on_committed: Callable[[], None] | None = None,
     ):
         if handlers is None:
-            from server.basecamps import JOB_HANDLERS  # the kinds copnet schedules today
+            from server.services.basecamps import JOB_HANDLERS  # the kinds copnet schedules today
 
             handlers = JOB_HANDLERS
         self.engine = engine

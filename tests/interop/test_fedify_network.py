@@ -13,9 +13,9 @@ import pytest
 from models.base import utcnow
 from models.event_queries import get_event
 from server.appkeys import SESSIONS, URLS, WRITE_SESSIONS
-from server.basecamp_input import parse_input
-from server.basecamps import create_basecamp
-from server.network_actor import ensure_network_actor
+from server.services.basecamp_input import parse_input
+from server.services.basecamps import create_basecamp
+from server.services.network_actor import ensure_network_actor
 from tests.interop.node import NodeAgent, require_fedify
 from tests.scenarios.test_basecamp_federation import basecamp_fields
 from tests.support.instances import add_community, free_port

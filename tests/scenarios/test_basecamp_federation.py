@@ -17,9 +17,9 @@ from models.base import utcnow
 from models.events import Event
 from models.posts import Post
 from server.appkeys import DELIVERY, ENGINE, SESSIONS, URLS, WRITE_SESSIONS
-from server.basecamp_input import parse_input
-from server.basecamps import cancel_basecamp, create_basecamp, update_basecamp
-from server.network_actor import ensure_network_actor
+from server.services.basecamp_input import parse_input
+from server.services.basecamps import cancel_basecamp, create_basecamp, update_basecamp
+from server.services.network_actor import ensure_network_actor
 from server.workers.scheduler import SchedulerWorker
 
 AS2 = "application/activity+json"

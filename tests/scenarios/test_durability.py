@@ -61,7 +61,7 @@ async def test_activity_accepted_before_a_kill_is_processed_after_restart(
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "server.cli",
+        "server.cli.main",
         "serve",
         env=env,
         stdout=asyncio.subprocess.DEVNULL,

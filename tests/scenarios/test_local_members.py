@@ -6,8 +6,8 @@ from models.actors import create_local_actor
 from models.base import utcnow
 from models.communities import get_community
 from server.appkeys import WRITE_SESSIONS
-from server.local_posts import publish_post
-from server.membership import join
+from server.services.membership import join
+from server.services.posts import publish_post
 
 AS2 = {"Accept": "application/activity+json"}
 

@@ -10,8 +10,8 @@ from models.follows import Follow
 from models.posts import Post
 from models.received import ReceivedActivity
 from server.appkeys import REMOTE, SESSIONS, URLS, WRITE_SESSIONS
-from server.local_posts import publish_post
-from server.membership import join
+from server.services.membership import join
+from server.services.posts import publish_post
 from tests.support.instances import start_copnet
 
 
@@ -111,7 +111,7 @@ async def test_member_joins_a_partner_cop_from_the_website_by_its_address(
     import re
 
     from models import account_queries as accounts
-    from server.web import passwords
+    from server.services import passwords
     from tests.server.test_auth import PASSWORD, fast_argon2
 
     fast_argon2(monkeypatch)

@@ -12,8 +12,8 @@ from models import account_queries as accounts
 from models.actors import NameTaken
 from models.communities import get_community
 from server.appkeys import SESSIONS, WRITE_SESSIONS
-from server.cli_admin import add_admin_commands
-from server.web import passwords
+from server.cli.admin import add_admin_commands
+from server.services import passwords
 from tests.server.test_auth import (
     HTML,
     PASSWORD,
@@ -156,7 +156,7 @@ def run(settings, capsys, monkeypatch):
 
 
 async def _member(settings, name):
-    from server.commands import open_session
+    from server.cli.commands import open_session
 
     async with open_session(settings) as session:
         return await accounts.member_by_name(session, name)
@@ -220,7 +220,7 @@ def test_set_password_replaces_it_and_signs_the_member_out(run, settings):
     assert run("member", "create", "sam", "--password", PASSWORD)[0] == 0
 
     async def open_a_session() -> str:
-        from server.commands import open_session
+        from server.cli.commands import open_session
 
         async with open_session(settings) as session:
             member = await accounts.member_by_name(session, "sam")
@@ -239,7 +239,7 @@ def test_set_password_replaces_it_and_signs_the_member_out(run, settings):
     assert not passwords.verify_password(member.account.password_hash, PASSWORD)
 
     async def still_signed_in() -> bool:
-        from server.commands import open_session
+        from server.cli.commands import open_session
 
         async with open_session(settings) as session:
             return await accounts.session_by_token(session, token) is not None
@@ -286,7 +286,7 @@ def test_invite_prints_a_code_that_works_once(run, settings):
     assert run("member", "create", "sam", "--password", PASSWORD)[0] == 0
 
     async def redeem() -> list[bool]:
-        from server.commands import open_session
+        from server.cli.commands import open_session
 
         async with open_session(settings) as session:
             member = await accounts.member_by_name(session, "sam")
@@ -301,7 +301,7 @@ def test_invite_prints_a_code_that_works_once(run, settings):
 
 
 def test_admin_commands_run_through_the_copnet_cli(database_url, monkeypatch, capsys):
-    from server.cli import main
+    from server.cli.main import main
 
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("COPNET_URL", "https://cops.example")

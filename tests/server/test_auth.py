@@ -18,7 +18,8 @@ from models.follows import upsert_follow
 from models.outgoing import Delivery, OutgoingActivity
 from server.app import create_app
 from server.appkeys import SESSIONS, WRITE_SESSIONS
-from server.web import passwords, setup_web
+from server.services import passwords
+from server.web import setup_web
 from server.web.auth import safe_next
 from server.web.ratelimit import LoginRateLimiter, SlidingWindow
 from server.web.routes_auth import LOGIN_LIMITER

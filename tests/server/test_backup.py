@@ -24,9 +24,9 @@ from models.migrate import head_revision, upgrade
 from models.policy import DomainPolicy, SiteSetting
 from models.policy_queries import set_domain
 from server.app import create_app
-from server.backup_database import contents_of, postgres_connection
-from server.cli import main
-from server.web.uploads import MediaStore
+from server.cli.main import main
+from server.media.store import MediaStore
+from server.ops.backup_database import contents_of, postgres_connection
 from tests.data import samples
 from tests.support.instances import settings_for
 
@@ -64,7 +64,7 @@ class Outcome:
 def copnet_script(place: Place, *args: str) -> Outcome:
     """Run the installed `copnet` command in a child process."""
     script = Path(sys.executable).with_name("copnet")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "server.cli"]
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "server.cli.main"]
     finished = subprocess.run(
         [*command, *args],
         env={**os.environ, "COPNET_URL": BASE, **place.environment()},

@@ -15,8 +15,12 @@ from models.database import create_engine, session_factory
 from models.event_queries import hosts_of
 from models.outgoing import OutgoingActivity
 from models.policy import SiteSetting
-from server.basecamps import seed_demo_basecamp
-from server.network_actor import announce_new_community, ensure_network_actor, is_network_actor
+from server.services.basecamps import seed_demo_basecamp
+from server.services.network_actor import (
+    announce_new_community,
+    ensure_network_actor,
+    is_network_actor,
+)
 from server.urls import Urls
 
 URLS = Urls("https://copnet.test")

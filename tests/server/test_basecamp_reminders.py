@@ -13,9 +13,9 @@ from models.database import create_engine, session_factory
 from models.event_queries import get_event
 from models.outgoing import OutgoingActivity
 from models.posts import Post
-from server.basecamp_input import parse_input
-from server.basecamps import REMINDER, cancel_basecamp, create_basecamp, update_basecamp
-from server.markdown import render_markdown
+from server.services.basecamp_input import parse_input
+from server.services.basecamps import REMINDER, cancel_basecamp, create_basecamp, update_basecamp
+from server.services.markdown import render_markdown
 from server.urls import Urls
 from server.workers.scheduler import SchedulerWorker
 from tests.support.instances import settings_for

@@ -10,8 +10,8 @@ import pytest
 from models.event_queries import get_event
 from server.app import create_app
 from server.appkeys import URLS, WRITE_SESSIONS
-from server.basecamp_input import parse_input
-from server.basecamps import cancel_basecamp, create_basecamp, update_basecamp
+from server.services.basecamp_input import parse_input
+from server.services.basecamps import cancel_basecamp, create_basecamp, update_basecamp
 from tests.support.instances import add_community, settings_for
 
 BASE = "https://copnet.test"

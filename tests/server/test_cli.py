@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from server.cli import build_parser, main
+from server.cli.main import build_parser, main
 
 
 @pytest.fixture
@@ -92,7 +92,7 @@ def test_help_everywhere(argv, capsys):
 
 def test_bad_argument_is_a_usage_error():
     result = subprocess.run(
-        [sys.executable, "-m", "server.cli", "community", "create", "x"],
+        [sys.executable, "-m", "server.cli.main", "community", "create", "x"],
         capture_output=True,
         text=True,
         check=False,

@@ -9,8 +9,8 @@ import pytest
 
 from models.database import create_engine, session_factory
 from models.event_queries import get_event, hosts_of
-from server.cli_basecamp import add_basecamp_commands
-from server.network_actor import network_actor
+from server.cli.basecamp import add_basecamp_commands
+from server.services.network_actor import network_actor
 from tests.support.instances import settings_for
 
 

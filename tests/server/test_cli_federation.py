@@ -6,8 +6,8 @@ import argparse
 
 import pytest
 
-from server import cli
-from server.cli_federation import add_federation_commands
+from server.cli import main as cli
+from server.cli.federation import add_federation_commands
 from tests.support.instances import settings_for
 
 

@@ -11,7 +11,7 @@ from models import account_queries as accounts
 from models.communities import Community, CommunityModerator, get_community
 from models.posts import Post
 from server.appkeys import SESSIONS, WRITE_SESSIONS
-from server.web import passwords
+from server.services import passwords
 from tests.server.test_auth import PASSWORD, fast_argon2, start_web
 
 HTML = "text/html"

@@ -16,10 +16,10 @@ from models.follows import upsert_follow
 from models.posts import Post
 from server.app import create_app
 from server.appkeys import SESSIONS
+from server.media.store import MediaStore
 from server.web import setup_web
 from server.web.documents import MEDIA
 from server.web.routes_documents import add_document_routes
-from server.web.uploads import MediaStore
 from tests.data import samples
 from tests.support.instances import add_community, settings_for
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from models.database import create_engine
 from models.received import ReceivedActivity, received_row
-from server.intake_writer import IntakeWriter, Unstorable
+from server.workers.inbox_writer import IntakeWriter, Unstorable
 
 
 def row(ap_id: str) -> dict:

@@ -226,7 +226,7 @@ async def test_a_separate_metrics_port_needs_no_token_and_apps_do_not_clash(
 async def test_a_worker_process_serves_metrics_on_its_port(database_url):
     from dataclasses import replace
 
-    from server.worker_process import run_worker_process
+    from server.cli.worker import run_worker_process
 
     port = free_port()
     settings = replace(settings_for(database_url, metrics_port=port), run_workers=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from aiohttp import web
 
-from server.negotiation import choose_representation
+from server.http.negotiation import choose_representation
 
 
 @pytest.mark.parametrize(

@@ -8,10 +8,10 @@ from types import MappingProxyType
 
 import pytest
 
-import server.policy
+import server.peers.policy
 from models.database import create_engine, session_factory
 from models.policy_queries import PolicySnapshot, set_domain, set_mode
-from server.policy import DomainBlocked, FederationPolicy, block_reason, is_allowed
+from server.peers.policy import DomainBlocked, FederationPolicy, block_reason, is_allowed
 
 MODES = ("open", "blocklist", "allowlist")
 HOST = "forum.partner.example"
@@ -174,7 +174,7 @@ async def test_snapshot_is_reused_until_the_ttl_passes(sessions, policy, clock, 
         loads += 1
         return await real_load(session)
 
-    monkeypatch.setattr(server.policy, "load_policy", counting_load)
+    monkeypatch.setattr(server.peers.policy, "load_policy", counting_load)
     await policy.check_domain("spam.example")
     await change(sessions, spam_example="block")
     clock.now += 4.9
@@ -206,7 +206,7 @@ async def test_concurrent_checks_share_one_reload(policy, monkeypatch):
         await release.wait()
         return await real_load(session)
 
-    monkeypatch.setattr(server.policy, "load_policy", slow_load)
+    monkeypatch.setattr(server.peers.policy, "load_policy", slow_load)
     checks = [asyncio.create_task(policy.check_domain(f"h{i}.example")) for i in range(20)]
     await started.wait()  # one check is loading; the other 19 queue behind it
     release.set()

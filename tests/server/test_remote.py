@@ -24,8 +24,8 @@ from models.communities import create_community
 from models.database import create_engine, session_factory
 from models.instances import Instance
 from models.policy_queries import set_domain
-from server.policy import DomainBlocked, FederationPolicy
-from server.remote import LocalActorNotFound, RemoteActors
+from server.peers.policy import DomainBlocked, FederationPolicy
+from server.peers.remote import LocalActorNotFound, RemoteActors
 from server.urls import Urls
 from tests.support.fixtures import load_fixture
 

@@ -230,7 +230,7 @@ async def test_head_of_a_listing_prints_no_error(database_url):
 def test_an_unknown_postgresql_user_is_named(database_url, monkeypatch, capsys):
     from sqlalchemy.engine import make_url
 
-    from server.cli import main
+    from server.cli.main import main
 
     if not database_url.startswith("postgresql"):
         return  # SQLite has no users

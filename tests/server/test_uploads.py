@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from server.web import uploads
-from server.web.uploads import (
+from server.media import store as uploads
+from server.media.store import (
     CSV,
     DOCX,
     GIF,

@@ -14,7 +14,7 @@ from federation.netguard import make_connector
 from models.communities import create_community
 from server.app import create_app
 from server.appkeys import SESSIONS
-from server.markdown import render_markdown
+from server.services.markdown import render_markdown
 from server.settings import Settings, load_settings
 
 

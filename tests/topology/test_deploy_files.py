@@ -22,7 +22,7 @@ import pytest
 import yaml
 from sqlalchemy.engine import make_url
 
-from server.cli import build_parser
+from server.cli.main import build_parser
 from server.settings import load_settings
 from tests.topology.stack import CADDYFILE, REPO, caddy_command, copnet_command
 

@@ -1,7 +1,8 @@
 """Basecamps: gatherings the Network's CoPs host, created, edited, cancelled and federated.
 
-A Basecamp is a Mobilizon-compatible `Event` by the Network actor (server.network_actor), sent
-as Create to the actor's followers and announced by each hosting CoP (server.publishing:
+A Basecamp is a Mobilizon-compatible `Event` by the Network actor
+(server.services.network_actor), sent as Create to the actor's followers and announced by each
+hosting CoP (server.services.distribution:
 FEP-1b12 for threadiverse followers, a plain Announce for microblogs). Each one has a companion
 poll (`Question`, Going / Maybe / Can't go, closing when the Basecamp starts) because Mastodon
 users cannot send `Join`. Edits and cancellations go out as Updates. A reminder is a durable
@@ -44,16 +45,16 @@ from models.event_queries import (
 )
 from models.events import CANCELLED, Event
 from models.follows import follower_inboxes
-from server.basecamp_input import BasecampInput, InvalidBasecamp, parse_input
-from server.markdown import render_markdown
-from server.network_actor import (
+from server.services.basecamp_input import BasecampInput, InvalidBasecamp, parse_input
+from server.services.distribution import distribute, new_activity_id
+from server.services.markdown import render_markdown
+from server.services.network_actor import (
     DEFAULT_TITLE,
     ensure_network_actor,
     handle,
     network_actor,
     publish_note,
 )
-from server.publishing import distribute, new_activity_id
 from server.urls import Urls
 
 REMINDER = "basecamp.reminder"

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from models.migrate import head_revision
 from server import __version__
-from server.backup_database import (
+from server.media.store import human_size
+from server.ops.backup_database import (
     contents_of,
     copy_sqlite,
     database_file,
@@ -32,7 +33,7 @@ from server.backup_database import (
     sqlite_path,
     sqlite_revision,
 )
-from server.backup_manifest import (
+from server.ops.backup_manifest import (
     MANIFEST_NAME,
     BackupError,
     FileEntry,
@@ -44,7 +45,6 @@ from server.backup_manifest import (
 )
 from server.settings import Settings
 from server.web.documents import media_root
-from server.web.uploads import human_size
 
 MEDIA_FOLDER = "media"
 # Half-written uploads: never part of a backup.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from server.errors import http_error
+from server.http.errors import http_error
 
 AS_PROFILE = "https://www.w3.org/ns/activitystreams"
 AS2_CONTENT_TYPE = "application/activity+json"

@@ -1,7 +1,7 @@
 """Posts written on this Network's website, federated exactly like remote ones.
 
 A member's post is a `Create{Note}` by their `Person`; a local CoP then Announces it to its
-followers (server.publishing), and a remote CoP gets the Create in its inbox.
+followers (server.services.distribution), and a remote CoP gets the Create in its inbox.
 Every object carries a `Mention` of the CoP so Mastodon replies come back to it (DESIGN.md §2).
 """
 
@@ -19,8 +19,8 @@ from models.communities import Community
 from models.deliveries import enqueue
 from models.follows import follower_inboxes
 from models.posts import Post, add_post
-from server.markdown import render_markdown
-from server.publishing import distribute, new_activity_id
+from server.services.distribution import distribute, new_activity_id
+from server.services.markdown import render_markdown
 from server.urls import Urls
 
 OBJECT_CONTEXT = [

@@ -9,12 +9,12 @@ from models.actors import get_local_actor
 from models.base import utcnow
 from models.communities import CommunityModerator, get_community
 from models.document_queries import NewVersion, create_document
-from server.demo_content import DEMO_DOCUMENTS, DEMO_MEMBERS, DEMO_MODERATORS, DEMO_THREADS
-from server.local_posts import publish_post
-from server.markdown import render_markdown
-from server.membership import join
+from server.cli.demo_content import DEMO_DOCUMENTS, DEMO_MEMBERS, DEMO_MODERATORS, DEMO_THREADS
+from server.services.markdown import render_markdown
+from server.services.membership import join
+from server.services.passwords import hash_password
+from server.services.posts import publish_post
 from server.web.documents import announcement, media_store_for
-from server.web.passwords import hash_password
 
 DEMO_COMMUNITIES: tuple[tuple[str, str, str], ...] = (
     (

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from server.backup import BackupError, backup, restore
+from server.ops.backup import BackupError, backup, restore
 from server.settings import Settings
 
 

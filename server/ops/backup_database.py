@@ -18,7 +18,7 @@ import models.all  # noqa: F401  (every table in the metadata)
 from models.base import Base
 from models.database import create_engine, is_sqlite
 from models.migrate import alembic_config, current_revision
-from server.backup_manifest import BackupError
+from server.ops.backup_manifest import BackupError
 
 POSTGRES_FILE = "database.dump"
 SQLITE_FILE = "database.sqlite3"

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.communities import Community, CommunityModerator, get_community
-from server.errors import http_error
+from server.http.errors import http_error
 from server.web.auth import current_member
 
 

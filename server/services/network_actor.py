@@ -23,9 +23,9 @@ from models.deliveries import enqueue
 from models.follows import follower_inboxes
 from models.policy import SiteSetting
 from models.posts import Post, add_post
-from server.local_posts import OBJECT_CONTEXT, post_object
-from server.markdown import render_markdown
-from server.publishing import new_activity_id
+from server.services.distribution import new_activity_id
+from server.services.markdown import render_markdown
+from server.services.posts import OBJECT_CONTEXT, post_object
 from server.urls import Urls
 
 NAME_SETTING = "network.actor_name"  # chosen by an admin before first use

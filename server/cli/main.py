@@ -21,11 +21,12 @@ from sqlalchemy.exc import DBAPIError
 from models.actors import InvalidName, NameTaken
 from models.database import create_engine
 from models.migrate import NotMigrated, current_revision
-from server import __version__, commands
-from server.cli_admin import add_admin_commands
-from server.cli_backup import add_backup_commands
-from server.cli_basecamp import add_basecamp_commands
-from server.cli_federation import add_federation_commands
+from server import __version__
+from server.cli import commands
+from server.cli.admin import add_admin_commands
+from server.cli.backup import add_backup_commands
+from server.cli.basecamp import add_basecamp_commands
+from server.cli.federation import add_federation_commands
 from server.ops.database import database_problem, schema_problem, settled
 from server.ops.listen import CannotListen, listen_problem
 from server.ops.logs import AccessLogger, access_logger, configure_logging
@@ -136,7 +137,7 @@ async def _until_signalled() -> None:
 
 
 def _worker(settings, args) -> int:
-    from server.worker_process import run_worker_process
+    from server.cli.worker import run_worker_process
 
     asyncio.run(settled(commands.check_database(settings)))
     print(f"copnet {__version__} worker for {settings.url}", flush=True)

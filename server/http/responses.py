@@ -8,8 +8,8 @@ from aiohttp import web
 
 from federation.vocab import AS2_MEDIA_TYPE
 from models.outbox import outbox_page
-from server.documents import PAGE_SIZE, ordered_collection, ordered_collection_page
-from server.errors import http_error
+from server.as2.actors import PAGE_SIZE, ordered_collection, ordered_collection_page
+from server.http.errors import http_error
 
 
 def activity_json(document: dict, *, status: int = 200) -> web.Response:

@@ -10,9 +10,14 @@ from typing import Any
 
 from models.base import utcnow
 from models.event_queries import get_event, hosts_of, list_events
-from server.basecamp_input import InvalidBasecamp, fields_of, parse_input
-from server.basecamps import basecamp_url, cancel_basecamp, create_basecamp, update_basecamp
-from server.commands import open_session
+from server.cli.commands import open_session
+from server.services.basecamp_input import InvalidBasecamp, fields_of, parse_input
+from server.services.basecamps import (
+    basecamp_url,
+    cancel_basecamp,
+    create_basecamp,
+    update_basecamp,
+)
 from server.settings import Settings
 from server.urls import Urls
 
@@ -81,7 +86,7 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _blocking(command: Command) -> Callable[[Settings, argparse.Namespace], int]:
-    # server/cli.py calls handlers synchronously and imports this module, so no import back.
+    # server/cli/main.py calls handlers synchronously and imports this module, so no import back.
     def handler(settings: Settings, args: argparse.Namespace) -> int:
         return asyncio.run(command(settings, args))
 

@@ -9,9 +9,9 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from models import account_queries as accounts
-from server.commands import open_session
+from server.cli.commands import open_session
+from server.services import passwords
 from server.settings import Settings
-from server.web import passwords
 
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 

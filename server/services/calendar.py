@@ -16,8 +16,8 @@ import icalendar
 from federation.events import CANCELLED, CONFIRMED, TENTATIVE, zone
 from models.communities import Community
 from models.events import Event
-from server.basecamps import basecamp_url, event_ap_id
-from server.content import html_to_text
+from server.services.basecamps import basecamp_url, event_ap_id
+from server.services.content import html_to_text
 from server.urls import Urls
 
 ICS_MEDIA_TYPE = "text/calendar"

@@ -18,8 +18,8 @@ from federation.nodeinfo import AudienceKind, audience_kind, fetch_software
 from models.actors import INSTANCE_ACTOR_NAME, Actor, get_local_actor
 from models.base import utcnow
 from models.instances import Instance
-from server.markdown import sanitize_html
-from server.policy import FederationPolicy
+from server.peers.policy import FederationPolicy
+from server.services.markdown import sanitize_html
 from server.urls import Urls
 
 log = logging.getLogger(__name__)

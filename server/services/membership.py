@@ -9,7 +9,7 @@ from federation.vocab import AS_CONTEXT
 from models.actors import Actor
 from models.deliveries import enqueue
 from models.follows import Follow, remove_follow, upsert_follow
-from server.publishing import new_activity_id
+from server.services.distribution import new_activity_id
 from server.urls import Urls
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from models import policy_queries
 from models.policy_queries import MODES, InvalidDomain, normalize_domain
-from server.commands import open_session
+from server.cli.commands import open_session
 from server.settings import Settings
 
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
@@ -58,7 +58,7 @@ def add_federation_commands(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _blocking(command: Command) -> Callable[[Settings, argparse.Namespace], int]:
-    # server/cli.py calls handlers synchronously; it cannot be imported from here (it imports us).
+    # server/cli/main.py calls handlers synchronously; importing it here would be a circle.
     def handler(settings: Settings, args: argparse.Namespace) -> int:
         return asyncio.run(command(settings, args))
 

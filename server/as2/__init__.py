@@ -1,0 +1,1 @@
+"""Every ActivityStreams document copnet renders, in one place."""

@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by every handler: JSON errors, AS2 responses, content negotiation."""

@@ -1,0 +1,1 @@
+"""Stored files: the content-addressed media store, text extraction, generated icons."""

@@ -1,0 +1,1 @@
+"""Other servers as copnet knows them: cached remote actors, their keys, the federation policy."""

@@ -1,0 +1,1 @@
+"""Domain services that web handlers, the CLI, the demo and the workers all call."""
