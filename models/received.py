@@ -129,21 +129,21 @@ async def postpone(
     *,
     lease_until: datetime,
     attempts: int,
-    next_attempt_at: datetime,
+    next_attempt_at: datetime | None,
     error: str,
-    give_up: bool,
+    now: datetime,
 ) -> bool:
-    """Record a transient failure: retry later, or give up after too many attempts; False
-    (nothing written) if the lease was lost."""
+    """Record a transient failure: retry at `next_attempt_at`, or give up when it is None
+    (federation.retry.next_attempt decides); False (nothing written) if the lease was lost."""
     result = await session.execute(
         update(ReceivedActivity)
         .where(*_held(row_id, lease_until))
         .values(
             attempts=attempts,
-            next_attempt_at=next_attempt_at,
+            next_attempt_at=next_attempt_at or now,
             locked_until=None,
             last_error=_storable(error),
-            state="failed" if give_up else "pending",
+            state="pending" if next_attempt_at is not None else "failed",
         )
         .execution_options(synchronize_session=False)
     )

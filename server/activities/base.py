@@ -38,7 +38,7 @@ class Ignore(Reject):
     """The activity is fine but not for copnet (e.g. addressed to no CoP)."""
 
 
-class RetryLater(Exception):
+class TryAgainLater(Exception):
     """A transient failure (a remote server is down); try again with backoff."""
 
     def __init__(self, reason: str):
@@ -98,16 +98,16 @@ def strict(handler: Handler) -> Handler:
 
 
 def reject_or_retry(error: FetchError, what: str) -> Exception:
-    """Turn a fetch failure into Reject (permanent) or RetryLater (transient)."""
+    """Turn a fetch failure into Reject (permanent) or TryAgainLater (transient)."""
     if isinstance(error, FetchBudgetExceeded):
         return Reject(f"{what}: fetch budget exhausted")
     if isinstance(error, GoneError) or error.status in (400, 401, 403, 404):
         return Reject(f"{what}: {error.reason}")
-    return RetryLater(f"{what}: {error.reason}")
+    return TryAgainLater(f"{what}: {error.reason}")
 
 
 async def remote_actor(ctx: Context, ap_id: str) -> Actor:
-    """The (cached or freshly fetched) actor with this id; Reject/RetryLater on failure."""
+    """The (cached or freshly fetched) actor with this id; Reject/TryAgainLater on failure."""
     try:
         return await ctx.remote.get(ap_id, budget=ctx.budget)
     except FetchError as error:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from federation.fetch import FetchError
 from federation.jsonload import JsonRejected, loads_strict
 from federation.objects import InvalidActivity, object_id
-from federation.retry import MAX_ATTEMPTS, backoff_delay
+from federation.retry import next_attempt
 from models.base import utcnow
 from models.claims import claim_due
 from models.received import ReceivedActivity, finish, postpone
@@ -28,7 +28,7 @@ from server.activities.base import (
     Context,
     Ignore,
     Reject,
-    RetryLater,
+    TryAgainLater,
     reject_or_retry,
     well_formed,
 )
@@ -134,7 +134,7 @@ class IntakeWorker(Wakeable):
             reason = getattr(outcome, "reason", str(outcome))
             await self._finish(row, lease_until, "rejected", reason)
             return
-        except RetryLater as outcome:
+        except TryAgainLater as outcome:
             await self._postpone(row, lease_until, outcome.reason)
             return
         except Exception as error:
@@ -166,9 +166,15 @@ class IntakeWorker(Wakeable):
 
     async def _postpone(self, row: ReceivedActivity, lease_until: datetime, reason: str) -> None:
         attempts = row.attempts + 1
-        give_up = attempts >= MAX_ATTEMPTS
+        now = self.clock()
+        wait = next_attempt(attempts)
         log.warning(
-            "retry %s %r (attempt %d): %r", row.type, row.ap_id[:200], attempts, reason[:500]
+            "%s %s %r (attempt %d): %r",
+            "retry" if wait is not None else "give up",
+            row.type,
+            row.ap_id[:200],
+            attempts,
+            reason[:500],
         )
         async with self.sessions.begin() as session:
             await postpone(
@@ -176,9 +182,9 @@ class IntakeWorker(Wakeable):
                 row.id,
                 lease_until=lease_until,
                 attempts=attempts,
-                next_attempt_at=self.clock() + backoff_delay(attempts),
+                next_attempt_at=None if wait is None else now + wait,
                 error=reason,
-                give_up=give_up,
+                now=now,
             )
 
 
