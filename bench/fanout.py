@@ -55,7 +55,8 @@ from models.deliveries import delivery_counts, enqueue
 from models.follows import Follow
 from models.migrate import upgrade
 from server.urls import Urls
-from server.workers.delivery import DeliveryWorker, sign_delivery, signing_threads
+from server.workers.delivery import DeliveryWorker
+from server.workers.signing import sign_delivery, signing_threads
 
 SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 BASE = "https://copnet.bench"

@@ -70,13 +70,17 @@ def next_attempt(
     attempts: int,
     *,
     floor: timedelta | None = None,
+    age: timedelta | None = None,
     rng: Callable[[], float] = random.random,
 ) -> timedelta | None:
     """How long to wait after `attempts` failed attempts (1-based), or None to give up.
 
     `floor` is the least wait the other side asked for (a capped Retry-After): never earlier.
+    `age` is how long the work has been queued: past the whole schedule (MAX_SCHEDULE) it is
+    given up however few attempts it had (deliveries held back by an open circuit breaker are
+    postponed without counting an attempt, so attempts alone would never end them).
     """
-    if attempts >= MAX_ATTEMPTS:
+    if attempts >= MAX_ATTEMPTS or (age is not None and age > MAX_SCHEDULE):
         return None
     wait = backoff_delay(attempts, rng=rng)
     return wait if floor is None else max(wait, floor)

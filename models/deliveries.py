@@ -28,6 +28,9 @@ from models.instances import Instance
 from models.outgoing import Delivery, OutgoingActivity
 
 __all__ = [
+    "DONE",
+    "FAILED",
+    "PENDING",
     "ActivityToSend",
     "ClaimedBatch",
     "DeliveryCounts",

@@ -131,3 +131,9 @@ def test_next_attempt_never_comes_before_the_floor_the_server_asked_for():
     asked = timedelta(hours=5)
     assert next_attempt(1, floor=asked, rng=lambda: 1.0) == asked
     assert next_attempt(1, floor=timedelta(seconds=1), rng=lambda: 1.0) == BACKOFF_BASE
+
+
+def test_next_attempt_gives_up_work_queued_longer_than_the_whole_schedule():
+    assert next_attempt(0, age=MAX_SCHEDULE, rng=lambda: 1.0) is not None
+    assert next_attempt(0, age=MAX_SCHEDULE + timedelta(seconds=1)) is None
+    assert next_attempt(3, age=timedelta(hours=1)) is not None
