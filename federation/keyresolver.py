@@ -14,7 +14,12 @@ from yarl import URL
 
 from federation.fetch import FetchBudget, Fetcher, FetchError
 from federation.keys import KeyFormatError, load_public_key
-from federation.signatures import SignatureError, signature_from_headers, verify_request
+from federation.signatures import (
+    ParsedSignature,
+    SignatureError,
+    signature_from_headers,
+    verify_request,
+)
 
 log = logging.getLogger(__name__)
 
@@ -237,9 +242,13 @@ class KeyResolver:
         now: datetime | None = None,
         required: Sequence[str] | None = None,
         budget: FetchBudget | None = None,
+        signature: ParsedSignature | None = None,
     ) -> ResolvedKey:
-        """Verify a signed request and return the key that signed it, or raise SignatureError."""
-        parsed = signature_from_headers(headers)
+        """Verify a signed request and return the key that signed it, or raise SignatureError.
+
+        `signature` is the request's Signature header if the caller has parsed it already.
+        """
+        parsed = signature if signature is not None else signature_from_headers(headers)
         key, from_cache = await self._resolve_for_verify(parsed.key_id, False, budget)
 
         def check(candidate: ResolvedKey) -> None:

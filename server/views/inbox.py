@@ -79,6 +79,7 @@ async def _receive(request: web.Request, inbox: str) -> web.Response:
             request.headers,
             body,
             budget=FetchBudget(KEY_FETCH_BUDGET),
+            signature=signature,
         )
     except SignatureError as error:
         raise http_error(401, error.reason) from None

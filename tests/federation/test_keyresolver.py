@@ -11,7 +11,7 @@ from federation.fetch import FetchBudget, Fetcher, FetchPolicy, Signer
 from federation.keyresolver import KeyResolver, MemoryKeyCache, ResolvedKey
 from federation.keys import generate_rsa_keypair
 from federation.netguard import make_connector
-from federation.signatures import SignatureError, sign_request
+from federation.signatures import SignatureError, sign_request, signature_from_headers
 from tests.federation.test_fetch import HOSTS, Remote
 
 INBOX = "https://copnet.test/inbox"
@@ -265,6 +265,18 @@ async def test_non_url_key_id_rejected(resolver, keys):
 async def test_unsigned_request_rejected(resolver):
     with pytest.raises(SignatureError, match="request is not signed"):
         await resolver.verify("POST", "/inbox", {"Host": "copnet.test"}, b"{}")
+
+
+async def test_a_signature_parsed_by_the_caller_is_not_parsed_again(remote, resolver, keys):
+    remote.serve("/users/alice", actor(remote, keys["old"][1]))
+    headers, body = signed_post(remote.url("/users/alice#main-key"), keys["old"][0])
+    parsed = signature_from_headers(headers)
+    # The header itself is not signed; were it parsed again, this garbage would be rejected.
+    headers["Signature"] = "not a signature header"
+    key = await resolver.verify("POST", "/inbox", headers, body, signature=parsed)
+    assert key.key_id == parsed.key_id
+    with pytest.raises(SignatureError):
+        await resolver.verify("POST", "/inbox", headers, body)
 
 
 async def test_key_fetch_spends_budget(remote, resolver, keys):
