@@ -51,6 +51,32 @@ class Urls:
         """A local member's Person actor."""
         return self._join(f"/u/{name}")
 
+    def person_part(self, name: str, part: str) -> str:
+        """A member's inbox, outbox, followers, following or icon URL."""
+        return self._join(f"/u/{name}/{part}")
+
+    def basecamp(self, event_id: int) -> str:
+        """A Basecamp's ActivityPub id, which is also its page."""
+        return self._join(f"/b/{event_id}")
+
+    def basecamp_part(self, event_id: int, part: str) -> str:
+        """A Basecamp's poll, attendees collection, .ics, RSVP or edit URL."""
+        if part == "ics":
+            return self._join(f"/b/{event_id}.ics")
+        return self._join(f"/b/{event_id}/{part}")
+
+    def document(self, document_id: int) -> str:
+        """A document's id and page."""
+        return self._join(f"/d/{document_id}")
+
+    def document_version(self, document_id: int, version_id: int) -> str:
+        """The download URL of one version of a document (its bytes never change)."""
+        return self._join(f"/d/{document_id}/v/{version_id}")
+
+    def post_replies(self, post_id: int) -> str:
+        """The replies collection of a post written here."""
+        return self._join(f"/p/{post_id}/replies")
+
     def actor(self, actor) -> str:
         """The ActivityPub id of any actor row, local or remote."""
         if actor.ap_id:

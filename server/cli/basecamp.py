@@ -12,12 +12,7 @@ from models.base import utcnow
 from models.event_queries import get_event, hosts_of, list_events
 from server.cli.commands import open_session
 from server.services.basecamp_input import InvalidBasecamp, fields_of, parse_input
-from server.services.basecamps import (
-    basecamp_url,
-    cancel_basecamp,
-    create_basecamp,
-    update_basecamp,
-)
+from server.services.basecamps import cancel_basecamp, create_basecamp, update_basecamp
 from server.settings import Settings
 from server.urls import Urls
 
@@ -116,7 +111,7 @@ async def create_command(settings: Settings, args: argparse.Namespace) -> int:
             await session.commit()
     except InvalidBasecamp as error:
         return _invalid(error)
-    print(f"created Basecamp {event.id}: {basecamp_url(urls, event.id)}")
+    print(f"created Basecamp {event.id}: {urls.basecamp(event.id)}")
     return 0
 
 

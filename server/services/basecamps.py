@@ -68,21 +68,9 @@ RSVP_UPDATE_DELAY = timedelta(minutes=3)
 # ---- URLs -----------------------------------------------------------------------------------
 
 
-def basecamp_url(urls: Urls, event_id: int) -> str:
-    """A Basecamp's ActivityPub id, which is also its page."""
-    return f"{urls.root}b/{event_id}"
-
-
-def basecamp_part(urls: Urls, event_id: int, part: str) -> str:
-    """A Basecamp's poll, attendees collection, .ics, RSVP or edit URL."""
-    if part == "ics":
-        return f"{basecamp_url(urls, event_id)}.ics"
-    return f"{basecamp_url(urls, event_id)}/{part}"
-
-
 def event_ap_id(urls: Urls, event: Event) -> str:
     """The ActivityPub id of any event, ours or archived."""
-    return event.ap_id or basecamp_url(urls, event.id)
+    return event.ap_id or urls.basecamp(event.id)
 
 
 def parse_basecamp_url(urls: Urls, url: str | None) -> tuple[int, str] | None:
@@ -168,7 +156,7 @@ async def event_facts(session: AsyncSession, urls: Urls, event: Event) -> EventF
     hosts = (await hosts_of(session, [event.id]))[event.id]
     return EventFacts(
         id=event_ap_id(urls, event),
-        url=event.url or basecamp_url(urls, event.id),
+        url=event.url or urls.basecamp(event.id),
         name=event.name,
         content_html=event.description_html,
         source=event.description_source,
@@ -189,7 +177,7 @@ async def event_facts(session: AsyncSession, urls: Urls, event: Event) -> EventF
         banner_url=event.banner_url,
         published=event.published,
         updated=event.updated,
-        attendees_url=basecamp_part(urls, event.id, "attendees") if event.is_basecamp else None,
+        attendees_url=urls.basecamp_part(event.id, "attendees") if event.is_basecamp else None,
     )
 
 
@@ -232,7 +220,7 @@ async def question_document_for(
     )
     closes = poll_closes(event)
     poll = PollFacts(
-        id=basecamp_part(urls, event.id, "poll"),
+        id=urls.basecamp_part(event.id, "poll"),
         event_id=facts.id,
         event_url=facts.url,
         attributed_to=facts.organizer,

@@ -16,7 +16,7 @@ import icalendar
 from federation.events import CANCELLED, CONFIRMED, TENTATIVE, zone
 from models.communities import Community
 from models.events import Event
-from server.services.basecamps import basecamp_url, event_ap_id
+from server.services.basecamps import event_ap_id
 from server.services.content import html_to_text
 from server.urls import Urls
 
@@ -28,7 +28,7 @@ REFRESH = timedelta(hours=1)
 def event_component(urls: Urls, event: Event, hosts: Sequence[Community] = ()) -> icalendar.Event:
     """One VEVENT for an event, in its own time zone."""
     tz = zone(event.timezone)
-    page = event.url or basecamp_url(urls, event.id)
+    page = event.url or urls.basecamp(event.id)
     component = icalendar.Event()
     component.add("uid", event_ap_id(urls, event))
     component.add("sequence", event.sequence)

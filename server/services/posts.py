@@ -63,7 +63,7 @@ def post_object(urls: Urls, post: Post, author: Actor, group: Actor, parent_id: 
         "source": {"content": post.source, "mediaType": "text/markdown"},
         "url": f"{urls.thread(root_id)}#post-{post.id}",
         "inReplyTo": parent_id,
-        "replies": urls.post(post.id) + "/replies",
+        "replies": urls.post_replies(post.id),
         "published": format_datetime(post.published),
         "sensitive": post.sensitive,
         "tag": [{"type": "Mention", "href": group_url, "name": group_handle(urls, group)}],

@@ -150,11 +150,15 @@ async def _read_capped(request: web.Request) -> bytes:
     if request.content_length is not None and request.content_length > MAX_INBOX_BYTES:
         raise http_error(413, f"activity larger than {MAX_INBOX_BYTES} bytes")
     chunks, size = [], 0
-    async for chunk in request.content.iter_chunked(64 * 1024):
+    try:
+      async for chunk in request.content.iter_chunked(64 * 1024):
         size += len(chunk)
         if size > MAX_INBOX_BYTES:
             raise http_error(413, f"activity larger than {MAX_INBOX_BYTES} bytes")
         chunks.append(chunk)
+    except BaseException as e:
+        print("DEBUGEXC", type(e), type(e).__mro__, e)
+        raise
     return b"".join(chunks)
 
 

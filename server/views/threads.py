@@ -79,7 +79,7 @@ async def post_replies(request: web.Request) -> web.Response:
         total, replies = await direct_replies(
             session, post.id, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
         )
-    collection_id = urls.post(post_id) + "/replies"
+    collection_id = urls.post_replies(post_id)
     items = [urls.post_id_of(reply) for reply in replies]
     return activity_json(
         ordered_collection_page(

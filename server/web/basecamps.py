@@ -31,8 +31,6 @@ from server.http.negotiation import choose_representation
 from server.http.responses import activity_json
 from server.services.basecamp_input import InvalidBasecamp, fields_of, parse_input
 from server.services.basecamps import (
-    basecamp_part,
-    basecamp_url,
     cancel_basecamp,
     create_basecamp,
     event_document_for,
@@ -256,7 +254,7 @@ async def _page_context(
         "can_manage": manager and not event.is_cancelled,
         "is_past": event.ends_at <= now,
         "ics_url": f"/b/{event.id}.ics",
-        "ap_id": event.ap_id or basecamp_url(request.app[URLS], event.id),
+        "ap_id": event.ap_id or request.app[URLS].basecamp(event.id),
         "notice": notice,
     }
 
@@ -328,7 +326,7 @@ async def attendees(request: web.Request) -> web.Response:
     async with request.app[SESSIONS]() as session:
         event = await _event_or_404(session, request)
     urls = request.app[URLS]
-    collection = ordered_collection(basecamp_part(urls, event.id, "attendees"), 0, items=[])
+    collection = ordered_collection(urls.basecamp_part(event.id, "attendees"), 0, items=[])
     collection["totalItems"] = event.participant_count
     return activity_json(collection)
 

@@ -114,21 +114,6 @@ async def open_media(app: web.Application) -> None:
 # ---- URLs and AS2 -----------------------------------------------------------------------------
 
 
-def document_url(urls: Urls, document_id: int) -> str:
-    """A document's id and page."""
-    return f"{urls.root}d/{document_id}"
-
-
-def version_url(urls: Urls, document_id: int, version_id: int) -> str:
-    """The download URL of one version (its bytes never change)."""
-    return f"{urls.root}d/{document_id}/v/{version_id}"
-
-
-def resources_url(urls: Urls, community_name: str) -> str:
-    """The CoP's Mobilizon-style resources collection."""
-    return urls.community_part(community_name, "resources")
-
-
 def document_object(
     urls: Urls,
     document: Document,
@@ -143,13 +128,13 @@ def document_object(
     summary = html.escape(document.description).replace("\n", "<br>")
     return {
         "@context": AS_CONTEXT,
-        "id": document_url(urls, document.id),
+        "id": urls.document(document.id),
         "type": "Document",
         "name": document.title,
         "summary": summary,
-        "url": version_url(urls, document.id, latest.id),
+        "url": urls.document_version(document.id, latest.id),
         "mediaType": media_type.split(";")[0],
-        "context": resources_url(urls, community.local_name or ""),
+        "context": urls.community_part(community.local_name or "", "resources"),
         "attributedTo": community_url,
         "actor": urls.actor(uploader),
         "audience": community_url,
@@ -168,8 +153,8 @@ def announcement(
     urls: Urls, document: Document, version: DocumentVersion, *, first: bool
 ) -> tuple[str, str, list[dict]]:
     """(title, markdown body, attachments) of the post that announces a document or version."""
-    page = document_url(urls, document.id)
-    download = version_url(urls, document.id, version.id)
+    page = urls.document(document.id)
+    download = urls.document_version(document.id, version.id)
     media_type, _inline = served_type(version.media_type)
     kind = KINDS.get(version.media_type)
     label = kind.label if kind else "File"
@@ -411,7 +396,7 @@ async def community_resources(request: web.Request) -> web.Response:
     page = page_number(request)
     async with request.app[SESSIONS]() as session:
         community = await visible_community(request, session, request.match_info["name"])
-        collection_id = resources_url(urls, community.actor.local_name or "")
+        collection_id = urls.community_part(community.actor.local_name or "", "resources")
         offset = ((page or 1) - 1) * PAGE_SIZE
         found = await list_documents(session, community.actor_id, limit=PAGE_SIZE, offset=offset)
         if page is None:

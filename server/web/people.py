@@ -19,11 +19,6 @@ from server.urls import Urls
 from server.web.auth import current_member
 
 
-def person_part(urls: Urls, name: str, part: str) -> str:
-    """A member's inbox, outbox, followers, following or icon URL."""
-    return f"{urls.person(name)}/{part}"
-
-
 def person_document(actor: Actor, urls: Urls) -> dict:
     """A member's `Person` actor, as Mastodon, Lemmy and other servers read it."""
     name = actor.local_name
@@ -38,16 +33,16 @@ def person_document(actor: Actor, urls: Urls) -> dict:
         "summary": actor.summary_html,
         "source": {"content": actor.summary_source, "mediaType": "text/markdown"},
         "url": actor_url,
-        "inbox": person_part(urls, name, "inbox"),
-        "outbox": person_part(urls, name, "outbox"),
-        "followers": person_part(urls, name, "followers"),
-        "following": person_part(urls, name, "following"),
+        "inbox": urls.person_part(name, "inbox"),
+        "outbox": urls.person_part(name, "outbox"),
+        "followers": urls.person_part(name, "followers"),
+        "following": urls.person_part(name, "following"),
         "endpoints": {"sharedInbox": urls.shared_inbox()},
         "publicKey": public_key(actor_url, urls, actor.public_key_pem),
         "icon": {
             "type": "Image",
             "mediaType": "image/png",
-            "url": person_part(urls, name, "icon.png"),
+            "url": urls.person_part(name, "icon.png"),
         },
         "published": format_datetime(actor.published),
         "updated": format_datetime(actor.updated),
@@ -119,7 +114,7 @@ async def person_outbox(request: web.Request) -> web.Response:
     """What the member sent (their Creates, Updates...), newest first, paged."""
     async with request.app[SESSIONS]() as session:
         actor = await _person_or_404(request, session)
-        collection_id = person_part(request.app[URLS], actor.local_name or "", "outbox")
+        collection_id = request.app[URLS].person_part(actor.local_name or "", "outbox")
         return await outbox_response(request, session, actor.id, collection_id)
 
 
@@ -128,7 +123,7 @@ async def person_followers(request: web.Request) -> web.Response:
     async with request.app[SESSIONS]() as session:
         actor = await _person_or_404(request, session)
         total = await count_followers(session, actor.id)
-    collection_id = person_part(request.app[URLS], actor.local_name or "", "followers")
+    collection_id = request.app[URLS].person_part(actor.local_name or "", "followers")
     return activity_json(ordered_collection(collection_id, total, items=[]))
 
 
@@ -137,7 +132,7 @@ async def person_following(request: web.Request) -> web.Response:
     async with request.app[SESSIONS]() as session:
         actor = await _person_or_404(request, session)
         total = await count_following(session, actor.id)
-    collection_id = person_part(request.app[URLS], actor.local_name or "", "following")
+    collection_id = request.app[URLS].person_part(actor.local_name or "", "following")
     return activity_json(ordered_collection(collection_id, total, items=[]))
 
 
