@@ -6,6 +6,7 @@ origin checks -> dedupe by activity id -> durable row -> 202 (DESIGN.md §1).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from aiohttp import web
@@ -20,6 +21,8 @@ from server.appkeys import INTAKE, INTAKE_WRITER, KEY_RESOLVER, LOCAL_NAMES, POL
 from server.http.errors import http_error
 from server.peers.policy import DomainBlocked
 from server.workers.inbox_writer import Unstorable
+
+log = logging.getLogger(__name__)
 
 MAX_INBOX_BYTES = 512 * 1024
 MAX_JSON_DEPTH = 32
@@ -151,14 +154,16 @@ async def _read_capped(request: web.Request) -> bytes:
         raise http_error(413, f"activity larger than {MAX_INBOX_BYTES} bytes")
     chunks, size = [], 0
     try:
-      async for chunk in request.content.iter_chunked(64 * 1024):
-        size += len(chunk)
-        if size > MAX_INBOX_BYTES:
-            raise http_error(413, f"activity larger than {MAX_INBOX_BYTES} bytes")
-        chunks.append(chunk)
-    except BaseException as e:
-        print("DEBUGEXC", type(e), type(e).__mro__, e)
-        raise
+        async for chunk in request.content.iter_chunked(64 * 1024):
+            size += len(chunk)
+            if size > MAX_INBOX_BYTES:
+                raise http_error(413, f"activity larger than {MAX_INBOX_BYTES} bytes")
+            chunks.append(chunk)
+    except ConnectionResetError:
+        # The sender hung up mid-body (aiohttp's "Connection lost"): nothing to answer, nothing
+        # wrong on our side. The 400 is for the record; no one is left to read it.
+        log.info("inbox POST from %s cut short by the client", request.remote)
+        raise http_error(400, "the request body was cut short") from None
     return b"".join(chunks)
 
 

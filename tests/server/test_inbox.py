@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from aiohttp import web
 from sqlalchemy import func, select
 
 from federation.keys import load_private_key
@@ -14,6 +16,8 @@ from federation.signatures import format_http_date, sign_request
 from models.policy_queries import set_domain
 from models.received import ReceivedActivity
 from server.appkeys import SESSIONS, WRITE_SESSIONS
+from server.http.errors import json_errors
+from server.views.inbox import shared_inbox
 from tests.support.instances import free_port
 
 
@@ -417,3 +421,37 @@ async def test_malformed_inner_url_is_400_with_its_real_reason(network, fake, co
     response = await fake.send(alice, f"{cop}/inbox", activity, session=network.client)
     assert response.status == 400
     assert (await response.json())["error"] == "object.inReplyTo is not an absolute http(s) URL"
+
+
+async def test_a_body_cut_short_by_the_client_is_a_quiet_disconnect(caplog):
+    # Served as `copnet serve` serves (handlers are not cancelled when the client goes, unlike
+    # in aiohttp's test server), so the handler sees the lost connection while reading.
+    app = web.Application(middlewares=[json_errors])
+    app.router.add_post("/inbox", shared_inbox)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    caplog.set_level(logging.INFO)
+    try:
+        _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        head = (
+            f"POST /inbox HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            "Content-Type: application/activity+json\r\nContent-Length: 10000\r\n\r\n"
+        )
+        writer.write(head.encode() + b'{"type": "Create", "actor": ')
+        await writer.drain()
+        await asyncio.sleep(0.2)  # the handler is now waiting for the rest of the body
+        writer.close()
+        await writer.wait_closed()
+        for _ in range(100):
+            if any("cut short" in record.getMessage() for record in caplog.records):
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.1)  # anything logged after the handler returned
+    finally:
+        await runner.cleanup()
+    messages = [record.getMessage() for record in caplog.records]
+    assert any("cut short by the client" in message for message in messages)
+    assert not [m for m in messages if "unhandled error" in m]
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.WARNING]
