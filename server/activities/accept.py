@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.objects import object_id
 from models.follows import Follow, find_by_activity
@@ -32,13 +33,17 @@ async def verify(ctx: Context, activity: dict) -> Prepared:
     return Prepared(follow_id=follow.id)
 
 
-async def receive_accept(ctx: Context, session, activity: dict, prepared: Prepared) -> None:
+async def receive_accept(
+    ctx: Context, session: AsyncSession, activity: dict, prepared: Prepared
+) -> None:
     """The remote CoP took our member in."""
     follow = await session.get(Follow, prepared.follow_id)
     if follow is not None:
         follow.state = "accepted"
 
 
-async def receive_reject(ctx: Context, session, activity: dict, prepared: Prepared) -> None:
+async def receive_reject(
+    ctx: Context, session: AsyncSession, activity: dict, prepared: Prepared
+) -> None:
     """The remote CoP refused (or removed) our member."""
     await session.execute(delete(Follow).where(Follow.id == prepared.follow_id))

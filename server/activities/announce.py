@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.fetch import FetchError
 from federation.objects import PostObject, object_id, same_origin
@@ -82,7 +83,7 @@ async def _verify_delete(ctx: Context, group: Actor, target: str, existing: Post
     raise Reject("announced Delete, but the object still exists at its origin")
 
 
-async def receive(ctx: Context, session, activity: dict, prepared: Prepared) -> None:
+async def receive(ctx: Context, session: AsyncSession, activity: dict, prepared: Prepared) -> None:
     """Archive (or update, or tombstone) the announced post under the remote CoP."""
     if prepared.post is None:
         post = await session.get(Post, prepared.deleted.id) if prepared.deleted else None

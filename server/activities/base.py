@@ -7,7 +7,7 @@ together with marking the activity processed (so processing happens exactly once
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,6 +19,8 @@ from federation.fetch import FetchBudget, FetchBudgetExceeded, Fetcher, FetchErr
 from federation.objects import InvalidActivity
 from federation.shapes import shaped
 from models.actors import Actor
+from server.peers.policy import FederationPolicy
+from server.peers.remote import RemoteActors
 from server.settings import Settings
 from server.urls import Urls
 
@@ -54,26 +56,21 @@ class Context:
     urls: Urls
     sessions: async_sessionmaker[AsyncSession]
     fetcher: Fetcher
-    remote: Any  # server.peers.remote.RemoteActors
-    policy: Any  # server.policy.FederationPolicy
+    remote: RemoteActors
+    policy: FederationPolicy
     clock: Callable[[], datetime]
     forwarded: bool = False
     budget: FetchBudget = field(default_factory=lambda: FetchBudget(FETCH_BUDGET))
     after_commit: list[Callable[[], None]] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Handler:
-    """An activity type's pair of functions."""
+    """An activity's pair of functions: `verify` checks (may fetch, writes nothing) and returns
+    what `receive` needs; `receive` writes in the transaction that finishes the row."""
 
-    verify: Callable[..., Any]
-    receive: Callable[..., Any]
-
-
-@dataclass
-class _Shaped:
-    activity: dict
-    prepared: Any
+    verify: Callable[[Context, dict], Awaitable[Any]]
+    receive: Callable[[Context, AsyncSession, dict, Any], Awaitable[None]]
 
 
 def well_formed(document: Any) -> dict:
@@ -82,19 +79,6 @@ def well_formed(document: Any) -> dict:
         return shaped(document)
     except InvalidActivity as error:
         raise Reject(f"malformed: {error}") from error
-
-
-def strict(handler: Handler) -> Handler:
-    """The handler, given only well-formed activities: malformed ones are rejected, once."""
-
-    async def verify(ctx: Context, activity: dict) -> _Shaped:
-        checked = well_formed(activity)
-        return _Shaped(checked, await handler.verify(ctx, checked))
-
-    async def receive(ctx: Context, session, _activity: dict, prepared: _Shaped) -> None:
-        return await handler.receive(ctx, session, prepared.activity, prepared.prepared)
-
-    return Handler(verify, receive)
 
 
 def reject_or_retry(error: FetchError, what: str) -> Exception:

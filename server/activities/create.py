@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from federation.fetch import FetchError
 from federation.objects import InvalidActivity, PostObject, parse_post, same_origin
 from federation.shapes import MAX_URL_LENGTH
@@ -177,7 +179,7 @@ def new_post(post: PostObject, author: Actor, community_id: int, *, top: bool) -
     return row
 
 
-async def receive(ctx: Context, session, activity: dict, prepared: Prepared) -> None:
+async def receive(ctx: Context, session: AsyncSession, activity: dict, prepared: Prepared) -> None:
     """Archive the post (and any fetched parents) and announce it to the CoP's followers."""
     parent = prepared.parent
     if parent is not None:

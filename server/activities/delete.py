@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.objects import object_id
 from models.actors import Actor
@@ -44,7 +45,7 @@ async def verify(ctx: Context, activity: dict) -> Prepared:
     return Prepared(post=post, actor_deleted=False)
 
 
-async def receive(ctx: Context, session, activity: dict, prepared: Prepared) -> None:
+async def receive(ctx: Context, session: AsyncSession, activity: dict, prepared: Prepared) -> None:
     """Tombstone the post and announce the Delete; a deleted actor is marked gone."""
     if prepared.actor_deleted:
         await session.execute(

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from federation.events import ParsedEvent, is_event, parse_event
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation.events import ParsedEvent, parse_event
 from federation.objects import InvalidActivity, ids_of, same_origin
 from models.actors import Actor
 from models.communities import Community
@@ -32,11 +34,6 @@ class Prepared:
     organizer: Actor
     community: Community | None
     existing_id: int | None = None
-
-
-def wants(activity: dict) -> bool:
-    """True when a Create or Update carries an Event."""
-    return is_event(activity.get("object"))
 
 
 def _parse(activity: dict) -> ParsedEvent:
@@ -87,7 +84,7 @@ async def verify(ctx: Context, activity: dict) -> Prepared:
     return Prepared(event=event, organizer=organizer, community=community)
 
 
-async def receive(ctx: Context, session, activity: dict, prepared: Prepared) -> None:
+async def receive(ctx: Context, session: AsyncSession, activity: dict, prepared: Prepared) -> None:
     """Archive the event in the CoP and announce it to the CoP's followers."""
     assert prepared.community is not None
     now = ctx.clock()
@@ -127,7 +124,9 @@ async def verify_update(ctx: Context, activity: dict) -> Prepared:
     return Prepared(event=event, organizer=organizer, community=None, existing_id=existing.id)
 
 
-async def receive_update(ctx: Context, session, activity: dict, prepared: Prepared) -> None:
+async def receive_update(
+    ctx: Context, session: AsyncSession, activity: dict, prepared: Prepared
+) -> None:
     """Refresh the archived copy (time, place, status...)."""
     row = await session.get(Event, prepared.existing_id)
     if row is None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from federation.objects import object_id
 from models.actors import Actor, get_local_actor
 from models.communities import Community
@@ -39,7 +41,7 @@ async def verify(ctx: Context, activity: dict) -> Prepared:
     return Prepared(followed=followed, community=community, follower=follower)
 
 
-async def receive(ctx: Context, session, activity: dict, prepared: Prepared) -> None:
+async def receive(ctx: Context, session: AsyncSession, activity: dict, prepared: Prepared) -> None:
     """Store the follower; accept at once unless the CoP approves followers by hand."""
     community = prepared.community
     manual = community is not None and community.manually_approves_followers

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from federation.objects import object_id
 from models.actors import Actor
 from models.event_queries import EventFull, get_event, participant_by_activity
@@ -61,7 +63,9 @@ async def verify_undo(ctx: Context, activity: dict) -> Prepared:
     return Prepared(event_id=row.event_id, actor=actor)
 
 
-async def receive_join(ctx: Context, session, activity: dict, prepared: Prepared) -> None:
+async def receive_join(
+    ctx: Context, session: AsyncSession, activity: dict, prepared: Prepared
+) -> None:
     """Count the joiner as going and Accept; Reject when full, cancelled or over."""
     now = ctx.clock()
     event = await session.get(Event, prepared.event_id)
@@ -85,6 +89,8 @@ async def receive_join(ctx: Context, session, activity: dict, prepared: Prepared
     )
 
 
-async def receive_leave(ctx: Context, session, activity: dict, prepared: Prepared) -> None:
+async def receive_leave(
+    ctx: Context, session: AsyncSession, activity: dict, prepared: Prepared
+) -> None:
     """Withdraw the RSVP (a Leave, or an Undo of the Join)."""
     await withdraw_rsvp(session, prepared.event_id, actor_id=prepared.actor.id, now=ctx.clock())

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from federation.objects import object_id
 from models.actors import Actor
 from models.posts import Post, add_like
@@ -28,7 +30,7 @@ async def verify(ctx: Context, activity: dict) -> Prepared:
     return Prepared(post=post, actor=await remote_actor(ctx, activity["actor"]))
 
 
-async def receive(ctx: Context, session, activity: dict, prepared: Prepared) -> None:
+async def receive(ctx: Context, session: AsyncSession, activity: dict, prepared: Prepared) -> None:
     """Count the like and let threadiverse followers know."""
     if await add_like(session, prepared.post, prepared.actor.id, activity["id"]):
         community = await community_of(session, prepared.post)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from federation.objects import object_id
 from models.actors import Actor
 from models.follows import find_by_activity, remove_follow
@@ -53,7 +55,7 @@ async def verify(ctx: Context, activity: dict) -> Prepared:
     return Prepared("Like", actor, inner_id, post=post)
 
 
-async def receive(ctx: Context, session, activity: dict, prepared: Prepared) -> None:
+async def receive(ctx: Context, session: AsyncSession, activity: dict, prepared: Prepared) -> None:
     """Remove the follow or the like (and announce an un-like to threadiverse followers)."""
     if prepared.kind == "Follow":
         assert prepared.followed_id is not None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from federation.actors import InvalidActor
 from federation.fetch import FetchError
 from federation.objects import PostObject, object_id
@@ -52,7 +54,7 @@ async def verify(ctx: Context, activity: dict) -> Prepared:
     return Prepared(post=post, existing=existing)
 
 
-async def receive(ctx: Context, session, activity: dict, prepared: Prepared) -> None:
+async def receive(ctx: Context, session: AsyncSession, activity: dict, prepared: Prepared) -> None:
     """Apply the edit and let threadiverse followers know."""
     if prepared.post is None or prepared.existing is None:
         return

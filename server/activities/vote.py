@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from federation.events import ROLE_BY_OPTION, is_poll_vote
 from federation.objects import object_id, same_origin
 from models.actors import Actor
@@ -60,7 +62,7 @@ async def verify(ctx: Context, activity: dict) -> Prepared:
     return Prepared(event_id=event.id, voter=voter, role=role, vote_id=vote_id or activity["id"])
 
 
-async def receive(ctx: Context, session, activity: dict, prepared: Prepared) -> None:
+async def receive(ctx: Context, session: AsyncSession, activity: dict, prepared: Prepared) -> None:
     """Record (or change) the voter's RSVP."""
     await record_rsvp(
         session,

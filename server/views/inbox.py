@@ -16,7 +16,7 @@ from federation.jsonload import JsonRejected, loads_strict
 from federation.objects import InvalidActivity, host_of, ids_of, object_id, parse_envelope
 from federation.signatures import SignatureError, signature_from_headers
 from models.received import received_row
-from server.activities import HANDLERS
+from server.activities import ACTIVITY_TYPES
 from server.appkeys import INTAKE, INTAKE_WRITER, KEY_RESOLVER, LOCAL_NAMES, POLICY, SETTINGS
 from server.http.errors import http_error
 from server.peers.policy import DomainBlocked
@@ -92,7 +92,7 @@ async def _receive(request: web.Request, inbox: str) -> web.Response:
         raise http_error(400, "activity id is not on the actor's host")
     if forwarded and id_host not in (signer_host, host_of(envelope.actor)):
         raise http_error(400, "activity id is on neither the signer's nor the actor's host")
-    if envelope.type not in HANDLERS:
+    if envelope.type not in ACTIVITY_TYPES:
         return _accepted("ignored", f"copnet does not handle {envelope.type} activities")
     row = received_row(
         ap_id=dedupe_key(envelope.id, id_host, signer_host),

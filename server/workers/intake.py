@@ -23,7 +23,7 @@ from federation.retry import next_attempt
 from models.base import utcnow
 from models.claims import claim_due
 from models.received import ReceivedActivity, finish, postpone
-from server.activities import HANDLERS
+from server.activities import handler_for
 from server.activities.base import (
     Context,
     Ignore,
@@ -108,14 +108,15 @@ class IntakeWorker(Wakeable):
         """Verify and receive one activity, recording the outcome on its row (while the lease
         `lease_until` is still ours; otherwise nothing is written)."""
         ctx = self.make_context(row.forwarded)
-        handler = HANDLERS.get(row.type)
         try:
-            if handler is None:
-                raise Ignore(f"copnet does not handle {row.type} activities")
             # Strict again: rows stored before the inbox parsed strictly may hold NaN.
             activity = well_formed(loads_strict(row.body))
             if row.forwarded:
-                activity = await confirm_forwarded(ctx, activity)
+                # The object fetched from its origin is checked like any other.
+                activity = well_formed(await confirm_forwarded(ctx, activity))
+            handler = handler_for(ctx, activity)
+            if handler is None:
+                raise Ignore(f"copnet does not handle {row.type} activities")
             prepared = await handler.verify(ctx, activity)
             async with self.sessions.begin() as session:
                 await handler.receive(ctx, session, activity, prepared)
