@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, String, Text, func, select
+from sqlalchemy import Boolean, String, Text, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -12,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from federation.keys import generate_rsa_keypair
 from models.base import Base, BigId, UTCDateTime, utcnow
 from models.names import InvalidName, validate_name
+from models.upsert import upsert
 
 INSTANCE_ACTOR_NAME = "instance"
 
@@ -121,3 +124,74 @@ __all__ = [
     "ensure_instance_actor",
     "get_local_actor",
 ]
+
+
+async def actor_by_ap_id(session: AsyncSession, ap_id: str) -> Actor | None:
+    """The cached remote actor with this ActivityPub id."""
+    return await session.scalar(select(Actor).where(Actor.ap_id == ap_id).limit(1))
+
+
+async def actor_by_key_id(session: AsyncSession, key_id: str) -> Actor | None:
+    """The cached remote actor whose main key has this id."""
+    return await session.scalar(select(Actor).where(Actor.public_key_id == key_id).limit(1))
+
+
+async def remote_key(session: AsyncSession, ap_id: str) -> tuple[str | None, str | None] | None:
+    """(key id, PEM) stored for a remote actor, or None when it is not cached."""
+    row = (
+        await session.execute(
+            select(Actor.public_key_id, Actor.public_key_pem).where(Actor.ap_id == ap_id)
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+async def key_owner(session: AsyncSession, key_id: str) -> tuple[str, str] | None:
+    """(owner's ActivityPub id, PEM) of a cached remote key, or None."""
+    row = (
+        await session.execute(
+            select(Actor.ap_id, Actor.public_key_pem).where(
+                Actor.public_key_id == key_id, Actor.ap_id.is_not(None)
+            )
+        )
+    ).first()
+    if row is None or not row[0] or not row[1]:
+        return None
+    return row[0], row[1]
+
+
+async def store_remote_actor(
+    session: AsyncSession, values: dict[str, Any], *, published: datetime
+) -> Actor:
+    """Insert or refresh a remote actor by its ap_id and return the row as stored; no commit."""
+    await upsert(session, Actor, values, "ap_id", insert_only={"published": published})
+    actor = await session.scalar(
+        select(Actor)
+        .where(Actor.ap_id == values["ap_id"])
+        .execution_options(populate_existing=True)
+    )
+    assert actor is not None
+    return actor
+
+
+async def mark_gone(session: AsyncSession, ap_id: str, *, now: datetime) -> None:
+    """Remember that a remote actor answered 410 Gone; no commit."""
+    await session.execute(
+        update(Actor).where(Actor.ap_id == ap_id).values(gone=True, fetched_at=now)
+    )
+
+
+async def local_actor_type(session: AsyncSession, name: str) -> str | None:
+    """The AS2 type of the local actor with this name, or None."""
+    return await session.scalar(select(Actor.type).where(Actor.local_name == name))
+
+
+async def actors_by_ids(session: AsyncSession, ids: Iterable[int]) -> dict[int, Actor]:
+    """The actors with these row ids, by id."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    return {
+        actor.id: actor
+        for actor in await session.scalars(select(Actor).where(Actor.id.in_(wanted)))
+    }

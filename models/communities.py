@@ -110,3 +110,22 @@ async def moderators(
         .offset(offset)
     )
     return ModeratorPage(total=int(total or 0), actors=list(await session.scalars(query)))
+
+
+async def moderated_by(session: AsyncSession, actor_id: int) -> list[Community]:
+    """The active CoPs this actor moderates."""
+    query = (
+        select(Community)
+        .join(CommunityModerator, CommunityModerator.community_id == Community.actor_id)
+        .where(CommunityModerator.actor_id == actor_id, Community.status == "active")
+    )
+    return list(await session.scalars(query))
+
+
+async def is_moderator(session: AsyncSession, community_id: int, actor_id: int) -> bool:
+    """True if the actor (by row id) moderates the CoP (by its actor row id)."""
+    query = select(CommunityModerator.actor_id).where(
+        CommunityModerator.community_id == community_id,
+        CommunityModerator.actor_id == actor_id,
+    )
+    return (await session.scalar(query.limit(1))) is not None

@@ -220,3 +220,16 @@ async def is_community_member(session: AsyncSession, *, actor_id: int, community
         )
     )
     return bool(moderates)
+
+
+async def recent_documents(
+    session: AsyncSession, community_id: int, *, limit: int
+) -> list[Document]:
+    """The CoP's documents changed most recently (deleted ones left out)."""
+    query = (
+        select(Document)
+        .where(Document.community_id == community_id, Document.deleted_at.is_(None))
+        .order_by(Document.updated_at.desc())
+        .limit(limit)
+    )
+    return list(await session.scalars(query))

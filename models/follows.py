@@ -92,3 +92,14 @@ async def follower_inboxes(session: AsyncSession, followed_id: int) -> list[tupl
         .distinct()
     )
     return [(row[0], row[1]) for row in await session.execute(query)]
+
+
+async def follow_activity_id(
+    session: AsyncSession, *, followed_id: int, follower_id: int
+) -> str | None:
+    """The id of the Follow activity behind a follow, when it had one."""
+    return await session.scalar(
+        select(Follow.activity_ap_id).where(
+            Follow.followed_id == followed_id, Follow.follower_id == follower_id
+        )
+    )

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from federation.keyresolver import MemoryKeyCache, ResolvedKey
-from models.actors import Actor
+from models.actors import key_owner
 
 
 class DatabaseKeyCache:
@@ -23,14 +22,8 @@ class DatabaseKeyCache:
         if key is not None:
             return key
         async with self._sessions() as session:
-            row = (
-                await session.execute(
-                    select(Actor.ap_id, Actor.public_key_pem).where(
-                        Actor.public_key_id == key_id, Actor.ap_id.is_not(None)
-                    )
-                )
-            ).first()
-        if row is None or not row[1]:
+            row = await key_owner(session, key_id)
+        if row is None:
             return None
         key = ResolvedKey(key_id=key_id, owner=row[0], public_key_pem=row[1])
         await self._memory.put(key)

@@ -7,17 +7,26 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from yarl import URL
 
 from federation.actors import ACTOR_TYPES, InvalidActor, RemoteActorInfo, parse_actor
 from federation.fetch import FetchBudget, Fetcher, FetchError, GoneError
 from federation.nodeinfo import AudienceKind, audience_kind, fetch_software
-from models.actors import INSTANCE_ACTOR_NAME, Actor, get_local_actor
+from federation.origin import authority, same_origin
+from models.actors import (
+    INSTANCE_ACTOR_NAME,
+    Actor,
+    actor_by_ap_id,
+    actor_by_key_id,
+    get_local_actor,
+    mark_gone,
+    remote_key,
+    store_remote_actor,
+)
 from models.base import utcnow
 from models.instances import Instance
+from models.upsert import upsert
 from server.peers.policy import FederationPolicy
 from server.services.markdown import sanitize_html
 from server.urls import Urls
@@ -53,7 +62,7 @@ class RemoteActors:
         self._sessions = sessions
         self._fetcher = fetcher
         self._urls = urls
-        self._local = _authority(URL.build(scheme="http", authority=local_domain))
+        self._local = authority(f"http://{local_domain}/")
         self._refresh_after = refresh_after
         self._clock = clock
         self._policy = policy
@@ -72,7 +81,8 @@ class RemoteActors:
         if self.is_local(ap_id):
             return await self._local_actor(ap_id)
         await self._check_policy(ap_id)
-        cached = await self._cached(Actor.ap_id == ap_id)
+        async with self._sessions() as session:
+            cached = await actor_by_ap_id(session, ap_id)
         if cached is not None and not refresh:
             if cached.gone:
                 raise GoneError(f"{ap_id} was deleted (HTTP 410)")
@@ -111,7 +121,8 @@ class RemoteActors:
             listed = self._urls.key_id(self._urls.actor(actor))
         else:
             await self._check_policy(key_id)
-            cached = await self._cached(Actor.public_key_id == key_id)
+            async with self._sessions() as session:
+                cached = await actor_by_key_id(session, key_id)
             if cached is not None and cached.ap_id:
                 actor = await self.get(cached.ap_id, budget=budget, refresh=refresh)
             else:
@@ -129,7 +140,7 @@ class RemoteActors:
         parsed = URL(url)
         if parsed.scheme not in ("http", "https") or not parsed.raw_host:
             raise ValueError(f"{url!r} is not an http(s) URL")
-        domain = _domain_key(parsed)
+        domain = authority(url) or ""
         async with self._sessions() as session:
             row = await session.get(Instance, domain)
         now = self._clock()
@@ -142,7 +153,7 @@ class RemoteActors:
         if found is not None:
             values.update(software=found[0], software_version=found[1])
         async with self._sessions() as session:
-            await _upsert(session, Instance, values, "domain")
+            await upsert(session, Instance, values, "domain")
             await session.commit()
         if found is not None:
             return found[0]
@@ -157,10 +168,7 @@ class RemoteActors:
 
     def is_local(self, url: str) -> bool:
         """True for URLs on this server's own host and port."""
-        try:
-            return _authority(URL(url)) == self._local
-        except (TypeError, ValueError):
-            return False
+        return authority(url) == self._local
 
     async def _local_actor(self, url: str) -> Actor:
         segments = [s for s in URL(url).path.split("/") if s]
@@ -179,10 +187,6 @@ class RemoteActors:
     async def _check_policy(self, url: str) -> None:
         if self._policy is not None:
             await self._policy.check_urls([url])
-
-    async def _cached(self, condition: Any) -> Actor | None:
-        async with self._sessions() as session:
-            return await session.scalar(select(Actor).where(condition).limit(1))
 
     def _fresh(self, actor: Actor) -> bool:
         fetched = actor.fetched_at
@@ -203,7 +207,7 @@ class RemoteActors:
         if not _is_actor(document) and document.get("owner") is not None:
             # A separate key document (GoToSocial's /main-key): trust only what its owner lists.
             owner = _reference(document.get("owner"))
-            if not isinstance(owner, str) or not _same_origin(owner, key_id):
+            if not isinstance(owner, str) or not same_origin(owner, key_id):
                 raise InvalidActor("the key's owner is not on the key's origin")
             return await self.get(owner, budget=budget, refresh=True)
         return await self._store(parse_actor(document, fetched_from=document_url))
@@ -233,23 +237,11 @@ class RemoteActors:
         # One short transaction; concurrent first fetches of one actor meet in ON CONFLICT.
         # Read apart from the write: on SQLite a read that turns into a write can deadlock.
         async with self._sessions() as session:
-            before = (
-                await session.execute(
-                    select(Actor.public_key_id, Actor.public_key_pem).where(
-                        Actor.ap_id == info.ap_id
-                    )
-                )
-            ).first()
+            before = await remote_key(session, info.ap_id)
         async with self._sessions() as session:
-            await _upsert(session, Actor, values, "ap_id", insert_only={"published": now})
-            actor = await session.scalar(
-                select(Actor)
-                .where(Actor.ap_id == info.ap_id)
-                .execution_options(populate_existing=True)
-            )
+            actor = await store_remote_actor(session, values, published=now)
             await session.commit()
-        assert actor is not None
-        if before is not None and tuple(before) != (info.key_id, info.public_key_pem):
+        if before is not None and before != (info.key_id, info.public_key_pem):
             self._key_changed(before[0], info.key_id)
         return actor
 
@@ -262,47 +254,8 @@ class RemoteActors:
 
     async def _mark_gone(self, ap_id: str) -> None:
         async with self._sessions() as session:
-            await session.execute(
-                update(Actor)
-                .where(Actor.ap_id == ap_id)
-                .values(gone=True, fetched_at=self._clock())
-            )
+            await mark_gone(session, ap_id, now=self._clock())
             await session.commit()
-
-
-async def _upsert(
-    session: AsyncSession,
-    model: type,
-    values: Mapping[str, Any],
-    key: str,
-    *,
-    insert_only: Mapping[str, Any] | None = None,
-) -> None:
-    """INSERT … ON CONFLICT (key) DO UPDATE, in the dialect of the session's database."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model).values(**values, **(insert_only or {}))
-    changes = {name: statement.excluded[name] for name in values if name != key}
-    await session.execute(statement.on_conflict_do_update(index_elements=[key], set_=changes))
-
-
-def _authority(url: URL) -> tuple[str, int | None]:
-    host = (url.raw_host or "").lower().rstrip(".")
-    port = None if url.explicit_port is None or url.is_default_port() else url.port
-    return host, port
-
-
-def _domain_key(url: URL) -> str:
-    host, port = _authority(url)
-    return host if port is None else f"{host}:{port}"
-
-
-def _same_origin(a: str, b: str) -> bool:
-    try:
-        first, second = URL(a), URL(b)
-    except (TypeError, ValueError):
-        return False
-    return (first.scheme, _authority(first)) == (second.scheme, _authority(second))
 
 
 def _reference(value: Any) -> Any:

@@ -31,7 +31,12 @@ from federation.events import (
 from federation.vocab import AS_CONTEXT, format_datetime
 from models import jobs
 from models.actors import Actor
-from models.communities import Community, CommunityModerator, get_community, list_communities
+from models.communities import (
+    Community,
+    get_community,
+    list_communities,
+    moderated_by,
+)
 from models.deliveries import enqueue
 from models.event_queries import (
     Rsvp,
@@ -101,12 +106,7 @@ async def organisable_hosts(
     if is_admin:
         found = [c for c in await list_communities(session) if c.status == "active"]
     else:
-        query = (
-            select(Community)
-            .join(CommunityModerator, CommunityModerator.community_id == Community.actor_id)
-            .where(CommunityModerator.actor_id == actor_id, Community.status == "active")
-        )
-        found = list(await session.scalars(query))
+        found = await moderated_by(session, actor_id)
     return [c for c in found if network is None or c.actor_id != network.actor_id]
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models.actors import Actor
+from models.actors import local_actor_type
 
 
 class LocalNames:
@@ -23,7 +22,7 @@ class LocalNames:
         found = self._known.get(name)
         if found is None:
             async with self._sessions() as session:
-                found = await session.scalar(select(Actor.type).where(Actor.local_name == name))
+                found = await local_actor_type(session, name)
             if found is None:
                 return False
             self._known[name] = found

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.vocab import AS_CONTEXT
 from models.actors import Actor
 from models.deliveries import enqueue
-from models.follows import Follow, remove_follow, upsert_follow
+from models.follows import Follow, follow_activity_id, remove_follow, upsert_follow
 from server.services.distribution import new_activity_id
 from server.urls import Urls
 
@@ -52,11 +51,7 @@ async def join(session: AsyncSession, urls: Urls, member: Actor, group: Actor) -
 
 async def leave(session: AsyncSession, urls: Urls, member: Actor, group: Actor) -> bool:
     """Leave a CoP; a remote one is told with Undo{Follow}."""
-    follow_ap_id = await session.scalar(
-        select(Follow.activity_ap_id).where(
-            Follow.followed_id == group.id, Follow.follower_id == member.id
-        )
-    )
+    follow_ap_id = await follow_activity_id(session, followed_id=group.id, follower_id=member.id)
     removed = await remove_follow(session, followed_id=group.id, follower_id=member.id)
     if removed and group.ap_id is not None and group.inbox_url:
         undo = {

@@ -6,9 +6,8 @@ import json
 
 import aiohttp_jinja2
 from aiohttp import web
-from sqlalchemy import select
 
-from models.actors import Actor
+from models.actors import Actor, actors_by_ids
 from models.communities import Community
 from models.directory import groups_of, membership_state
 from models.outbox import activity_body
@@ -97,10 +96,7 @@ async def thread_page(request: web.Request) -> web.StreamResponse:
         posts = await thread_posts(session, root.id, limit=THREAD_PAGE_LIMIT)
         community = await session.get(Community, root.community_id)
         author_ids = {post.author_id for post in posts}
-        authors = {
-            actor.id: actor
-            for actor in await session.scalars(select(Actor).where(Actor.id.in_(author_ids)))
-        }
+        authors = await actors_by_ids(session, author_ids)
         member = await current_member(request)
         can_reply = member is not None and (
             community is None

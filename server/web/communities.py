@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import aiohttp_jinja2
 from aiohttp import web
-from sqlalchemy import select
 
 from federation.actors import InvalidActor
 from federation.fetch import FetchError
@@ -12,8 +11,9 @@ from federation.webfinger import HandleError, resolve_handle
 from models.actors import Actor, InvalidName, NameTaken
 from models.base import utcnow
 from models.communities import Community, CommunityModerator, create_community
+from models.communities import moderators as list_moderators
 from models.directory import directory, groups_of, member_count, membership_state, thread_list
-from models.documents import Document
+from models.document_queries import recent_documents
 from models.policy import SiteSetting
 from models.posts import Post
 from server.appkeys import DELIVERY, FETCHER, REMOTE, SESSIONS, SETTINGS, URLS, WRITE_SESSIONS
@@ -30,6 +30,9 @@ from server.web.basecamps import basecamp_panel
 THREADS_PER_PAGE = 20
 TITLE_LIMIT = 200
 BODY_LIMIT = 20_000
+
+MODERATORS_SHOWN = 100
+RECENT_DOCUMENTS = 5
 
 
 def _page(request: web.Request) -> int:
@@ -75,22 +78,9 @@ async def community_page(request: web.Request, community: Community) -> web.Resp
         state = (
             await membership_state(session, member.actor_id, community.actor_id) if member else None
         )
-        moderators = list(
-            await session.scalars(
-                select(Actor)
-                .join(CommunityModerator, CommunityModerator.actor_id == Actor.id)
-                .where(CommunityModerator.community_id == community.actor_id)
-            )
-        )
+        moderators = (await list_moderators(session, community, limit=MODERATORS_SHOWN)).actors
         basecamps = await basecamp_panel(session, community=community)
-        documents = list(
-            await session.scalars(
-                select(Document)
-                .where(Document.community_id == community.actor_id, Document.deleted_at.is_(None))
-                .order_by(Document.updated_at.desc())
-                .limit(5)
-            )
-        )
+        documents = await recent_documents(session, community.actor_id, limit=RECENT_DOCUMENTS)
     settings = request.app[SETTINGS]
     context = {
         "community": community,

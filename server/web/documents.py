@@ -17,10 +17,9 @@ from pathlib import Path
 
 import aiohttp_jinja2
 from aiohttp import BodyPartReader, web
-from sqlalchemy import select
 
 from federation.vocab import AS_CONTEXT, PUBLIC, format_datetime
-from models.actors import Actor
+from models.actors import Actor, actors_by_ids
 from models.base import utcnow
 from models.communities import Community
 from models.database import is_sqlite
@@ -248,13 +247,6 @@ def _int_id(raw: str, what: str) -> int:
     return int(raw)
 
 
-async def _actors(session, ids: set[int]) -> dict[int, Actor]:
-    if not ids:
-        return {}
-    rows = await session.scalars(select(Actor).where(Actor.id.in_(ids)))
-    return {actor.id: actor for actor in rows}
-
-
 async def _may_upload(session, member: Member | None, community_id: int) -> bool:
     if member is None:
         return False
@@ -293,7 +285,9 @@ async def _documents_page(
         found = await list_documents(
             session, community.actor_id, limit=LIST_PAGE_SIZE, offset=(page - 1) * LIST_PAGE_SIZE
         )
-        uploaders = await _actors(session, {item.document.uploader_id for item in found.items})
+        uploaders = await actors_by_ids(
+            session, {item.document.uploader_id for item in found.items}
+        )
         may_upload = await _may_upload(session, member, community.actor_id)
     store = request.app[MEDIA]
     context = {
@@ -401,7 +395,9 @@ async def community_resources(request: web.Request) -> web.Response:
         found = await list_documents(session, community.actor_id, limit=PAGE_SIZE, offset=offset)
         if page is None:
             return activity_json(ordered_collection(collection_id, found.total))
-        uploaders = await _actors(session, {item.document.uploader_id for item in found.items})
+        uploaders = await actors_by_ids(
+            session, {item.document.uploader_id for item in found.items}
+        )
     items = [_listed_object(urls, item, community.actor, uploaders) for item in found.items]
     return activity_json(
         ordered_collection_page(
@@ -448,7 +444,7 @@ async def document_page(
         community = await session.get(Community, document.community_id)
         if community is None:
             raise http_error(404, f"no document {document.id}")
-        people = await _actors(
+        people = await actors_by_ids(
             session, {document.uploader_id, *(v.uploaded_by for v in found.versions)}
         )
         if representation == "as2":
