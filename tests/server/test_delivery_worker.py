@@ -19,11 +19,24 @@ from sqlalchemy import select
 
 from federation.keys import generate_rsa_keypair
 from federation.netguard import make_connector
-from federation.retry import BREAKER_THRESHOLD, RETRY_AFTER_CAP, backoff_cap, breaker_cooldown
+from federation.retry import (
+    BREAKER_THRESHOLD,
+    MAX_SCHEDULE,
+    RETRY_AFTER_CAP,
+    backoff_cap,
+    breaker_cooldown,
+)
 from federation.signatures import SignatureError, signature_from_headers, verify_request
 from models.actors import Actor
 from models.database import create_engine, session_factory
-from models.deliveries import DeliveryCounts, claim, delivery_counts, enqueue
+from models.deliveries import (
+    DeliveryCounts,
+    HostState,
+    claim,
+    delivery_counts,
+    enqueue,
+    save_host_states,
+)
 from models.instances import Instance
 from models.outgoing import Delivery
 from server.urls import Urls
@@ -352,6 +365,25 @@ async def test_a_failed_probe_reopens_the_breaker_for_longer(env):
     instance = await env.instance("down.test")
     assert instance.consecutive_failures == BREAKER_THRESHOLD + 1
     assert instance.unreachable_until == env.clock() + breaker_cooldown(BREAKER_THRESHOLD + 1)
+
+
+async def test_rows_held_behind_an_open_breaker_are_given_up_after_the_whole_schedule(env):
+    # Held rows are postponed without counting an attempt, so only their age can end them.
+    await env.enqueue([env.remotes.inbox("down.test", "old")], n=1)
+    env.clock.advance(MAX_SCHEDULE + timedelta(minutes=1))
+    await env.enqueue([env.remotes.inbox("down.test", "new")], n=2)
+    host = env.remotes.host("down.test")
+    open_until = env.clock() + timedelta(minutes=30)
+    async with env.sessions() as session:
+        await save_host_states(session, [HostState(host, BREAKER_THRESHOLD, open_until, None)])
+        await session.commit()
+    assert await env.worker().run_once() == 2
+    assert env.remotes.count("down.test") == 0
+    rows = {r.inbox_url.rsplit("/", 2)[-2]: r for r in await env.rows()}
+    old, new = rows["old"], rows["new"]
+    assert (old.state, old.attempts) == ("failed", 0)
+    assert old.last_error == "host unreachable for longer than the retry schedule"
+    assert (new.state, new.attempts, new.next_attempt_at) == ("pending", 0, open_until)
 
 
 async def test_a_killed_worker_loses_nothing_and_nothing_is_sent_twice(env):
