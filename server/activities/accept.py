@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.objects import object_id
@@ -46,4 +45,6 @@ async def receive_reject(
     ctx: Context, session: AsyncSession, activity: dict, prepared: Prepared
 ) -> None:
     """The remote CoP refused (or removed) our member."""
-    await session.execute(delete(Follow).where(Follow.id == prepared.follow_id))
+    follow = await session.get(Follow, prepared.follow_id)
+    if follow is not None:
+        await session.delete(follow)

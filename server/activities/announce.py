@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.fetch import FetchError
 from federation.objects import PostObject, object_id, same_origin
 from models.actors import Actor
-from models.follows import Follow
+from models.follows import count_followers
 from models.posts import Post, add_post, tombstone
 from models.search import index_post
 from server.activities.base import Context, Ignore, Reject, reject_or_retry, remote_actor
@@ -38,10 +37,8 @@ async def verify(ctx: Context, activity: dict) -> Prepared:
     """The announcer must be a group a local member follows; the object comes from its origin."""
     group = await remote_actor(ctx, activity["actor"])
     async with ctx.sessions() as session:
-        followed = await session.scalar(
-            select(Follow.id).where(Follow.followed_id == group.id, Follow.state == "accepted")
-        )
-    if followed is None:
+        followers = await count_followers(session, group.id)
+    if not followers:
         raise Ignore("nobody here follows the announcing actor")
     inner = activity.get("object")
     kind = inner.get("type") if isinstance(inner, dict) else None

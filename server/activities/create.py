@@ -11,7 +11,7 @@ from federation.fetch import FetchError
 from federation.objects import InvalidActivity, PostObject, parse_post, same_origin
 from federation.shapes import MAX_URL_LENGTH
 from models.actors import Actor
-from models.communities import Community
+from models.communities import Community, is_moderator
 from models.posts import Post, add_post
 from server.activities.base import (
     Context,
@@ -25,7 +25,6 @@ from server.activities.lookup import (
     addressed_community,
     archived_post,
     community_of,
-    is_moderator,
     require_active,
 )
 from server.services.content import sanitize_remote_html, title_from
@@ -81,7 +80,7 @@ async def verify(ctx: Context, activity: dict) -> Prepared:
         raise Ignore("not addressed to a community on this server")
     if community.posting_restricted_to_mods and parent is None:
         async with ctx.sessions() as session:
-            if not await is_moderator(session, community, author):
+            if not await is_moderator(session, community.actor_id, author.id):
                 raise Reject("only moderators may start threads in this community")
     return Prepared(post, author, community, parent, ancestors)
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.objects import object_id
-from models.actors import Actor
+from models.actors import mark_gone
+from models.communities import is_moderator
 from models.posts import Post, tombstone
 from models.search import index_post
 from server.activities.base import Context, Ignore, Reject, remote_actor
-from server.activities.lookup import archived_post, author_of, community_of, is_moderator
+from server.activities.lookup import archived_post, author_of, community_of
 from server.services.distribution import distribute
 
 
@@ -40,7 +40,7 @@ async def verify(ctx: Context, activity: dict) -> Prepared:
             actor = await remote_actor(ctx, activity["actor"])
             community = await community_of(session, post)
             # A post in another server's group is moderated there, not here.
-            if community is None or not await is_moderator(session, community, actor):
+            if community is None or not await is_moderator(session, community.actor_id, actor.id):
                 raise Reject("only the author or a moderator may delete a post")
     return Prepared(post=post, actor_deleted=False)
 
@@ -48,9 +48,7 @@ async def verify(ctx: Context, activity: dict) -> Prepared:
 async def receive(ctx: Context, session: AsyncSession, activity: dict, prepared: Prepared) -> None:
     """Tombstone the post and announce the Delete; a deleted actor is marked gone."""
     if prepared.actor_deleted:
-        await session.execute(
-            update(Actor).where(Actor.ap_id == activity["actor"]).values(gone=True)
-        )
+        await mark_gone(session, activity["actor"], now=ctx.clock())
         return
     assert prepared.post is not None
     post = await session.get(Post, prepared.post.id)

@@ -13,12 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation.events import ParsedEvent, parse_event
 from federation.objects import InvalidActivity, ids_of, same_origin
 from models.actors import Actor
-from models.communities import Community
+from models.communities import Community, is_moderator
 from models.event_queries import get_event_by_ap_id, set_hosts
 from models.events import Event
 from server.activities.base import Context, Ignore, Reject, remote_actor
 from server.activities.create import authors_addressing
-from server.activities.lookup import addressed_community, is_moderator
+from server.activities.lookup import addressed_community
 from server.services.content import sanitize_remote_html
 from server.services.distribution import distribute
 
@@ -78,7 +78,7 @@ async def verify(ctx: Context, activity: dict) -> Prepared:
         if community is None:
             raise Ignore("not addressed to a community on this server")
         if community.posting_restricted_to_mods and not await is_moderator(
-            session, community, sender
+            session, community.actor_id, sender.id
         ):
             raise Reject("only moderators may post in this community")
     return Prepared(event=event, organizer=organizer, community=community)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.actors import Actor
-from models.communities import Community, CommunityModerator, get_community
+from models.communities import Community, get_community
 from models.posts import Post, get_post_by_ap_id
 from server.activities.base import Context, Reject
 
@@ -49,15 +48,6 @@ async def archived_post(ctx: Context, session: AsyncSession, ap_id: str | None) 
 async def community_of(session: AsyncSession, post: Post) -> Community | None:
     """The local CoP a post belongs to (None for posts of a remote CoP we follow)."""
     return await session.get(Community, post.community_id)
-
-
-async def is_moderator(session: AsyncSession, community: Community, actor: Actor) -> bool:
-    """True if the actor moderates the CoP."""
-    query = select(CommunityModerator).where(
-        CommunityModerator.community_id == community.actor_id,
-        CommunityModerator.actor_id == actor.id,
-    )
-    return (await session.scalar(query)) is not None
 
 
 async def author_of(session: AsyncSession, post: Post) -> Actor:
