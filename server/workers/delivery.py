@@ -50,7 +50,6 @@ from federation.delivery import (
     GiveUp,
     deliver,
 )
-from federation.retry import next_attempt
 from models.base import utcnow
 from models.deliveries import (
     ActivityToSend,
@@ -68,7 +67,7 @@ from models.deliveries import (
 )
 from server.urls import Urls
 from server.workers.breaker import HostBreaker, HostBreakers, open_reason
-from server.workers.outcomes import WorkerTotals, outcome_of
+from server.workers.outcomes import WorkerTotals, held_outcome, outcome_of
 from server.workers.signing import Presigned, presign, signing_threads
 
 __all__ = ["DeliveryWorker", "WorkerTotals"]
@@ -133,6 +132,38 @@ class _Run:
         self.waiting -= rows
         if self.waiting <= 0:
             self.dispatched.set()
+
+    async def flush(
+        self, sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime]
+    ) -> None:
+        """Write the outcomes gathered since the last write, once enough have piled up."""
+        unwritten = len(self.outcomes) - self.flushed
+        if unwritten < FLUSH_ROWS and (
+            not unwritten or time.monotonic() - self.last_flush < FLUSH_SECONDS
+        ):
+            return
+        if self.flushing.locked() and unwritten < 2 * FLUSH_ROWS:
+            return  # another lane is writing; the next flush takes these
+        # Past twice FLUSH_ROWS the lanes wait for the database instead of sending on: the
+        # unwritten window stays bounded even when commits are slower than the POSTs.
+        async with self.flushing:
+            end = len(self.outcomes)
+            if end == self.flushed:
+                return
+            outcomes = self.outcomes[self.flushed : end]
+            self.last_flush = time.monotonic()
+            try:
+                async with sessions() as session:
+                    await session.connection(execution_options={"sqlite_begin": "BEGIN IMMEDIATE"})
+                    await record_outcomes(
+                        session, outcomes, now=clock(), lease_until=self.batch.lease_until
+                    )
+                    await session.commit()
+            except Exception:
+                # Not lost: the batch's final write tries them again.
+                log.exception("writing %d delivery outcomes failed", len(outcomes))
+                return
+            self.flushed = end
 
     def log_progress(self, totals: WorkerTotals) -> None:
         moment = time.monotonic()
@@ -321,12 +352,9 @@ class DeliveryWorker:
         for row in rows:
             if until is None or until <= now:
                 run.unstarted.append(row.id)
-            elif next_attempt(row.attempts, age=now - row.created_at) is None:
-                reason = "host unreachable for longer than the retry schedule"
-                run.outcomes.append(Outcome.failed(row, None, reason, attempted=False))
             else:
-                run.outcomes.append(Outcome.postponed(row, until, open_reason(until)))
-                self.totals.postponed += 1
+                run.outcomes.append(outcome := held_outcome(row, until, now))
+                self.totals.count(outcome, attempted=False)
         run.settle(len(rows))
 
     async def _attempt(self, run: _Run, row: DueDelivery, host: HostBreaker) -> None:
@@ -341,36 +369,7 @@ class DeliveryWorker:
         run.outcomes.append(outcome)
         run.handled += 1
         run.log_progress(self.totals)
-        await self._flush(run)
-
-    async def _flush(self, run: _Run) -> None:
-        unwritten = len(run.outcomes) - run.flushed
-        if unwritten < FLUSH_ROWS and (
-            not unwritten or time.monotonic() - run.last_flush < FLUSH_SECONDS
-        ):
-            return
-        if run.flushing.locked() and unwritten < 2 * FLUSH_ROWS:
-            return  # another lane is writing; the next flush takes these
-        # Past twice FLUSH_ROWS the lanes wait for the database instead of sending on: the
-        # unwritten window stays bounded even when commits are slower than the POSTs.
-        async with run.flushing:
-            end = len(run.outcomes)
-            if end == run.flushed:
-                return
-            outcomes = run.outcomes[run.flushed : end]
-            run.last_flush = time.monotonic()
-            try:
-                async with self._sessions() as session:
-                    await session.connection(execution_options={"sqlite_begin": "BEGIN IMMEDIATE"})
-                    await record_outcomes(
-                        session, outcomes, now=self._clock(), lease_until=run.batch.lease_until
-                    )
-                    await session.commit()
-            except Exception:
-                # Not lost: the batch's final write tries them again.
-                log.exception("writing %d delivery outcomes failed", len(outcomes))
-                return
-            run.flushed = end
+        await run.flush(self._sessions, self._clock)
 
     async def _send(self, run: _Run, row: DueDelivery) -> DeliveryResult:
         activity = row.activity

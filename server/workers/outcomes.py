@@ -8,8 +8,9 @@ from datetime import datetime
 from federation.delivery import Delivered, DeliveryResult, GiveUp
 from federation.retry import next_attempt
 from models.deliveries import DONE, FAILED, DueDelivery, Outcome
+from server.workers.breaker import open_reason
 
-__all__ = ["WorkerTotals", "outcome_of"]
+__all__ = ["WorkerTotals", "held_outcome", "outcome_of"]
 
 
 def outcome_of(row: DueDelivery, result: DeliveryResult, now: datetime) -> Outcome:
@@ -27,6 +28,15 @@ def outcome_of(row: DueDelivery, result: DeliveryResult, now: datetime) -> Outco
     return Outcome.retry(row, now + wait, result.status, result.reason)
 
 
+def held_outcome(row: DueDelivery, until: datetime, now: datetime) -> Outcome:
+    """A row not attempted because its host's breaker is open until `until`: due again then,
+    or given up once it has waited longer than the whole retry schedule."""
+    if next_attempt(row.attempts, age=now - row.created_at) is None:
+        reason = "host unreachable for longer than the retry schedule"
+        return Outcome.failed(row, None, reason, attempted=False)
+    return Outcome.postponed(row, until, open_reason(until))
+
+
 @dataclass
 class WorkerTotals:
     """Counters since the worker started (for logs and metrics)."""
@@ -38,11 +48,13 @@ class WorkerTotals:
     released: int = 0
     batches: int = 0
 
-    def count(self, outcome: Outcome) -> None:
-        """Count an attempted row's outcome."""
+    def count(self, outcome: Outcome, *, attempted: bool = True) -> None:
+        """Count a row's outcome (a row held behind a breaker is postponed, not retried)."""
         if outcome.state == DONE:
             self.delivered += 1
         elif outcome.state == FAILED:
             self.failed += 1
-        else:
+        elif attempted:
             self.retried += 1
+        else:
+            self.postponed += 1

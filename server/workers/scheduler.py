@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from federation.retry import next_attempt
@@ -108,6 +107,3 @@ class SchedulerWorker(Wakeable):
             await jobs.mark_failed(
                 session, job_id, lease_until=lease_until, now=now, error=error, retry_at=retry_at
             )
-
-
-SCHEDULER = web.AppKey("scheduler", SchedulerWorker)
