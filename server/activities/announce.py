@@ -1,6 +1,6 @@
 """Announce by a remote CoP one of our members follows: its posts are archived here too.
 
-Announced objects are never trusted inline: the post is fetched from its origin (DESIGN.md §3).
+Announced objects are never trusted inline: the post is fetched from its origin.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The inboxes: check, store, answer 202; the intake worker does the rest.
 
 POST -> size cap -> JSON -> envelope -> federation policy -> signature + Digest + Date ->
-origin checks -> dedupe by activity id -> durable row -> 202 (DESIGN.md §1).
+origin checks -> dedupe by activity id -> durable row -> 202 (docs/architecture.md, "An
+activity coming in").
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The inbox pipeline: each DESIGN.md §3 check tampers exactly one thing."""
+"""The inbox pipeline: each check of server/views/inbox.py tampers exactly one thing."""
 
 from __future__ import annotations
 
