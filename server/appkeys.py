@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import aiohttp
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from federation.fetch import Fetcher
 from federation.keyresolver import KeyResolver
+from server.http.ratelimit import LoginRateLimiter, SlidingWindow
+from server.media.store import MediaStore
 from server.peers.policy import FederationPolicy
 from server.peers.remote import RemoteActors
 from server.services.localnames import LocalNames
@@ -16,6 +20,10 @@ from server.urls import Urls
 from server.workers.delivery import DeliveryWorker
 from server.workers.inbox_writer import IntakeWriter
 from server.workers.intake import IntakeWorker
+from server.workers.scheduler import SchedulerWorker
+
+if TYPE_CHECKING:  # the metrics module reads these keys
+    from server.ops.metrics import Metrics
 
 SETTINGS = web.AppKey("settings", Settings)
 URLS = web.AppKey("urls", Urls)
@@ -31,3 +39,8 @@ INTAKE = web.AppKey("intake", IntakeWorker)
 DELIVERY = web.AppKey("delivery", DeliveryWorker)
 INTAKE_WRITER = web.AppKey("intake_writer", IntakeWriter)
 LOCAL_NAMES = web.AppKey("local_names", LocalNames)
+SCHEDULER = web.AppKey("scheduler", SchedulerWorker)
+MEDIA = web.AppKey("media", MediaStore)
+LOGIN_LIMITER = web.AppKey("login_limiter", LoginRateLimiter)
+SIGNUP_LIMITER = web.AppKey("signup_limiter", SlidingWindow)
+METRICS: web.AppKey[Metrics] = web.AppKey("metrics")

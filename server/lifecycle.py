@@ -29,6 +29,7 @@ from server.appkeys import (
     LOCAL_NAMES,
     POLICY,
     REMOTE,
+    SCHEDULER,
     SESSIONS,
     SETTINGS,
     URLS,
@@ -41,7 +42,7 @@ from server.services.localnames import LocalNames
 from server.workers.delivery import DeliveryWorker
 from server.workers.inbox_writer import IntakeWriter
 from server.workers.intake import IntakeWorker
-from server.workers.scheduler import SCHEDULER, SchedulerWorker
+from server.workers.scheduler import SchedulerWorker
 
 
 async def database(app: web.Application) -> AsyncIterator[None]:

@@ -25,7 +25,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from models.base import utcnow
 from models.queue_stats import BreakerFigures, QueueFigures, breaker_figures, queue_figures
-from server.appkeys import DELIVERY, SESSIONS, SETTINGS
+from server.appkeys import DELIVERY, METRICS, SESSIONS, SETTINGS
 from server.http.errors import http_error
 from server.ops.listen import CannotListen, listen_problem
 
@@ -171,9 +171,6 @@ class _DeliveryTotals:
         for outcome in ("delivered", "retried", "failed", "postponed", "released"):
             family.add_metric([outcome], getattr(totals, outcome, 0) if totals else 0)
         yield family
-
-
-METRICS = web.AppKey("metrics", Metrics)
 
 
 def install_metrics(app: web.Application) -> None:

@@ -36,7 +36,7 @@ from models.document_queries import (
 )
 from models.documents import Document, DocumentVersion
 from models.posts import Post
-from server.appkeys import DELIVERY, SESSIONS, SETTINGS, URLS, WRITE_SESSIONS
+from server.appkeys import DELIVERY, MEDIA, SESSIONS, SETTINGS, URLS, WRITE_SESSIONS
 from server.as2.actors import PAGE_SIZE, ordered_collection, ordered_collection_page
 from server.http.errors import http_error
 from server.http.negotiation import choose_representation
@@ -66,7 +66,6 @@ from server.settings import Settings
 from server.urls import Urls
 from server.web.auth import Member, current_member, require_member
 
-MEDIA = web.AppKey("media", MediaStore)
 TITLE_LIMIT = 200
 DESCRIPTION_LIMIT = 10_000
 NOTE_LIMIT = 2_000

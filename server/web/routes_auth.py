@@ -15,7 +15,8 @@ from models.base import utcnow
 from models.deliveries import enqueue
 from models.follows import follower_inboxes
 from models.names import RESERVED_NAMES, validate_name
-from server.appkeys import SESSIONS, SETTINGS, URLS, WRITE_SESSIONS
+from server.appkeys import LOGIN_LIMITER, SESSIONS, SETTINGS, SIGNUP_LIMITER, URLS, WRITE_SESSIONS
+from server.http.ratelimit import LoginRateLimiter, SlidingWindow, client_address
 from server.services import passwords
 from server.services.distribution import new_activity_id
 from server.services.markdown import render_markdown
@@ -29,12 +30,9 @@ from server.web.auth import (
     set_session_cookie,
 )
 from server.web.errors import render_error
-from server.web.ratelimit import LoginRateLimiter, SlidingWindow, client_address
 
-LOGIN_LIMITER = web.AppKey("login_limiter", LoginRateLimiter)
 # Sign-ups per client address per hour: enough for a family or a ward, not for a script.
 SIGNUPS_PER_HOUR = 10
-SIGNUP_LIMITER = web.AppKey("signup_limiter", SlidingWindow)
 MAX_DISPLAY_NAME = 100
 MAX_BIO = 5000
 WRONG_LOGIN = "That name or email and password do not match. Check them and try again."

@@ -17,12 +17,11 @@ from models.actors import Actor
 from models.follows import upsert_follow
 from models.outgoing import Delivery, OutgoingActivity
 from server.app import create_app
-from server.appkeys import SESSIONS, WRITE_SESSIONS
+from server.appkeys import LOGIN_LIMITER, SESSIONS, WRITE_SESSIONS
+from server.http.ratelimit import LoginRateLimiter, SlidingWindow
 from server.services import passwords
 from server.web import setup_web
 from server.web.auth import safe_next
-from server.web.ratelimit import LoginRateLimiter, SlidingWindow
-from server.web.routes_auth import LOGIN_LIMITER
 from tests.support.instances import settings_for
 
 PASSWORD = "tea and biscuits at ten"
@@ -646,7 +645,8 @@ async def test_browsers_get_html_errors_and_servers_get_json(web):
 
 
 async def test_signups_from_one_address_are_limited(web):
-    from server.web.routes_auth import SIGNUP_LIMITER, SIGNUPS_PER_HOUR
+    from server.appkeys import SIGNUP_LIMITER
+    from server.web.routes_auth import SIGNUPS_PER_HOUR
 
     limiter = web.client.app[SIGNUP_LIMITER]
     for _ in range(SIGNUPS_PER_HOUR):

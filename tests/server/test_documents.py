@@ -15,10 +15,9 @@ from models.documents import Document, DocumentVersion
 from models.follows import upsert_follow
 from models.posts import Post
 from server.app import create_app
-from server.appkeys import SESSIONS
+from server.appkeys import MEDIA, SESSIONS
 from server.media.store import MediaStore
 from server.web import setup_web
-from server.web.documents import MEDIA
 from server.web.routes_documents import add_document_routes
 from tests.data import samples
 from tests.support.instances import add_community, settings_for

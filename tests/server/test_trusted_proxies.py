@@ -7,9 +7,10 @@ import re
 
 import pytest
 
+from server.appkeys import SIGNUP_LIMITER
+from server.http.ratelimit import client_address
 from server.settings import SettingsError, load_settings
-from server.web.ratelimit import client_address
-from server.web.routes_auth import SIGNUP_LIMITER, SIGNUPS_PER_HOUR
+from server.web.routes_auth import SIGNUPS_PER_HOUR
 from tests.server.test_auth import HTML, fast_argon2, start_web
 
 
