@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from federation.vocab import ACTOR_CONTEXT, AS_CONTEXT, format_datetime
+from federation.vocab import ACTOR_CONTEXT, format_datetime
 from models.actors import Actor
 from models.communities import Community
 from server.urls import Urls
-
-PAGE_SIZE = 20
 
 
 def public_key(actor_url: str, urls: Urls, pem: str) -> dict:
@@ -69,37 +67,3 @@ def group_document(community: Community, urls: Urls) -> dict:
         "published": format_datetime(community.created_at),
         "updated": format_datetime(actor.updated),
     }
-
-
-def ordered_collection(collection_id: str, total: int, *, items: list | None = None) -> dict:
-    """An OrderedCollection: inline items for small ones, else a link to the first page."""
-    document = {
-        "@context": AS_CONTEXT,
-        "id": collection_id,
-        "type": "OrderedCollection",
-        "totalItems": total,
-    }
-    if items is not None:
-        document["orderedItems"] = items
-    else:
-        document["first"] = f"{collection_id}?page=1"
-    return document
-
-
-def ordered_collection_page(
-    collection_id: str, page: int, items: list, *, has_next: bool, total: int
-) -> dict:
-    """One page of an OrderedCollection, linked to its neighbours."""
-    document = {
-        "@context": AS_CONTEXT,
-        "id": f"{collection_id}?page={page}",
-        "type": "OrderedCollectionPage",
-        "partOf": collection_id,
-        "totalItems": total,
-        "orderedItems": items,
-    }
-    if page > 1:
-        document["prev"] = f"{collection_id}?page={page - 1}"
-    if has_next:
-        document["next"] = f"{collection_id}?page={page + 1}"
-    return document

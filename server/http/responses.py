@@ -8,7 +8,7 @@ from aiohttp import web
 
 from federation.vocab import AS2_MEDIA_TYPE
 from models.outbox import outbox_page
-from server.as2.actors import PAGE_SIZE, ordered_collection, ordered_collection_page
+from server.as2.collections import PAGE_SIZE, ordered_collection, ordered_collection_page
 from server.http.errors import http_error
 
 

@@ -50,8 +50,9 @@ from models.event_queries import (
 )
 from models.events import CANCELLED, Event
 from models.follows import follower_inboxes
+from server.as2.activities import new_activity_id
 from server.services.basecamp_input import BasecampInput, InvalidBasecamp, parse_input
-from server.services.distribution import distribute, new_activity_id
+from server.services.distribution import distribute
 from server.services.markdown import render_markdown
 from server.services.network_actor import (
     DEFAULT_TITLE,

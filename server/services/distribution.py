@@ -7,36 +7,18 @@ software, because Mastodon and GoToSocial ignore an embedded Create (mbin #836).
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.nodeinfo import audience_kind
-from federation.vocab import AS_CONTEXT, PUBLIC, format_datetime
 from models.actors import Actor
 from models.communities import Community
 from models.deliveries import enqueue
 from models.follows import follower_inboxes
 from models.instances import software_by_domain
+from server.as2.activities import accept_document, announce_document
 from server.urls import Urls
-
-
-def new_activity_id(urls: Urls) -> str:
-    """A fresh, dereferenceable id for an activity we send."""
-    return urls.activity(str(uuid.uuid4()))
-
-
-def accept_document(urls: Urls, community_url: str, follow: dict, follower_url: str) -> dict:
-    """An `Accept` of a Follow, embedding the Follow so every server can match it."""
-    return {
-        "@context": AS_CONTEXT,
-        "id": new_activity_id(urls),
-        "type": "Accept",
-        "actor": community_url,
-        "to": [follower_url],
-        "object": follow,
-    }
 
 
 async def send_accept(
@@ -53,22 +35,6 @@ async def send_accept(
         inboxes=[follower.inbox_url] if follower.inbox_url else [],
         object_ap_id=follow.get("id"),
     )
-
-
-def announce_document(
-    urls: Urls, community_url: str, announced: dict | str, published: datetime
-) -> dict:
-    """An Announce by the CoP to its followers; always with `published` (Lemmy requires it)."""
-    return {
-        "@context": AS_CONTEXT,
-        "id": new_activity_id(urls),
-        "type": "Announce",
-        "actor": community_url,
-        "to": [PUBLIC],
-        "cc": [community_url + "/followers"],
-        "object": announced,
-        "published": format_datetime(published),
-    }
 
 
 async def distribute(

@@ -8,7 +8,7 @@ from federation.vocab import AS_CONTEXT
 from models.actors import Actor
 from models.deliveries import enqueue
 from models.follows import Follow, follow_activity_id, remove_follow, upsert_follow
-from server.services.distribution import new_activity_id
+from server.as2.activities import new_activity_id
 from server.urls import Urls
 
 

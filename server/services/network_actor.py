@@ -23,7 +23,7 @@ from models.deliveries import enqueue
 from models.follows import follower_inboxes
 from models.policy import SiteSetting
 from models.posts import Post, add_post
-from server.services.distribution import new_activity_id
+from server.as2.activities import new_activity_id
 from server.services.markdown import render_markdown
 from server.services.posts import OBJECT_CONTEXT, post_object
 from server.urls import Urls

@@ -19,7 +19,8 @@ from models.communities import Community
 from models.deliveries import enqueue
 from models.follows import follower_inboxes
 from models.posts import Post, add_post
-from server.services.distribution import distribute, new_activity_id
+from server.as2.activities import new_activity_id
+from server.services.distribution import distribute
 from server.services.markdown import render_markdown
 from server.urls import Urls
 

@@ -8,13 +8,8 @@ from models.actors import ensure_instance_actor
 from models.communities import Community, moderators
 from models.follows import count_followers
 from server.appkeys import SESSIONS, SETTINGS, URLS
-from server.as2.actors import (
-    PAGE_SIZE,
-    group_document,
-    instance_actor_document,
-    ordered_collection,
-    ordered_collection_page,
-)
+from server.as2.actors import group_document, instance_actor_document
+from server.as2.collections import PAGE_SIZE, ordered_collection, ordered_collection_page
 from server.http.negotiation import choose_representation
 from server.http.responses import activity_json, outbox_response, page_number
 from server.media.icons import identicon_png

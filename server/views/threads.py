@@ -13,7 +13,7 @@ from models.directory import groups_of, membership_state
 from models.outbox import activity_body
 from models.posts import Post, count_thread_posts, direct_replies, thread_posts
 from server.appkeys import SESSIONS, SETTINGS, URLS
-from server.as2.actors import PAGE_SIZE, ordered_collection, ordered_collection_page
+from server.as2.collections import PAGE_SIZE, ordered_collection, ordered_collection_page
 from server.http.errors import http_error
 from server.http.negotiation import choose_representation
 from server.http.responses import activity_json, page_number

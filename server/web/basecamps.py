@@ -25,7 +25,7 @@ from models.event_queries import (
 )
 from models.events import DECLINED, GOING, MAYBE, Event
 from server.appkeys import DELIVERY, SESSIONS, SETTINGS, URLS, WRITE_SESSIONS
-from server.as2.actors import ordered_collection
+from server.as2.collections import ordered_collection
 from server.http.errors import http_error
 from server.http.negotiation import choose_representation
 from server.http.responses import activity_json

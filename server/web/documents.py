@@ -37,7 +37,7 @@ from models.document_queries import (
 from models.documents import Document, DocumentVersion
 from models.posts import Post
 from server.appkeys import DELIVERY, MEDIA, SESSIONS, SETTINGS, URLS, WRITE_SESSIONS
-from server.as2.actors import PAGE_SIZE, ordered_collection, ordered_collection_page
+from server.as2.collections import PAGE_SIZE, ordered_collection, ordered_collection_page
 from server.http.errors import http_error
 from server.http.negotiation import choose_representation
 from server.http.responses import activity_json, page_number

@@ -10,7 +10,8 @@ from models.account_queries import count_following, memberships
 from models.actors import Actor, get_local_actor
 from models.follows import count_followers
 from server.appkeys import SESSIONS, SETTINGS, URLS
-from server.as2.actors import ordered_collection, public_key
+from server.as2.actors import public_key
+from server.as2.collections import ordered_collection
 from server.http.errors import http_error
 from server.http.negotiation import choose_representation
 from server.http.responses import activity_json, outbox_response

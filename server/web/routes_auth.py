@@ -16,9 +16,9 @@ from models.deliveries import enqueue
 from models.follows import follower_inboxes
 from models.names import RESERVED_NAMES, validate_name
 from server.appkeys import LOGIN_LIMITER, SESSIONS, SETTINGS, SIGNUP_LIMITER, URLS, WRITE_SESSIONS
+from server.as2.activities import new_activity_id
 from server.http.ratelimit import LoginRateLimiter, SlidingWindow, client_address
 from server.services import passwords
-from server.services.distribution import new_activity_id
 from server.services.markdown import render_markdown
 from server.web.auth import (
     SESSION_COOKIE,
