@@ -6,6 +6,7 @@ import asyncio
 import os
 import shutil
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -40,8 +41,20 @@ def run_copnet(
     command = [COPNET, *args]
     if unprivileged and os.geteuid() == 0:
         # As root, permissions would not apply: run as nobody, as an admin's service user.
+        require_reachable_by_others(Path(COPNET))
         command = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", *command]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+
+
+def require_reachable_by_others(path: Path) -> None:
+    """Another user can only run the checkout's copnet if every folder above it lets them in."""
+    for folder in path.absolute().parents:
+        if not folder.stat().st_mode & stat.S_IXOTH:
+            pytest.fail(
+                f"{folder} is closed to other users, so the permission tests cannot run copnet "
+                f"as nobody: run them from a checkout others can reach (chmod o+x {folder})",
+                pytrace=False,
+            )
 
 
 def one_error_line(result: subprocess.CompletedProcess) -> str:
