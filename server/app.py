@@ -36,5 +36,6 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(lifecycle.database)
     app.cleanup_ctx.append(lifecycle.http_client)
     app.cleanup_ctx.append(lifecycle.workers)
+    app.on_startup.append(lifecycle.media)
     add_routes(app)
     return app

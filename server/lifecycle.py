@@ -27,6 +27,7 @@ from server.appkeys import (
     INTAKE_WRITER,
     KEY_RESOLVER,
     LOCAL_NAMES,
+    MEDIA,
     POLICY,
     REMOTE,
     SCHEDULER,
@@ -35,6 +36,7 @@ from server.appkeys import (
     URLS,
     WRITE_SESSIONS,
 )
+from server.media.store import media_store_for
 from server.peers.keycache import DatabaseKeyCache
 from server.peers.policy import FederationPolicy
 from server.peers.remote import RemoteActors
@@ -162,3 +164,11 @@ async def workers(app: web.Application) -> AsyncIterator[None]:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         app[DELIVERY].close()
+
+
+async def media(app: web.Application) -> None:
+    """on_startup: the media store the settings describe (unless a test set its own), swept of
+    uploads a dead process left half-written."""
+    if MEDIA not in app:
+        app[MEDIA] = media_store_for(app[SETTINGS])
+    await asyncio.to_thread(app[MEDIA].sweep_incoming)

@@ -8,13 +8,13 @@ from models.account_queries import create_account, member_by_name
 from models.actors import get_local_actor
 from models.base import utcnow
 from models.communities import CommunityModerator, get_community
-from models.document_queries import NewVersion, create_document
 from server.cli.demo_content import DEMO_DOCUMENTS, DEMO_MEMBERS, DEMO_MODERATORS, DEMO_THREADS
+from server.media.store import media_store_for
+from server.services.documents import Upload, share_document
 from server.services.markdown import render_markdown
 from server.services.membership import join
 from server.services.passwords import hash_password
 from server.services.posts import publish_post
-from server.web.documents import announcement, media_store_for
 
 DEMO_COMMUNITIES: tuple[tuple[str, str, str], ...] = (
     (
@@ -116,32 +116,13 @@ async def _seed_documents(session, settings, urls, members, now) -> None:
     for cop_name, uploader, title, description, body in DEMO_DOCUMENTS:
         community = await get_community(session, cop_name)
         stored = await store.store_bytes(body.encode(), filename=f"{title}.md")
-        document, version = await create_document(
-            session,
-            community_id=community.actor_id,
-            uploader_id=members[uploader].id,
-            title=title,
-            description=description,
-            now=now,
-            version=NewVersion(
-                sha256=stored.sha256,
-                size=stored.size,
-                media_type=stored.media_type,
-                filename=f"{title}.md",
-                text=body,
-            ),
-        )
-        post_title, post_body, attachments = announcement(urls, document, version, first=True)
-        post = await publish_post(
+        await share_document(
             session,
             urls,
-            author=members[uploader],
-            group=community.actor,
             community=community,
-            title=post_title,
-            body_markdown=post_body,
-            parent=None,
+            author=members[uploader],
+            title=title,
+            description=description,
+            upload=Upload(stored, f"{title}.md", body),
             now=now,
-            attachments=attachments,
         )
-        document.post_id = post.id

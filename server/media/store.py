@@ -27,6 +27,9 @@ from urllib.parse import quote, unquote
 
 from aiohttp import BodyPartReader
 
+from models.database import is_sqlite
+from server.settings import Settings
+
 DEFAULT_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 CHUNK_SIZE = 256 * 1024
 HEAD_BYTES = 64 * 1024
@@ -479,3 +482,20 @@ async def read_text_field(part: BodyPartReader, *, limit: int) -> str:
         if len(data) > limit:
             raise UploadTooLarge(f"the field {part.name!r} is too long")
     return data.decode("utf-8", errors="replace")
+
+
+def media_root(settings: Settings) -> Path:
+    """Where uploads live: the configured media directory, else `media/` beside the SQLite
+    database, else `var/media` in the working directory."""
+    if settings.media_dir:
+        return Path(settings.media_dir)
+    if is_sqlite(settings.database_url):
+        database = settings.database_url.split(":///", 1)[-1]
+        if database and database != ":memory:":
+            return Path(database).parent / "media"
+    return Path("var") / "media"
+
+
+def media_store_for(settings: Settings) -> MediaStore:
+    """The media store the settings describe."""
+    return MediaStore(media_root(settings), max_bytes=settings.max_upload_bytes)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from models.migrate import head_revision
 from server import __version__
-from server.media.store import human_size
+from server.media.store import human_size, media_root
 from server.ops.backup_database import (
     contents_of,
     copy_sqlite,
@@ -44,7 +44,6 @@ from server.ops.backup_manifest import (
     verify_files,
 )
 from server.settings import Settings
-from server.web.documents import media_root
 
 MEDIA_FOLDER = "media"
 # Half-written uploads: never part of a backup.

@@ -10,34 +10,27 @@ Content-Disposition.
 from __future__ import annotations
 
 import asyncio
-import html
-import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import aiohttp_jinja2
 from aiohttp import BodyPartReader, web
 
-from federation.vocab import AS_CONTEXT, PUBLIC, format_datetime
 from models.actors import Actor, actors_by_ids
 from models.base import utcnow
 from models.communities import Community
-from models.database import is_sqlite
 from models.document_queries import (
     DocumentWithVersions,
     ListedDocument,
-    NewVersion,
-    add_version,
-    create_document,
     get_document,
     get_version,
     is_community_member,
     list_documents,
 )
-from models.documents import Document, DocumentVersion
+from models.documents import Document
 from models.posts import Post
 from server.appkeys import DELIVERY, MEDIA, SESSIONS, SETTINGS, URLS, WRITE_SESSIONS
 from server.as2.collections import PAGE_SIZE, ordered_collection, ordered_collection_page
+from server.as2.documents import document_object
 from server.http.errors import http_error
 from server.http.negotiation import choose_representation
 from server.http.responses import activity_json, page_number
@@ -60,9 +53,8 @@ from server.media.store import (
 from server.media.textextract import extract_text
 from server.services.community_access import visible_community
 from server.services.content import html_to_text
+from server.services.documents import Upload, add_document_version, share_document
 from server.services.markdown import render_markdown
-from server.services.posts import publish_post
-from server.settings import Settings
 from server.urls import Urls
 from server.web.auth import Member, current_member, require_member
 
@@ -79,99 +71,6 @@ DOWNLOAD_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "public, max-age=31536000, immutable",
 }
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~])")
-
-
-# ---- configuration ----------------------------------------------------------------------------
-
-
-def media_root(settings: Settings) -> Path:
-    """Where uploads live: the configured media directory, else `media/` beside the SQLite
-    database, else `var/media` in the working directory."""
-    if settings.media_dir:
-        return Path(settings.media_dir)
-    if is_sqlite(settings.database_url):
-        database = settings.database_url.split(":///", 1)[-1]
-        if database and database != ":memory:":
-            return Path(database).parent / "media"
-    return Path("var") / "media"
-
-
-def media_store_for(settings: Settings) -> MediaStore:
-    """The media store the settings describe."""
-    return MediaStore(media_root(settings), max_bytes=settings.max_upload_bytes)
-
-
-async def open_media(app: web.Application) -> None:
-    """on_startup: make the media store unless a test (or the lead's wiring) already did."""
-    if MEDIA not in app:
-        app[MEDIA] = media_store_for(app[SETTINGS])
-    await asyncio.to_thread(app[MEDIA].sweep_incoming)
-
-
-# ---- URLs and AS2 -----------------------------------------------------------------------------
-
-
-def document_object(
-    urls: Urls,
-    document: Document,
-    latest: DocumentVersion,
-    *,
-    community: Actor,
-    uploader: Actor,
-) -> dict:
-    """The AS2 `Document` of a resource, as Mobilizon federates one."""
-    community_url = urls.actor(community)
-    media_type, _inline = served_type(latest.media_type)
-    summary = html.escape(document.description).replace("\n", "<br>")
-    return {
-        "@context": AS_CONTEXT,
-        "id": urls.document(document.id),
-        "type": "Document",
-        "name": document.title,
-        "summary": summary,
-        "url": urls.document_version(document.id, latest.id),
-        "mediaType": media_type.split(";")[0],
-        "context": urls.community_part(community.local_name or "", "resources"),
-        "attributedTo": community_url,
-        "actor": urls.actor(uploader),
-        "audience": community_url,
-        "to": [PUBLIC],
-        "cc": [community_url + "/followers"],
-        "published": format_datetime(document.created_at),
-        "updated": format_datetime(document.updated_at),
-    }
-
-
-def _escape_markdown(text: str) -> str:
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
-
-
-def announcement(
-    urls: Urls, document: Document, version: DocumentVersion, *, first: bool
-) -> tuple[str, str, list[dict]]:
-    """(title, markdown body, attachments) of the post that announces a document or version."""
-    page = urls.document(document.id)
-    download = urls.document_version(document.id, version.id)
-    media_type, _inline = served_type(version.media_type)
-    kind = KINDS.get(version.media_type)
-    label = kind.label if kind else "File"
-    link = f"[Download {_escape_markdown(version.filename)}]({download})"
-    details = f"{link} ({label}, {human_size(version.size)}) · [About this document]({page})"
-    if first:
-        title = f"📄 {document.title}"
-        body = f"{document.description}\n\n{details}" if document.description else details
-    else:
-        title = ""
-        intro = f"A new version of **{_escape_markdown(document.title)}**"
-        body = f"{intro}: {version.note}\n\n{details}" if version.note else f"{intro}.\n\n{details}"
-    attachment = {
-        "type": "Document",
-        "url": download,
-        "mediaType": media_type.split(";")[0],
-        "name": version.filename,
-    }
-    return title, body, [attachment]
 
 
 # ---- reading the upload form ------------------------------------------------------------------
@@ -344,35 +243,16 @@ async def upload_document(request: web.Request) -> web.Response:
         author = await session.get(Actor, member.actor_id)
         if author is None:
             raise http_error(403, "your account is not available")
-        document, version = await create_document(
-            session,
-            community_id=community.actor_id,
-            uploader_id=author.id,
-            title=title,
-            description=description,
-            version=NewVersion(
-                sha256=stored.sha256,
-                size=stored.size,
-                media_type=stored.media_type,
-                filename=display_filename(form.filename, stored.media_type),
-                text=text,
-            ),
-            now=now,
-        )
-        post_title, body, attachments = announcement(urls, document, version, first=True)
-        post = await publish_post(
+        document = await share_document(
             session,
             urls,
-            author=author,
-            group=community.actor,
             community=community,
-            title=post_title,
-            body_markdown=body,
-            parent=None,
+            author=author,
+            title=title,
+            description=description,
+            upload=Upload(stored, display_filename(form.filename, stored.media_type), text),
             now=now,
-            attachments=attachments,
         )
-        document.post_id = post.id
     _wake_delivery(request.app)
     raise web.HTTPSeeOther(f"/d/{document.id}")
 
@@ -516,35 +396,16 @@ async def upload_version(request: web.Request) -> web.StreamResponse:
             raise http_error(404, f"no document {found.document.id}")
         if author is None:
             raise http_error(403, "your account is not available")
-        version = await add_version(
+        await add_document_version(
             session,
-            document,
-            version=NewVersion(
-                sha256=stored.sha256,
-                size=stored.size,
-                media_type=stored.media_type,
-                filename=display_filename(form.filename, stored.media_type),
-                text=text,
-                note=form.values.get("note", "")[:NOTE_LIMIT],
-            ),
-            uploaded_by=author.id,
+            urls,
+            document=document,
+            community=community,
+            author=author,
+            upload=Upload(stored, display_filename(form.filename, stored.media_type), text),
+            note=form.values.get("note", "")[:NOTE_LIMIT],
             now=now,
         )
-        thread = await session.get(Post, document.post_id) if document.post_id else None
-        if thread is not None and not thread.is_deleted:
-            _title, body, attachments = announcement(urls, document, version, first=False)
-            await publish_post(
-                session,
-                urls,
-                author=author,
-                group=community.actor,
-                community=community,
-                title="",
-                body_markdown=body,
-                parent=thread,
-                now=now,
-                attachments=attachments,
-            )
     _wake_delivery(request.app)
     raise web.HTTPSeeOther(f"/d/{document.id}")
 

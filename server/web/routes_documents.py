@@ -13,8 +13,6 @@ def add_document_routes(app: web.Application) -> None:
     """Register the document routes and the media store; calling it twice is harmless."""
     if ROUTE_NAME in app.router.named_resources():
         return
-    if documents.open_media not in app.on_startup:
-        app.on_startup.append(documents.open_media)
     app.router.add_get("/c/{name}/documents", documents.community_documents, name="documents")
     app.router.add_post("/c/{name}/documents", documents.upload_document)
     app.router.add_get("/c/{name}/resources", documents.community_resources, name="resources")
