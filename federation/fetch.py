@@ -13,6 +13,7 @@ from yarl import URL
 from federation.jsonload import JsonRejected, loads_strict
 from federation.keys import load_private_key
 from federation.netguard import BlockedAddressError, GuardedConnector, check_url
+from federation.origin import authority
 from federation.signatures import sign_request
 
 AS2_ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
@@ -84,10 +85,6 @@ class FetchBudget:
         if self.used >= self.limit:
             raise FetchBudgetExceeded(f"fetch budget of {self.limit} exhausted")
         self.used += 1
-
-
-def _origin(url: URL) -> tuple[str, str, int | None]:
-    return ((url.scheme or "").lower(), (url.host or "").lower().rstrip("."), url.port)
 
 
 class Fetcher:
@@ -165,7 +162,7 @@ class Fetcher:
             id_url = URL(doc_id)
         except (TypeError, ValueError) as exc:
             raise FetchError("document id is not a URL") from exc
-        if _origin(id_url) != _origin(final):
+        if authority(str(id_url)) != authority(str(final)):
             raise FetchError(f"document id is on {id_url.host}, fetched from {final.host}")
         return doc_id
 

@@ -14,6 +14,7 @@ from yarl import URL
 
 from federation.fetch import FetchBudget, Fetcher, FetchError
 from federation.keys import KeyFormatError, load_public_key
+from federation.origin import authority
 from federation.signatures import (
     ParsedSignature,
     SignatureError,
@@ -85,16 +86,6 @@ class MemoryKeyCache:
         self._entries.move_to_end(key.key_id)
         while len(self._entries) > self._max_entries:
             self._entries.popitem(last=False)
-
-
-def _origin(url: str) -> tuple[str, str, int | None] | None:
-    try:
-        parsed = URL(url)
-    except (TypeError, ValueError):
-        return None
-    if not parsed.absolute:
-        return None
-    return ((parsed.scheme or "").lower(), (parsed.host or "").lower().rstrip("."), parsed.port)
 
 
 def _key_entries(doc: Mapping[str, Any]) -> list[Any]:
@@ -169,8 +160,8 @@ class KeyResolver:
         return key, False
 
     async def _fetch_key(self, key_id: str, budget: FetchBudget | None) -> ResolvedKey:
-        key_origin = _origin(key_id)
-        if key_origin is None or key_origin[0] not in ("http", "https") or not key_origin[1]:
+        key_origin = authority(key_id)
+        if key_origin is None:
             raise SignatureError("keyId is not an absolute http(s) URL")
         doc_url = str(URL(key_id).with_fragment(None))
         doc = await self._fetcher.fetch_json(doc_url, budget=budget)
@@ -188,7 +179,7 @@ class KeyResolver:
             await self._confirm_owner(owner, key_id, pem, key_origin, budget)
         else:
             raise SignatureError("document does not contain the key")
-        if _origin(owner) != key_origin:
+        if authority(owner) != key_origin:
             raise SignatureError("key owner is on another origin than the key")
         return ResolvedKey(key_id=key_id, owner=owner, public_key_pem=pem)
 
@@ -197,11 +188,11 @@ class KeyResolver:
         owner: str,
         key_id: str,
         pem: str,
-        key_origin: tuple[str, str, int | None],
+        key_origin: str,
         budget: FetchBudget | None,
     ) -> None:
         # Checked before fetching so a key cannot make us fetch from an arbitrary host.
-        if _origin(owner) != key_origin:
+        if authority(owner) != key_origin:
             raise SignatureError("key owner is on another origin than the key")
         owner_doc = await self._fetcher.fetch_json(owner, budget=budget)
         await self._share(owner_doc, owner)

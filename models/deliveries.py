@@ -16,16 +16,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import any_, bindparam, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-from yarl import URL
 
+from federation.origin import authority
 from federation.signatures import digest_sha256
 from models.actors import Actor
 from models.base import utcnow
 from models.claims import claim_due
 from models.instances import Instance
 from models.outgoing import Delivery, OutgoingActivity
+from models.upsert import dialect_insert
 
 __all__ = [
     "DONE",
@@ -71,13 +72,7 @@ async def _among(session: AsyncSession, column: Any, values: Iterable[Any]) -> A
 
 def inbox_host(inbox_url: str) -> str | None:
     """The `host[:port]` of an http(s) inbox URL (the `instances` key), or None if unusable."""
-    try:
-        url = URL(inbox_url)
-    except (TypeError, ValueError):
-        return None
-    if url.scheme not in ("http", "https") or not url.host:
-        return None
-    return url.host_port_subcomponent
+    return authority(inbox_url)
 
 
 def serialise(document: dict[str, Any]) -> str:
@@ -408,8 +403,7 @@ async def save_host_states(session: AsyncSession, states: Iterable[HostState]) -
     if not rows:
         return
     connection = await session.connection()
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(Instance.__table__)
+    statement = dialect_insert(connection)(Instance.__table__)
     statement = statement.on_conflict_do_update(
         index_elements=["domain"],
         set_={

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Boolean, Index, Integer, String, Text, func, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, BigId, UTCDateTime, utcnow
+from models.upsert import dialect_insert
 
 
 class ReceivedActivity(Base):
@@ -46,9 +45,10 @@ async def store_batch(connection: AsyncConnection, rows: list[dict]) -> set[str]
     if not rows:
         return set()
     table = ReceivedActivity.__table__
-    insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
     statement = (
-        insert(table).on_conflict_do_nothing(index_elements=["ap_id"]).returning(table.c.ap_id)
+        dialect_insert(connection)(table)
+        .on_conflict_do_nothing(index_elements=["ap_id"])
+        .returning(table.c.ap_id)
     )
     result = await connection.execute(statement, rows)
     return set(result.scalars())

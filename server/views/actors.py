@@ -13,8 +13,8 @@ from server.as2.collections import PAGE_SIZE, ordered_collection, ordered_collec
 from server.http.negotiation import choose_representation
 from server.http.responses import activity_json, outbox_response, page_number
 from server.media.icons import identicon_png
-from server.services.community_access import visible_community
 from server.web.communities import community_page
+from server.web.community_access import visible_community
 
 # Small collections are inlined: Lemmy reads moderators and featured without paging.
 INLINE_LIMIT = 100

@@ -16,7 +16,7 @@ from models.communities import Community, count_communities
 from server import __version__
 from server.appkeys import SESSIONS, SETTINGS, URLS
 from server.http.errors import http_error
-from server.services.community_access import may_see
+from server.web.community_access import may_see
 
 JRD = "application/jrd+json"
 AS_TYPE_PROPERTY = "https://www.w3.org/ns/activitystreams#type"

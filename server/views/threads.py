@@ -17,9 +17,9 @@ from server.as2.collections import PAGE_SIZE, ordered_collection, ordered_collec
 from server.http.errors import http_error
 from server.http.negotiation import choose_representation
 from server.http.responses import activity_json, page_number
-from server.services.community_access import may_see
 from server.services.posts import post_object
 from server.web.auth import current_member
+from server.web.community_access import may_see
 
 THREAD_PAGE_LIMIT = 500
 

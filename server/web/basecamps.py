@@ -43,9 +43,9 @@ from server.services.basecamps import (
     withdraw_rsvp,
 )
 from server.services.calendar import ICS_MEDIA_TYPE, calendar_bytes
-from server.services.community_access import visible_community
 from server.services.network_actor import network_actor
 from server.web.auth import Member, current_member, require_member
+from server.web.community_access import visible_community
 
 ROUTE_NAME = "basecamp"
 PAST_LIMIT = 20

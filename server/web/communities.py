@@ -19,13 +19,13 @@ from models.posts import Post
 from server.appkeys import DELIVERY, FETCHER, REMOTE, SESSIONS, SETTINGS, URLS, WRITE_SESSIONS
 from server.peers.policy import DomainBlocked
 from server.peers.remote import LocalActorNotFound
-from server.services.community_access import visible_community
 from server.services.markdown import render_markdown
 from server.services.membership import join, leave
 from server.services.network_actor import announce_new_community, network_actor
 from server.services.posts import publish_post
 from server.web.auth import current_member, require_member
 from server.web.basecamps import basecamp_panel
+from server.web.community_access import visible_community
 
 THREADS_PER_PAGE = 20
 TITLE_LIMIT = 200

@@ -51,12 +51,12 @@ from server.media.store import (
     served_type,
 )
 from server.media.textextract import extract_text
-from server.services.community_access import visible_community
 from server.services.content import html_to_text
 from server.services.documents import Upload, add_document_version, share_document
 from server.services.markdown import render_markdown
 from server.urls import Urls
 from server.web.auth import Member, current_member, require_member
+from server.web.community_access import visible_community
 
 TITLE_LIMIT = 200
 DESCRIPTION_LIMIT = 10_000

@@ -4,10 +4,9 @@
 from __future__ import annotations
 
 from aiohttp import web
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.communities import Community, CommunityModerator, get_community
+from models.communities import Community, get_community, is_moderator
 from server.http.errors import http_error
 from server.web.auth import current_member
 
@@ -21,13 +20,7 @@ async def may_see(request: web.Request, session: AsyncSession, community: Commun
         return False
     if member.is_admin:
         return True
-    moderator = await session.scalar(
-        select(CommunityModerator.actor_id).where(
-            CommunityModerator.community_id == community.actor_id,
-            CommunityModerator.actor_id == member.actor_id,
-        )
-    )
-    return moderator is not None
+    return await is_moderator(session, community.actor_id, member.actor_id)
 
 
 async def visible_community(request: web.Request, session: AsyncSession, name: str) -> Community:
