@@ -7,34 +7,11 @@ import re
 
 import nh3
 
-REMOTE_TAGS = {
-    "p",
-    "br",
-    "a",
-    "span",
-    "strong",
-    "em",
-    "b",
-    "i",
-    "u",
-    "s",
-    "del",
-    "sub",
-    "sup",
-    "code",
-    "pre",
-    "blockquote",
-    "ul",
-    "ol",
-    "li",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "hr",
-}
+# What both remote HTML and our own rendered Markdown may keep.
+SAFE_TAGS = frozenset(
+    "p br a span strong em b i u s del code pre blockquote ul ol li h1 h2 h3 h4 h5 h6 hr".split()
+)
+REMOTE_TAGS = SAFE_TAGS | {"sub", "sup"}
 # Mastodon marks mentions and hashtags with these microformat classes; keep them for styling.
 REMOTE_CLASSES = {
     "a": {"mention", "hashtag", "u-url", "status-link"},

@@ -5,34 +5,11 @@ from __future__ import annotations
 import nh3
 from markdown_it import MarkdownIt
 
+from server.services.content import SAFE_TAGS
+
 _renderer = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
 
-ALLOWED_TAGS = {
-    "p",
-    "br",
-    "a",
-    "strong",
-    "em",
-    "b",
-    "i",
-    "u",
-    "s",
-    "del",
-    "code",
-    "pre",
-    "blockquote",
-    "ul",
-    "ol",
-    "li",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "hr",
-    "span",
-}
+ALLOWED_TAGS = SAFE_TAGS
 
 
 def render_markdown(source: str) -> str:
