@@ -24,7 +24,7 @@ from models.event_queries import (
     tallies,
 )
 from models.events import DECLINED, GOING, MAYBE, Event
-from server.appkeys import DELIVERY, SESSIONS, SETTINGS, URLS, WRITE_SESSIONS
+from server.appkeys import SESSIONS, SETTINGS, URLS, WRITE_SESSIONS
 from server.as2.collections import ordered_collection
 from server.http.errors import http_error
 from server.http.negotiation import choose_representation
@@ -46,6 +46,7 @@ from server.services.calendar import ICS_MEDIA_TYPE, calendar_bytes
 from server.services.network_actor import network_actor
 from server.web.auth import Member, current_member, require_member
 from server.web.community_access import visible_community
+from server.web.requests import wake_delivery
 
 ROUTE_NAME = "basecamp"
 PAST_LIMIT = 20
@@ -403,7 +404,7 @@ async def create(request: web.Request) -> web.Response:
             allowed = await _allowed_hosts(session, member)
         values = {**fields, "hosts": " ".join(chosen)}
         return _form(request, allowed, values, error.errors, None, status=400)
-    _wake_delivery(request)
+    wake_delivery(request.app)
     raise web.HTTPSeeOther(f"/b/{event.id}")
 
 
@@ -443,7 +444,7 @@ async def edit(request: web.Request) -> web.Response:
             allowed = await _allowed_hosts(session, member)
         values = {**fields, "hosts": " ".join(chosen)}
         return _form(request, allowed, values, error.errors, event, status=400)
-    _wake_delivery(request)
+    wake_delivery(request.app)
     raise web.HTTPSeeOther(f"/b/{event.id}")
 
 
@@ -453,7 +454,7 @@ async def cancel(request: web.Request) -> web.Response:
     async with request.app[WRITE_SESSIONS].begin() as session:
         event = await _managed_event(session, request, member)
         await cancel_basecamp(session, request.app[URLS], event, now=utcnow())
-    _wake_delivery(request)
+    wake_delivery(request.app)
     raise web.HTTPSeeOther(f"/b/{event.id}")
 
 
@@ -500,12 +501,6 @@ def _form(
         "timezones": TIMEZONES,
     }
     return aiohttp_jinja2.render_template("basecamp_form.html", request, context, status=status)
-
-
-def _wake_delivery(request: web.Request) -> None:
-    delivery = request.app.get(DELIVERY)
-    if delivery is not None:
-        delivery.wake()
 
 
 def add_basecamp_routes(app: web.Application) -> None:

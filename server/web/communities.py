@@ -26,6 +26,7 @@ from server.services.posts import publish_post
 from server.web.auth import current_member, require_member
 from server.web.basecamps import basecamp_panel
 from server.web.community_access import visible_community
+from server.web.requests import list_page
 
 THREADS_PER_PAGE = 20
 TITLE_LIMIT = 200
@@ -33,11 +34,6 @@ BODY_LIMIT = 20_000
 
 MODERATORS_SHOWN = 100
 RECENT_DOCUMENTS = 5
-
-
-def _page(request: web.Request) -> int:
-    raw = request.query.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
 
 
 async def home(request: web.Request) -> web.Response:
@@ -66,7 +62,7 @@ async def home(request: web.Request) -> web.Response:
 async def community_page(request: web.Request, community: Community) -> web.Response:
     """A CoP for people: about, members, threads newest-activity first, documents."""
     member = await current_member(request)
-    page = _page(request)
+    page = list_page(request)
     async with request.app[SESSIONS]() as session:
         total, threads = await thread_list(
             session,

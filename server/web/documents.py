@@ -28,7 +28,7 @@ from models.document_queries import (
 )
 from models.documents import Document
 from models.posts import Post
-from server.appkeys import DELIVERY, MEDIA, SESSIONS, SETTINGS, URLS, WRITE_SESSIONS
+from server.appkeys import MEDIA, SESSIONS, SETTINGS, URLS, WRITE_SESSIONS
 from server.as2.collections import PAGE_SIZE, ordered_collection, ordered_collection_page
 from server.as2.documents import document_object
 from server.http.errors import http_error
@@ -57,6 +57,7 @@ from server.services.markdown import render_markdown
 from server.urls import Urls
 from server.web.auth import Member, current_member, require_member
 from server.web.community_access import visible_community
+from server.web.requests import list_page, path_id, sentence, wake_delivery
 
 TITLE_LIMIT = 200
 DESCRIPTION_LIMIT = 10_000
@@ -131,18 +132,7 @@ async def _extract(stored: StoredFile) -> str:
     return await asyncio.to_thread(extract_text, stored.path, stored.media_type)
 
 
-def _wake_delivery(app: web.Application) -> None:
-    if DELIVERY in app:
-        app[DELIVERY].wake()
-
-
 # ---- shared lookups ---------------------------------------------------------------------------
-
-
-def _int_id(raw: str, what: str) -> int:
-    if not raw.isdigit() or len(raw) > 18:
-        raise http_error(404, f"no {what} {raw!r}")
-    return int(raw)
 
 
 async def _may_upload(session, member: Member | None, community_id: int) -> bool:
@@ -167,16 +157,11 @@ def _render(request: web.Request, template: str, context: dict, *, status: int =
 # ---- a CoP's documents ------------------------------------------------------------------------
 
 
-def _list_page(request: web.Request) -> int:
-    raw = request.query.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
-
-
 async def _documents_page(
     request: web.Request, *, status: int = 200, error: str = "", form: dict | None = None
 ) -> web.Response:
     name = request.match_info["name"]
-    page = _list_page(request)
+    page = list_page(request)
     member = await current_member(request)
     async with request.app[SESSIONS]() as session:
         community = await visible_community(request, session, name)
@@ -232,7 +217,7 @@ async def upload_document(request: web.Request) -> web.Response:
             raise UploadRefused("give the document a title")
     except UploadRefused as refused:
         return await _documents_page(
-            request, status=refused.status, error=_sentence(refused.message), form=form.values
+            request, status=refused.status, error=sentence(refused.message), form=form.values
         )
     stored = form.stored
     text = await _extract(stored)
@@ -253,14 +238,8 @@ async def upload_document(request: web.Request) -> web.Response:
             upload=Upload(stored, display_filename(form.filename, stored.media_type), text),
             now=now,
         )
-    _wake_delivery(request.app)
+    wake_delivery(request.app)
     raise web.HTTPSeeOther(f"/d/{document.id}")
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    text = text[:1].upper() + text[1:]
-    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 async def community_resources(request: web.Request) -> web.Response:
@@ -303,7 +282,7 @@ def _listed_object(
 
 
 async def _load_document(session, request: web.Request) -> DocumentWithVersions:
-    document_id = _int_id(request.match_info["id"], "document")
+    document_id = path_id(request, "id", "document")
     found = await get_document(session, document_id)
     if found is None:
         raise http_error(404, f"no document {document_id}")
@@ -382,7 +361,7 @@ async def upload_version(request: web.Request) -> web.StreamResponse:
             raise UploadRefused("this file is the same as the latest version")
     except UploadRefused as refused:
         return await document_page(
-            request, status=refused.status, error=_sentence(refused.message), form=form.values
+            request, status=refused.status, error=sentence(refused.message), form=form.values
         )
     stored = form.stored
     text = await _extract(stored)
@@ -406,14 +385,14 @@ async def upload_version(request: web.Request) -> web.StreamResponse:
             note=form.values.get("note", "")[:NOTE_LIMIT],
             now=now,
         )
-    _wake_delivery(request.app)
+    wake_delivery(request.app)
     raise web.HTTPSeeOther(f"/d/{document.id}")
 
 
 async def download_version(request: web.Request) -> web.StreamResponse:
     """GET /d/{id}/v/{version_id}: the bytes, with headers that keep them inert."""
-    document_id = _int_id(request.match_info["id"], "document")
-    version_id = _int_id(request.match_info["version_id"], "version")
+    document_id = path_id(request, "id", "document")
+    version_id = path_id(request, "version_id", "version")
     async with request.app[SESSIONS]() as session:
         version = await get_version(session, document_id, version_id)
     if version is None:

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from server.appkeys import SETTINGS
 from server.http.negotiation import choose_representation
+from server.web.requests import sentence
 
 log = logging.getLogger(__name__)
 
@@ -86,12 +87,12 @@ def message_of(exc: web.HTTPException) -> str:
         except (ValueError, AttributeError):
             reason = None
         if isinstance(reason, str) and reason:
-            return _sentence(reason)
+            return sentence(reason)
     if text and text != exc.reason and not text.startswith(f"{exc.status_code}:"):
-        return _sentence(text)
+        return sentence(text)
     if exc.status_code == 404:
         return "There is nothing at this address. It may have moved, or the link may be wrong."
-    return _sentence(exc.reason or _phrase(exc.status_code))
+    return sentence(exc.reason or _phrase(exc.status_code))
 
 
 def html_error_response(request: web.Request, exc: web.HTTPException) -> web.Response | None:
@@ -135,11 +136,3 @@ def _phrase(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Error"
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    if not text:
-        return text
-    text = text[0].upper() + text[1:]
-    return text if text.endswith((".", "!", "?")) else text + "."
