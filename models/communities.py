@@ -26,6 +26,8 @@ class Community(Base):
     discoverable: Mapped[bool] = mapped_column(Boolean, default=True)
     # Plain Announces of replies flood Mastodon timelines, so they are opt-in per CoP.
     announce_replies_to_microblogs: Mapped[bool] = mapped_column(Boolean, default=False)
+    # BCP 47 tag of what is written here; posts carry it as their `contentMap` key.
+    language: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
     # "active", or "pending" while an admin has to approve a CoP started on the web.
     status: Mapped[str] = mapped_column(String(16), default="active")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -16,9 +16,15 @@ from models.posts import Post, count_thread_posts, direct_replies, thread_posts
 from server.appkeys import SESSIONS, SETTINGS, URLS
 from server.documents import PAGE_SIZE, ordered_collection, ordered_collection_page
 from server.errors import http_error
-from server.local_posts import post_object
 from server.negotiation import choose_representation
+from server.replies_collection import (
+    REPLIES_PAGE_SIZE,
+    replies_collection,
+    replies_page,
+    standalone,
+)
 from server.responses import activity_json, page_number
+from server.views.post_documents import served_post_object
 from server.web.auth import current_member
 from server.web.community_access import may_see
 
@@ -68,24 +74,26 @@ async def thread_context(request: web.Request) -> web.Response:
 
 
 async def post_replies(request: web.Request) -> web.Response:
-    """Direct replies to an archived post, oldest first, paged."""
+    """Direct replies to an archived post, oldest first: the Collection, or `?page=N`."""
     urls = request.app[URLS]
     post_id = _post_id(request)
-    page = page_number(request) or 1
+    page = page_number(request)
     async with request.app[SESSIONS]() as session:
         post = await session.get(Post, post_id)
         if post is None or not await _visible(request, session, post):
             raise http_error(404, f"no post {post_id}")
         total, replies = await direct_replies(
-            session, post.id, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+            session,
+            post.id,
+            limit=REPLIES_PAGE_SIZE,
+            offset=((page or 1) - 1) * REPLIES_PAGE_SIZE,
         )
-    collection_id = urls.post(post_id) + "/replies"
+    post_url = urls.post(post_id)
     items = [urls.post_id_of(reply) for reply in replies]
-    return activity_json(
-        ordered_collection_page(
-            collection_id, page, items, has_next=page * PAGE_SIZE < total, total=total
-        )
-    )
+    if page is None:
+        return activity_json(standalone(replies_collection(post_url, total, items)))
+    has_next = page * REPLIES_PAGE_SIZE < total
+    return activity_json(standalone(replies_page(post_url, page, items, has_next=has_next)))
 
 
 async def thread_page(request: web.Request) -> web.StreamResponse:
@@ -160,9 +168,8 @@ async def local_post(request: web.Request) -> web.StreamResponse:
             raise web.HTTPFound(f"{urls.thread(post.thread_id or post.id)}#post-{post.id}")
         if post.ap_id is not None:
             raise web.HTTPFound(post.ap_id)  # archived from elsewhere: its origin is canonical
-        author = await session.get(Actor, post.author_id)
-        group = await session.get(Actor, post.community_id)
         parent = await session.get(Post, post.parent_id) if post.parent_id else None
-    parent_id = urls.post_id_of(parent) if parent is not None else None
+        parent_id = urls.post_id_of(parent) if parent is not None else None
+        document = await served_post_object(request, session, urls, post, parent_id)
     status = 410 if post.is_deleted else 200
-    return activity_json(post_object(urls, post, author, group, parent_id), status=status)
+    return activity_json(document, status=status)
