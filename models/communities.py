@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -112,3 +113,14 @@ async def moderators(
         .offset(offset)
     )
     return ModeratorPage(total=int(total or 0), actors=list(await session.scalars(query)))
+
+
+async def moderates(session: AsyncSession, community_id: int, actor_id: int) -> bool:
+    """True if the actor moderates the CoP."""
+    query = select(CommunityModerator.actor_id).where(
+        CommunityModerator.community_id == community_id, CommunityModerator.actor_id == actor_id
+    )
+    return (await session.scalar(query)) is not None
+
+
+LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")  # BCP 47, the common subset

@@ -9,7 +9,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from models.actors import Actor
-from models.communities import Community
+from models.communities import Community, moderates
 from models.directory import groups_of, membership_state
 from models.outbox import activity_body
 from models.posts import Post, count_thread_posts, direct_replies, thread_posts
@@ -124,6 +124,9 @@ async def thread_page(request: web.Request) -> web.StreamResponse:
             else []
         )
         group = await session.get(Actor, root.community_id)
+        is_moderator = member is not None and await moderates(
+            session, root.community_id, member.actor_id
+        )
     children: dict[int | None, list[Post]] = {}
     for post in posts:
         children.setdefault(post.parent_id if post.id != root.id else None, []).append(post)
@@ -133,6 +136,7 @@ async def thread_page(request: web.Request) -> web.StreamResponse:
         "community": community,
         "group": group,
         "can_reply": can_reply,
+        "moderates": is_moderator,
         "share_targets": share_targets,
         "children": children,
         "authors": authors,
