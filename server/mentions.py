@@ -75,7 +75,16 @@ async def resolve_mentions(remote, fetcher, urls: Urls, text: str, *, schemes) -
             else:
                 actor_url = await resolve_handle(fetcher, handle, schemes=schemes)
             actor = await remote.get(actor_url)
-        except (HandleError, FetchError, InvalidActor, DomainBlocked, LocalActorNotFound) as error:
+            if not actor.is_local:
+                await remote.software_for_url(actor.ap_id)  # the shape its server reads
+        except (
+            HandleError,
+            FetchError,
+            InvalidActor,
+            DomainBlocked,
+            LocalActorNotFound,
+            ValueError,
+        ) as error:
             log.info("mention %s not resolved: %s", handle, error)
             continue
         mention = mention_of(urls, actor)

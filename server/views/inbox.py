@@ -20,6 +20,7 @@ from server.appkeys import INTAKE, INTAKE_WRITER, KEY_RESOLVER, LOCAL_NAMES, POL
 from server.errors import http_error
 from server.intake_writer import Unstorable
 from server.policy import DomainBlocked
+from server.views.inbox_ownership import refuse_foreign_changes
 
 MAX_INBOX_BYTES = 512 * 1024
 MAX_JSON_DEPTH = 32
@@ -88,6 +89,7 @@ async def _receive(request: web.Request, inbox: str) -> web.Response:
         raise http_error(400, "activity id is not on the actor's host")
     if forwarded and id_host not in (signer_host, host_of(envelope.actor)):
         raise http_error(400, "activity id is on neither the signer's nor the actor's host")
+    await refuse_foreign_changes(request, activity)
     if envelope.type not in HANDLERS:
         return _accepted("ignored", f"copnet does not handle {envelope.type} activities")
     row = received_row(

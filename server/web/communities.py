@@ -26,7 +26,7 @@ from server.remote import LocalActorNotFound
 from server.web.auth import current_member, require_member
 from server.web.basecamps import basecamp_panel
 from server.web.community_access import visible_community
-from server.web.mention_lookup import mentions_in
+from server.web.mention_lookup import mentions_in, reply_mentions
 
 THREADS_PER_PAGE = 20
 TITLE_LIMIT = 200
@@ -216,7 +216,7 @@ async def reply(request: web.Request) -> web.Response:
     parent_id = str(form.get("parent", ""))
     if not body or not parent_id.isdigit():
         raise web.HTTPBadRequest(text="A reply needs some words.")
-    mentions = await mentions_in(request, body)
+    mentions = await reply_mentions(request, int(parent_id), body)
     async with request.app[WRITE_SESSIONS].begin() as session:
         parent = await session.get(Post, int(parent_id))
         if parent is None or (parent.thread_id or parent.id) != int(request.match_info["id"]):

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server.appkeys import FETCHER, REMOTE, SETTINGS, URLS
+from federation.fetch import FetchError
+from models.actors import Actor
+from models.posts import Post
+from server.appkeys import FETCHER, REMOTE, SESSIONS, SETTINGS, URLS
 from server.mentions import Mention, resolve_mentions
+from server.policy import DomainBlocked
 
 
 async def mentions_in(request: web.Request, text: str) -> list[Mention]:
@@ -16,3 +20,17 @@ async def mentions_in(request: web.Request, text: str) -> list[Mention]:
     return await resolve_mentions(
         request.app[REMOTE], request.app[FETCHER], request.app[URLS], text, schemes=schemes
     )
+
+
+async def reply_mentions(request: web.Request, parent_id: int, text: str) -> list[Mention]:
+    """The text's mentions; and the parent's server is asked its software first, so the reply
+    reaches the parent's author in the shape their server reads."""
+    async with request.app[SESSIONS]() as session:
+        parent = await session.get(Post, parent_id)
+        author = await session.get(Actor, parent.author_id) if parent is not None else None
+    if author is not None and author.ap_id:
+        try:
+            await request.app[REMOTE].software_for_url(author.ap_id)
+        except (FetchError, DomainBlocked, ValueError):
+            pass  # unknown software: the plain shape, which every server reads
+    return await mentions_in(request, text)
