@@ -45,6 +45,19 @@ async def edit_post(
     """Keep the current wording as a revision, then apply the new one and re-index."""
     if post.is_deleted:
         raise PostDeleted(f"post {post.id} is deleted")
+    revision = remember_wording(session, post, now)
+    if post.thread_id is None:
+        post.title = title
+    post.source = source
+    post.content_html = content_html
+    post.updated = now
+    await session.flush()
+    await index_post(session, post)
+    return revision
+
+
+def remember_wording(session: AsyncSession, post: Post, now: datetime) -> PostRevision:
+    """Keep what a post says now as a revision, before an edit (ours or a remote author's)."""
     revision = PostRevision(
         post_id=post.id,
         title=post.title,
@@ -54,13 +67,6 @@ async def edit_post(
         replaced_at=now,
     )
     session.add(revision)
-    if post.thread_id is None:
-        post.title = title
-    post.source = source
-    post.content_html = content_html
-    post.updated = now
-    await session.flush()
-    await index_post(session, post)
     return revision
 
 

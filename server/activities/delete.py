@@ -8,6 +8,7 @@ from sqlalchemy import update
 
 from federation.objects import object_id
 from models.actors import Actor
+from models.post_revisions import delete_revisions
 from models.posts import Post, tombstone
 from models.search import index_post
 from server.activities.base import Context, Ignore, Reject, remote_actor
@@ -57,6 +58,7 @@ async def receive(ctx: Context, session, activity: dict, prepared: Prepared) -> 
         return
     tombstone(post, ctx.clock())
     await index_post(session, post)
+    await delete_revisions(session, post.id)
     community = await community_of(session, post)
     await distribute(
         session,

@@ -343,3 +343,33 @@ async def test_moderators_choose_whether_replies_are_boosted_to_microblogs(netwo
     finally:
         await nadia.client.close()
         await omar.client.close()
+
+
+async def test_a_remote_authors_edits_keep_their_history_until_deleted(network, fake):
+    cop = await network.community("nursing", "Nursing")
+    alice = fake.actor("mastodon.test", "alice", software="mastodon")
+    note_id = await remote_thread(network, fake, cop, alice, text="Pressure ulcers: first draft")
+    edited = {
+        "id": note_id,
+        "type": "Note",
+        "attributedTo": alice.id,
+        "to": [PUBLIC],
+        "cc": [cop],
+        "content": "<p>Pressure ulcers: second draft</p>",
+        "tag": [{"type": "Mention", "href": cop}],
+        "updated": "2026-12-01T10:00:00Z",
+    }
+    update = {"id": fake.new_id(alice), "type": "Update", "actor": alice.id, "object": edited}
+    assert (await fake.send(alice, f"{cop}/inbox", update, session=network.client)).status == 202
+    await network.settle()
+    post = await archived(network, note_id)
+    async with network.app[SESSIONS]() as session:
+        (revision,) = await session.scalars(select(PostRevision))
+    assert revision.post_id == post.id and "first draft" in revision.content_html
+    assert "second draft" in post.content_html
+    delete = {"id": fake.new_id(alice), "type": "Delete", "actor": alice.id, "object": note_id}
+    assert (await fake.send(alice, f"{cop}/inbox", delete, session=network.client)).status == 202
+    await network.settle()
+    async with network.app[SESSIONS]() as session:
+        assert list(await session.scalars(select(PostRevision))) == []
+    assert (await archived(network, note_id)).is_deleted
