@@ -373,3 +373,42 @@ async def test_a_remote_authors_edits_keep_their_history_until_deleted(network, 
     async with network.app[SESSIONS]() as session:
         assert list(await session.scalars(select(PostRevision))) == []
     assert (await archived(network, note_id)).is_deleted
+
+
+async def test_cop_followers_learn_of_edits_and_deletions_in_the_form_their_software_reads(
+    network, fake
+):
+    cop = await network.community("nursing", "Nursing")
+    alice = fake.actor("mastodon.test", "alice", software="mastodon")
+    bob = fake.actor("lemmy.test", "bob", software="lemmy", key_index=1)
+    for follower in (alice, bob):
+        follow = {"id": fake.new_id(follower), "type": "Follow", "actor": follower.id}
+        follow["object"] = cop
+        await fake.send(follower, f"{cop}/inbox", follow, session=network.client)
+    await network.settle()
+    nadia = await member(network, "nadia")
+    try:
+        await nadia.post("/c/nursing/threads", title="Falls", body="Bed alarms?")
+        post = await newest_local_post(network)
+        await nadia.post(f"/p/{post.id}/edit", title="Falls at night", body="Bed alarms, anyone?")
+        await nadia.post(f"/p/{post.id}/delete", confirm="yes")
+        await network.settle()
+        note_url = f"{network.url}/p/{post.id}"
+        nadia_url = f"{network.url}/u/nadia"
+        # Mastodon takes an Update or Delete only from the author: it gets Nadia's own.
+        (update,) = fake.deliveries("Update", host="mastodon.test")
+        assert update.activity["actor"] == nadia_url and update.verified_by == nadia_url
+        assert "name" not in update.activity["object"]
+        assert update.activity["object"]["content"].startswith("<p><strong>Falls at night")
+        (delete,) = fake.deliveries("Delete", host="mastodon.test")
+        assert delete.activity["actor"] == nadia_url
+        # Lemmy gets the CoP's FEP-1b12 Announce of each, the Update with the title as name.
+        wrapped = {
+            d.activity["object"]["type"]: d.activity["object"]
+            for d in fake.deliveries("Announce", host="lemmy.test")
+        }
+        assert wrapped["Update"]["object"]["name"] == "Falls at night"
+        assert wrapped["Delete"]["object"]["id"] == note_url
+        assert fake.deliveries("Update", host="lemmy.test") == []
+    finally:
+        await nadia.client.close()

@@ -61,7 +61,11 @@ async def test_the_uploader_removes_a_document_after_confirming(site):  # noqa: 
     posts = await site.db(select(Post).where(Post.ap_id.is_(None)).order_by(Post.id))
     # The thread and the version's announcement went; the other document's thread stays.
     assert [post.is_deleted for post in posts] == [True, True, False]
-    assert (await site.member.get(f"/d/{document_id}")).status == 404
+    assert (await site.member.get(f"/d/{document_id}")).status == 410
+    gone = await site.client.get(
+        f"/d/{document_id}", headers={"Accept": "application/activity+json"}
+    )
+    assert gone.status == 410
     async with site.app[SESSIONS]() as session:
         found = await search(session, "mapping")
     assert found.total == 0
