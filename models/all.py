@@ -11,6 +11,7 @@ from models import (  # noqa: F401
     jobs,
     outgoing,
     policy,
+    post_revisions,
     posts,
     received,
     search,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,6 +27,8 @@ class Community(Base):
     discoverable: Mapped[bool] = mapped_column(Boolean, default=True)
     # Plain Announces of replies flood Mastodon timelines, so they are opt-in per CoP.
     announce_replies_to_microblogs: Mapped[bool] = mapped_column(Boolean, default=False)
+    # BCP 47 tag of what is written here; posts carry it as their `contentMap` key.
+    language: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
     # "active", or "pending" while an admin has to approve a CoP started on the web.
     status: Mapped[str] = mapped_column(String(16), default="active")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -129,3 +132,6 @@ async def is_moderator(session: AsyncSession, community_id: int, actor_id: int) 
         CommunityModerator.actor_id == actor_id,
     )
     return (await session.scalar(query.limit(1))) is not None
+
+
+LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")  # BCP 47, the common subset

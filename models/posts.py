@@ -23,6 +23,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.base import Base, BigId, UTCDateTime, utcnow
 from models.search_index import index_post
 
+DELETED_TITLE = "(deleted)"
+
 
 class Post(Base):
     """A Note/Page/Article in a CoP; `thread_id` is null for the thread's top post."""
@@ -50,6 +52,8 @@ class Post(Base):
     sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
     url: Mapped[str | None] = mapped_column(String(2048))
     attachments: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of link records
+    # Actors a post written here addresses (JSON list of {"href", "name", "inbox"}).
+    mentions: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
     published: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -146,10 +150,13 @@ async def direct_replies(
 def tombstone(post: Post, when: datetime) -> None:
     """Delete a post's content but keep its place in the thread."""
     post.deleted_at = when
+    if post.thread_id is None and post.title:
+        post.title = DELETED_TITLE  # a title can name what the author wanted gone
     post.content_html = ""
     post.source = ""
     post.summary = ""
     post.attachments = "[]"
+    post.mentions = "[]"
 
 
 async def add_like(

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation.objects import object_id
 from models.actors import mark_gone
 from models.communities import is_moderator
+from models.post_revisions import delete_revisions
 from models.posts import Post, tombstone
 from models.search import index_post
 from server.activities.base import Context, Ignore, Reject, remote_actor
@@ -56,6 +57,7 @@ async def receive(ctx: Context, session: AsyncSession, activity: dict, prepared:
         return
     tombstone(post, ctx.clock())
     await index_post(session, post)
+    await delete_revisions(session, post.id)
     community = await community_of(session, post)
     await distribute(
         session,

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation.actors import InvalidActor
 from federation.fetch import FetchError
 from federation.objects import PostObject, object_id
+from models.post_revisions import remember_wording
 from models.posts import Post
 from models.search import index_post
 from server.activities.base import Context, Ignore, Reject, reject_or_retry, remote_actor
@@ -61,6 +62,7 @@ async def receive(ctx: Context, session: AsyncSession, activity: dict, prepared:
     post = await session.get(Post, prepared.existing.id)
     if post is None or post.is_deleted:
         return
+    remember_wording(session, post, ctx.clock())
     apply_edit(post, prepared.post, ctx.clock())
     await index_post(session, post)
     community = await community_of(session, post)

@@ -27,6 +27,7 @@ from server.cli.admin import add_admin_commands
 from server.cli.backup import add_backup_commands
 from server.cli.basecamp import add_basecamp_commands
 from server.cli.federation import add_federation_commands
+from server.cli.post import add_community_set_command, add_post_commands
 from server.ops.database import database_problem, schema_problem, settled
 from server.ops.listen import CannotListen, listen_problem
 from server.ops.logs import AccessLogger, access_logger, configure_logging
@@ -76,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     create.set_defaults(handler=_run(commands.create_community))
     listing = community_sub.add_parser("list", help="list every CoP")
     listing.set_defaults(handler=_run(commands.list_communities))
+    add_community_set_command(community_sub)
+    add_post_commands(sub)
     add_federation_commands(sub)
     add_admin_commands(sub)
     add_basecamp_commands(sub)

@@ -16,12 +16,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation.vocab import AS_CONTEXT, PUBLIC, format_datetime
 from models.actors import Actor
 from models.communities import Community
-from models.deliveries import enqueue
-from models.follows import follower_inboxes
 from models.posts import Post, add_post
-from server.as2.activities import new_activity_id
+from server.as2.replies import replies_collection
 from server.services.distribution import distribute
 from server.services.markdown import render_markdown
+from server.services.mentions import (
+    Mention,
+    dumps,
+    handle_of,
+    link_mentions,
+    loads,
+    mention_html,
+    mention_of,
+    merge,
+    unlinked,
+)
+from server.services.post_delivery import author_audience, enqueue_by_audience
 from server.urls import Urls
 
 OBJECT_CONTEXT = [
@@ -32,13 +42,25 @@ OBJECT_CONTEXT = [
 
 def group_handle(urls: Urls, group: Actor) -> str:
     """`@name@host` of a CoP, for the visible mention."""
-    if group.ap_id:
-        return f"@{group.username}@{group.domain}"
-    return f"@{group.local_name}@{urls.base.host_port_subcomponent}"
+    return handle_of(urls, group)
 
 
-def post_object(urls: Urls, post: Post, author: Actor, group: Actor, parent_id: str | None) -> dict:
-    """The AS2 Note of a post written here (a Tombstone once deleted)."""
+def post_object(
+    urls: Urls,
+    post: Post,
+    author: Actor,
+    group: Actor,
+    parent_id: str | None,
+    *,
+    language: str | None = None,
+    microblog: bool = False,
+    replies: tuple[int, list[str]] = (0, []),
+) -> dict:
+    """The AS2 Note of a post written here (a Tombstone once deleted).
+
+    `microblog`: the shape for Mastodon-family software, without `name` (see
+    server.services.post_delivery); `replies`: (total, ids of the first page) of its direct replies.
+    """
     object_id = urls.post(post.id)
     if post.is_deleted:
         return {
@@ -50,26 +72,33 @@ def post_object(urls: Urls, post: Post, author: Actor, group: Actor, parent_id: 
         }
     group_url = urls.actor(group)
     root_id = post.thread_id or post.id
+    mentions = loads(post.mentions)
+    content = federated_content(urls, group, post)
     document = {
         "@context": OBJECT_CONTEXT,
         "id": object_id,
         "type": "Note",
         "attributedTo": urls.actor(author),
         "to": [PUBLIC],
-        "cc": [group_url, group_url + "/followers"],
+        "cc": [group_url, group_url + "/followers", *(m.href for m in mentions)],
         "audience": group_url,
         "context": urls.thread_context(root_id),
-        "content": federated_content(urls, group, post),
+        "content": content,
         "mediaType": "text/html",
         "source": {"content": post.source, "mediaType": "text/markdown"},
         "url": f"{urls.thread(root_id)}#post-{post.id}",
         "inReplyTo": parent_id,
-        "replies": urls.post_replies(post.id),
+        "replies": replies_collection(object_id, *replies),
         "published": format_datetime(post.published),
         "sensitive": post.sensitive,
-        "tag": [{"type": "Mention", "href": group_url, "name": group_handle(urls, group)}],
+        "tag": [
+            {"type": "Mention", "href": group_url, "name": group_handle(urls, group)},
+            *({"type": "Mention", "href": m.href, "name": m.name} for m in mentions),
+        ],
     }
-    if post.thread_id is None and post.title:
+    if language:
+        document["contentMap"] = {language: content}
+    if post.thread_id is None and post.title and not microblog:
         document["name"] = post.title
     if post.updated:
         document["updated"] = format_datetime(post.updated)
@@ -96,7 +125,10 @@ def federated_content(urls: Urls, group: Actor, post: Post) -> str:
     )
     top = post.thread_id is None and post.title
     heading = f"<p><strong>{html.escape(post.title)}</strong></p>" if top else ""
-    return f"{heading}{post.content_html}<p>{mention}</p>"
+    # Microblog software shows a reply's addressee only when the text names them.
+    hidden = unlinked(post.content_html, loads(post.mentions))
+    addressees = f"<p>{' '.join(mention_html(m) for m in hidden)}</p>" if hidden else ""
+    return f"{heading}{addressees}{post.content_html}<p>{mention}</p>"
 
 
 async def publish_post(
@@ -111,55 +143,69 @@ async def publish_post(
     parent: Post | None,
     now: datetime,
     attachments: list[dict] | None = None,
+    mentions: list[Mention] | None = None,
 ) -> Post:
-    """Archive a member's post and queue its federation; the caller commits."""
+    """Archive a member's post and queue its federation; the caller commits.
+
+    A reply addresses the parent's author (cc, a `Mention` and their inbox) as Mastodon and
+    Lemmy replies do; `mentions` are the `@name@host` of the text, resolved by the caller.
+    """
     top = parent is None
+    addressed = list(mentions or [])
+    if parent is not None:
+        parent_author = await session.get(Actor, parent.author_id)
+        if parent_author is not None and parent_author.id != author.id:
+            addressed = merge([mention_of(urls, parent_author)], addressed)
     post = Post(
         ap_id=None,
         community_id=group.id,
         author_id=author.id,
         type="Note",
         title=title.strip()[:512] if top else "",
-        content_html=render_markdown(body_markdown),
+        content_html=link_mentions(render_markdown(body_markdown), addressed),
         source=body_markdown,
         attachments=json.dumps(attachments or []),
+        mentions=dumps(addressed),
         published=now,
         last_activity_at=now,
     )
     post = await add_post(session, post, parent)
     parent_id = urls.post_id_of(parent) if parent is not None else None
-    note = post_object(urls, post, author, group, parent_id)
-    create = {
-        "@context": OBJECT_CONTEXT,
-        "id": new_activity_id(urls),
-        "type": "Create",
-        "actor": urls.actor(author),
-        "to": note["to"],
-        "cc": note["cc"],
-        "audience": note["audience"],
-        "object": note,
-        "published": format_datetime(now),
-    }
-    inboxes = [inbox for inbox, _domain in await follower_inboxes(session, author.id)]
-    if group.ap_id and group.inbox_url:
-        inboxes.append(group.inbox_url)
-    await enqueue(
+    language = community.language if community is not None else None
+
+    def create(activity_id: str, microblog: bool) -> dict:
+        note = post_object(
+            urls, post, author, group, parent_id, language=language, microblog=microblog
+        )
+        return {
+            "@context": OBJECT_CONTEXT,
+            "id": activity_id,
+            "type": "Create",
+            "actor": urls.actor(author),
+            "to": note["to"],
+            "cc": note["cc"],
+            "audience": note["audience"],
+            "object": note,
+            "published": format_datetime(now),
+        }
+
+    inboxes = await author_audience(session, author, group, addressed)
+    activity = await enqueue_by_audience(
         session,
-        actor_id=author.id,
-        ap_id=create["id"],
+        urls,
+        author=author,
         type_="Create",
-        document=create,
+        build=create,
         inboxes=inboxes,
-        object_ap_id=note["id"],
-        in_outbox=True,
+        object_ap_id=urls.post(post.id),
     )
     if community is not None:
         await distribute(
             session,
             urls,
             community,
-            create,
-            object_id=note["id"],
+            activity,
+            object_id=urls.post(post.id),
             now=now,
             new_post=True,
             top_level=top,

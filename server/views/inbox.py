@@ -21,6 +21,7 @@ from server.activities import ACTIVITY_TYPES
 from server.appkeys import INTAKE, INTAKE_WRITER, KEY_RESOLVER, LOCAL_NAMES, POLICY, SETTINGS
 from server.http.errors import http_error
 from server.peers.policy import DomainBlocked
+from server.views.inbox_ownership import refuse_foreign_changes
 from server.workers.inbox_writer import Unstorable
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,7 @@ async def _receive(request: web.Request, inbox: str) -> web.Response:
         raise http_error(400, "activity id is not on the actor's host")
     if forwarded and id_host not in (signer_host, host_of(envelope.actor)):
         raise http_error(400, "activity id is on neither the signer's nor the actor's host")
+    await refuse_foreign_changes(request, activity)
     if envelope.type not in ACTIVITY_TYPES:
         return _accepted("ignored", f"copnet does not handle {envelope.type} activities")
     row = received_row(

@@ -8,16 +8,22 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from models.actors import Actor, actors_by_ids
-from models.communities import Community
+from models.communities import Community, is_moderator
 from models.directory import groups_of, membership_state
 from models.outbox import activity_body
 from models.posts import Post, count_thread_posts, direct_replies, thread_posts
 from server.appkeys import SESSIONS, SETTINGS, URLS
 from server.as2.collections import PAGE_SIZE, ordered_collection, ordered_collection_page
+from server.as2.replies import (
+    REPLIES_PAGE_SIZE,
+    replies_collection,
+    replies_page,
+    standalone,
+)
 from server.http.errors import http_error
 from server.http.negotiation import choose_representation
 from server.http.responses import activity_json, page_number
-from server.services.posts import post_object
+from server.views.post_documents import served_post_object
 from server.web.auth import current_member
 from server.web.community_access import may_see
 
@@ -67,24 +73,26 @@ async def thread_context(request: web.Request) -> web.Response:
 
 
 async def post_replies(request: web.Request) -> web.Response:
-    """Direct replies to an archived post, oldest first, paged."""
+    """Direct replies to an archived post, oldest first: the Collection, or `?page=N`."""
     urls = request.app[URLS]
     post_id = _post_id(request)
-    page = page_number(request) or 1
+    page = page_number(request)
     async with request.app[SESSIONS]() as session:
         post = await session.get(Post, post_id)
         if post is None or not await _visible(request, session, post):
             raise http_error(404, f"no post {post_id}")
         total, replies = await direct_replies(
-            session, post.id, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+            session,
+            post.id,
+            limit=REPLIES_PAGE_SIZE,
+            offset=((page or 1) - 1) * REPLIES_PAGE_SIZE,
         )
-    collection_id = urls.post_replies(post_id)
+    post_url = urls.post(post_id)
     items = [urls.post_id_of(reply) for reply in replies]
-    return activity_json(
-        ordered_collection_page(
-            collection_id, page, items, has_next=page * PAGE_SIZE < total, total=total
-        )
-    )
+    if page is None:
+        return activity_json(standalone(replies_collection(post_url, total, items)))
+    has_next = page * REPLIES_PAGE_SIZE < total
+    return activity_json(standalone(replies_page(post_url, page, items, has_next=has_next)))
 
 
 async def thread_page(request: web.Request) -> web.StreamResponse:
@@ -112,6 +120,9 @@ async def thread_page(request: web.Request) -> web.StreamResponse:
             else []
         )
         group = await session.get(Actor, root.community_id)
+        viewer_moderates = member is not None and await is_moderator(
+            session, root.community_id, member.actor_id
+        )
     children: dict[int | None, list[Post]] = {}
     for post in posts:
         children.setdefault(post.parent_id if post.id != root.id else None, []).append(post)
@@ -121,6 +132,7 @@ async def thread_page(request: web.Request) -> web.StreamResponse:
         "community": community,
         "group": group,
         "can_reply": can_reply,
+        "moderates": viewer_moderates,
         "share_targets": share_targets,
         "children": children,
         "authors": authors,
@@ -156,9 +168,8 @@ async def local_post(request: web.Request) -> web.StreamResponse:
             raise web.HTTPFound(f"{urls.thread(post.thread_id or post.id)}#post-{post.id}")
         if post.ap_id is not None:
             raise web.HTTPFound(post.ap_id)  # archived from elsewhere: its origin is canonical
-        author = await session.get(Actor, post.author_id)
-        group = await session.get(Actor, post.community_id)
         parent = await session.get(Post, post.parent_id) if post.parent_id else None
-    parent_id = urls.post_id_of(parent) if parent is not None else None
+        parent_id = urls.post_id_of(parent) if parent is not None else None
+        document = await served_post_object(request, session, urls, post, parent_id)
     status = 410 if post.is_deleted else 200
-    return activity_json(post_object(urls, post, author, group, parent_id), status=status)
+    return activity_json(document, status=status)

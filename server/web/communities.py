@@ -26,6 +26,7 @@ from server.services.posts import publish_post
 from server.web.auth import current_member, require_member
 from server.web.basecamps import basecamp_panel
 from server.web.community_access import visible_community
+from server.web.mention_lookup import mentions_in, reply_mentions
 from server.web.requests import list_page
 
 THREADS_PER_PAGE = 20
@@ -173,6 +174,7 @@ async def start_thread(request: web.Request) -> web.Response:
     body = str(form.get("body", "")).strip()[:BODY_LIMIT]
     if not title or not body:
         raise web.HTTPBadRequest(text="A thread needs a title and some words.")
+    mentions = await mentions_in(request, body)
     async with request.app[WRITE_SESSIONS].begin() as session:
         community = await visible_community(request, session, name)
         await _require_membership(session, member.actor_id, community)
@@ -186,6 +188,7 @@ async def start_thread(request: web.Request) -> web.Response:
             body_markdown=body,
             parent=None,
             now=utcnow(),
+            mentions=mentions,
         )
     request.app[DELIVERY].wake()
     raise web.HTTPSeeOther(f"/t/{post.id}")
@@ -199,6 +202,7 @@ async def reply(request: web.Request) -> web.Response:
     parent_id = str(form.get("parent", ""))
     if not body or not parent_id.isdigit():
         raise web.HTTPBadRequest(text="A reply needs some words.")
+    mentions = await reply_mentions(request, int(parent_id), body)
     async with request.app[WRITE_SESSIONS].begin() as session:
         parent = await session.get(Post, int(parent_id))
         if parent is None or (parent.thread_id or parent.id) != int(request.match_info["id"]):
@@ -217,6 +221,7 @@ async def reply(request: web.Request) -> web.Response:
             body_markdown=body,
             parent=parent,
             now=utcnow(),
+            mentions=mentions,
         )
     request.app[DELIVERY].wake()
     raise web.HTTPSeeOther(f"/t/{post.thread_id}#post-{post.id}")

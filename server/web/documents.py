@@ -285,6 +285,9 @@ async def _load_document(session, request: web.Request) -> DocumentWithVersions:
     document_id = path_id(request, "id", "document")
     found = await get_document(session, document_id)
     if found is None:
+        removed = await session.get(Document, document_id)
+        if removed is not None and removed.deleted_at is not None:
+            raise http_error(410, f"document {document_id} was removed")
         raise http_error(404, f"no document {document_id}")
     return found
 

@@ -19,6 +19,9 @@
 // Activities received by the inboxes print:
 //   {"event": "accept", "id", "actor", "object" (the accepted Follow's id), "inbox"}
 //   {"event": "announce", "id", "actor", "object" (the announced object's id), "embedded", "inbox"}
+//   {"event": "create" | "update", "id", "actor", "object" (the Note's id), "inReplyTo", "cc",
+//    "mentions" (hrefs of its Mention tags), "content", "inbox"}
+//   {"event": "delete", "id", "actor", "object" (the deleted object's id), "inbox"}
 //   {"event": "inbox-error", "error"} when Fedify's inbox fails to handle one.
 // "inbox" is "carol" for her own inbox, "shared" for the shared inbox. Fedify's log goes to stderr.
 import http from "node:http";
@@ -31,12 +34,14 @@ import {
   Accept,
   Announce,
   Create,
+  Delete,
   Endpoints,
   Follow,
   Mention,
   Note,
   Person,
   PUBLIC_COLLECTION,
+  Update,
   isActor,
 } from "@fedify/vocab";
 import { logFedifyToStderr } from "./logging.mjs";
@@ -123,9 +128,43 @@ federation
       inbox: inboxName(ctx),
     });
   })
+  .on(Create, async (ctx, create) => emit(await noteEvent("create", ctx, create)))
+  .on(Update, async (ctx, update) => emit(await noteEvent("update", ctx, update)))
+  .on(Delete, async (ctx, activity) => {
+    emit({
+      event: "delete",
+      id: activity.id?.href ?? null,
+      actor: activity.actorId?.href ?? null,
+      object: activity.objectId?.href ?? null,
+      inbox: inboxName(ctx),
+    });
+  })
   .onError((_ctx, error) => {
     emit({ event: "inbox-error", error: String(error?.stack ?? error) });
   });
+
+// What a Create or Update of a Note says, read through Fedify's vocabulary (its tags as Mention
+// objects, its addressing as URLs), as a Fedify-based microblog would see it.
+async function noteEvent(kind, ctx, activity) {
+  const note = await activity.getObject();
+  const mentions = [];
+  if (note != null && typeof note.getTags === "function") {
+    for await (const tag of note.getTags()) {
+      if (tag instanceof Mention && tag.href != null) mentions.push(tag.href.href);
+    }
+  }
+  return {
+    event: kind,
+    id: activity.id?.href ?? null,
+    actor: activity.actorId?.href ?? null,
+    object: note?.id?.href ?? activity.objectId?.href ?? null,
+    inReplyTo: note?.replyTargetId?.href ?? null,
+    cc: (note?.ccIds ?? []).map((url) => url.href),
+    mentions,
+    content: note?.content == null ? null : String(note.content),
+    inbox: inboxName(ctx),
+  };
+}
 
 const context = federation.createContext(new URL(origin), undefined);
 
