@@ -51,6 +51,10 @@ class Urls:
         """A local member's Person actor."""
         return self._join(f"/u/{name}")
 
+    def person_picture(self, name: str, sha256: str) -> str:
+        """A member's chosen profile picture (re-encoded PNG), named by its digest."""
+        return self._join(f"/u/{name}/picture/{sha256}.png")
+
     def actor(self, actor) -> str:
         """The ActivityPub id of any actor row, local or remote."""
         if actor.ap_id:

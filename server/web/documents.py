@@ -50,6 +50,7 @@ from server.textextract import extract_text
 from server.urls import Urls
 from server.web.auth import Member, current_member, require_member
 from server.web.community_access import visible_community
+from server.web.csrf import multipart_reader
 from server.web.uploads import (
     CHUNK_SIZE,
     KINDS,
@@ -208,7 +209,7 @@ async def read_upload_form(
 ) -> UploadForm:
     """Stream a multipart form: text fields (capped) and one file straight into the store.
 
-    The CSRF middleware has checked the token from the query string already, so the body is
+    The CSRF middleware has checked the token (the form's first field) already, so the body is
     never buffered whole (aiohttp's `client_max_size` would cap it at 1 MiB).
     Fills `form` as it goes (so a refusal can show what was typed) and raises UploadRefused
     (and subclasses) with a message for people.
@@ -218,7 +219,7 @@ async def read_upload_form(
         raise UploadTooLarge(f"the file is larger than the {human_size(store.max_bytes)} limit")
     if request.content_type != "multipart/form-data":
         raise UploadRefused("choose a file to upload")
-    reader = await request.multipart()
+    reader = await multipart_reader(request)
     while True:
         part = await reader.next()
         if part is None:

@@ -6,6 +6,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from federation.vocab import ACTOR_CONTEXT, format_datetime
+from models.account_lifecycle import picture_of
 from models.account_queries import count_following, memberships
 from models.actors import Actor, get_local_actor
 from models.follows import count_followers
@@ -17,6 +18,7 @@ from server.negotiation import choose_representation
 from server.responses import activity_json, outbox_response
 from server.urls import Urls
 from server.web.auth import current_member
+from server.web.documents import MEDIA
 
 
 def person_part(urls: Urls, name: str, part: str) -> str:
@@ -24,8 +26,17 @@ def person_part(urls: Urls, name: str, part: str) -> str:
     return f"{urls.person(name)}/{part}"
 
 
-def person_document(actor: Actor, urls: Urls) -> dict:
-    """A member's `Person` actor, as Mastodon, Lemmy and other servers read it."""
+def person_icon_url(urls: Urls, name: str, picture: str | None) -> str:
+    """The member's chosen picture, else their generated icon."""
+    return urls.person_picture(name, picture) if picture else person_part(urls, name, "icon.png")
+
+
+def person_document(actor: Actor, urls: Urls, *, picture: str | None = None) -> dict:
+    """A member's `Person` actor, as Mastodon, Lemmy and other servers read it.
+
+    `picture` is the digest of the member's re-encoded picture: the icon's URL changes with it,
+    which is what makes Mastodon and GoToSocial fetch the new one.
+    """
     name = actor.local_name
     assert name is not None
     actor_url = urls.person(name)
@@ -47,7 +58,7 @@ def person_document(actor: Actor, urls: Urls) -> dict:
         "icon": {
             "type": "Image",
             "mediaType": "image/png",
-            "url": person_part(urls, name, "icon.png"),
+            "url": person_icon_url(urls, name, picture),
         },
         "published": format_datetime(actor.published),
         "updated": format_datetime(actor.updated),
@@ -63,6 +74,8 @@ async def _person_or_404(request: web.Request, session) -> Actor:
     actor = await get_local_actor(session, name)
     if actor is None or actor.type != "Person":
         raise http_error(404, f"no member named {name!r}")
+    if actor.gone:
+        raise http_error(410, f"the member {name!r} has left this Network")
     return actor
 
 
@@ -87,8 +100,9 @@ async def person(request: web.Request) -> web.StreamResponse:
     urls = request.app[URLS]
     async with request.app[SESSIONS]() as session:
         actor = await _person_or_404(request, session)
+        picture = await picture_of(session, actor.id)
         if representation == "as2":
-            return activity_json(person_document(actor, urls))
+            return activity_json(person_document(actor, urls, picture=picture))
         groups = await memberships(session, actor.id)
     settings = request.app[SETTINGS]
     viewer = await current_member(request)
@@ -98,6 +112,7 @@ async def person(request: web.Request) -> web.StreamResponse:
         "handle": f"@{actor.local_name}@{settings.domain}",
         "cops": [group_link(urls, settings.domain, group) for group in groups],
         "is_self": viewer is not None and viewer.actor_id == actor.id,
+        "icon_url": person_icon_url(urls, actor.local_name or "", picture),
     }
     response = aiohttp_jinja2.render_template("person.html", request, context)
     response.headers["Vary"] = "Accept, Cookie"
@@ -112,6 +127,28 @@ async def person_icon(request: web.Request) -> web.Response:
         body=identicon_png("u/" + (actor.local_name or "")),
         content_type="image/png",
         headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
+async def person_picture(request: web.Request) -> web.StreamResponse:
+    """The member's re-encoded picture; only the digest their account points at is served."""
+    sha256 = request.match_info["sha256"]
+    async with request.app[SESSIONS]() as session:
+        actor = await _person_or_404(request, session)
+        current = await picture_of(session, actor.id)
+    if current is None or current != sha256:
+        raise http_error(404, "no such picture")
+    path = request.app[MEDIA].path_for(sha256)
+    if not path.is_file():
+        raise http_error(404, "no such picture")
+    return web.FileResponse(
+        path,
+        headers={
+            "Content-Type": "image/png",
+            "Cache-Control": "public, max-age=31536000, immutable",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        },
     )
 
 
@@ -150,6 +187,7 @@ def add_people_routes(app: web.Application) -> None:
         return
     app.router.add_get("/u/{name}", person, name="person")
     app.router.add_get("/u/{name}/icon.png", person_icon)
+    app.router.add_get(r"/u/{name}/picture/{sha256:[0-9a-f]{64}}.png", person_picture)
     app.router.add_get("/u/{name}/outbox", person_outbox)
     app.router.add_get("/u/{name}/followers", person_followers)
     app.router.add_get("/u/{name}/following", person_following)
