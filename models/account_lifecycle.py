@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.keys import generate_rsa_keypair
-from models.accounts import Account
+from models.accounts import Account, WebSession
 from models.actors import Actor, get_local_actor
 from models.base import utcnow
 from models.communities import CommunityModerator
@@ -99,12 +99,17 @@ async def picture_of(session: AsyncSession, actor_id: int) -> str | None:
     )
 
 
+def seen_long_ago(seen: datetime | None, *, now: datetime | None = None) -> bool:
+    """True when `last_seen_at` is worth writing again."""
+    return seen is None or (now or utcnow()) - seen >= LAST_SEEN_RESOLUTION
+
+
 async def touch_last_seen(
     session: AsyncSession, actor_id: int, seen: datetime | None, *, now: datetime | None = None
 ) -> bool:
     """Record that the member used the site; a no-op within LAST_SEEN_RESOLUTION of the last."""
     now = now or utcnow()
-    if seen is not None and now - seen < LAST_SEEN_RESOLUTION:
+    if not seen_long_ago(seen, now=now):
         return False
     await session.execute(
         update(Account).where(Account.actor_id == actor_id).values(last_seen_at=now)
@@ -210,6 +215,7 @@ async def remove_member(
         delete(Follow).where(or_(Follow.follower_id == actor_id, Follow.followed_id == actor_id))
     )
     await session.execute(delete(CommunityModerator).where(CommunityModerator.actor_id == actor_id))
+    await session.execute(delete(WebSession).where(WebSession.account_id == actor_id))
     await session.execute(delete(Account).where(Account.actor_id == actor_id))
     await session.execute(
         update(Actor)
@@ -240,3 +246,54 @@ async def _forget_rsvps(session: AsyncSession, actor_id: int) -> None:
     await session.flush()
     for event in events:
         await recount(session, event)
+
+
+@dataclass(frozen=True)
+class Archive:
+    """Everything a member takes along: their posts, documents and RSVPs, with where they are."""
+
+    posts: list[tuple[Post, Actor]]  # (post, its CoP)
+    documents: list[tuple[Document, list[DocumentVersion], Actor]]
+    rsvps: list[tuple[EventParticipant, Event]]
+
+
+async def member_archive(session: AsyncSession, actor_id: int) -> Archive:
+    """The member's own content for a data export (deleted posts and documents left out)."""
+    posts = (
+        await session.execute(
+            select(Post, Actor)
+            .join(Actor, Actor.id == Post.community_id)
+            .where(Post.author_id == actor_id, Post.deleted_at.is_(None))
+            .order_by(Post.published, Post.id)
+        )
+    ).all()
+    documents = []
+    for document, community in (
+        await session.execute(
+            select(Document, Actor)
+            .join(Actor, Actor.id == Document.community_id)
+            .where(Document.uploader_id == actor_id, Document.deleted_at.is_(None))
+            .order_by(Document.created_at, Document.id)
+        )
+    ).all():
+        versions = list(
+            await session.scalars(
+                select(DocumentVersion)
+                .where(DocumentVersion.document_id == document.id)
+                .order_by(DocumentVersion.created_at, DocumentVersion.id)
+            )
+        )
+        documents.append((document, versions, community))
+    rsvps = (
+        await session.execute(
+            select(EventParticipant, Event)
+            .join(Event, Event.id == EventParticipant.event_id)
+            .where(EventParticipant.actor_id == actor_id)
+            .order_by(Event.starts_at, Event.id)
+        )
+    ).all()
+    return Archive(
+        posts=[(row[0], row[1]) for row in posts],
+        documents=documents,
+        rsvps=[(row[0], row[1]) for row in rsvps],
+    )

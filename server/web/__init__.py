@@ -10,6 +10,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from server.content import sanitize_remote_html
+from server.web.account_settings import add_account_routes
 from server.web.admin import add_admin_routes
 from server.web.csrf import csrf_middleware, set_visitor_cookie
 from server.web.errors import html_errors
@@ -41,5 +42,6 @@ def setup_web(app: web.Application) -> None:
     # forgot (or a row written by hand) cannot become a script on our pages.
     aiohttp_jinja2.get_env(app).filters["stored_html"] = sanitize_remote_html
     add_auth_routes(app)
+    add_account_routes(app)
     add_people_routes(app)
     add_admin_routes(app)
