@@ -20,6 +20,9 @@ MAX_PIXELS = 40_000_000  # about 6300x6300: larger images are refused before dec
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 ACCEPTED_FORMATS = ("PNG", "JPEG", "GIF", "WEBP")
 ACCEPTED_LABELS = "PNG, JPEG, GIF or WebP"
+TOO_MANY_PIXELS = (
+    "That picture has too many pixels to open safely. Choose one under 6000 x 6000 pixels."
+)
 
 # Pillow's own guard (it raises DecompressionBombError beyond twice this): the same limit, so
 # no decoder in this process expands a bomb even where our check is not on the path.
@@ -45,16 +48,14 @@ def reencode_picture(data: bytes) -> bytes:
             with Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS) as opened:
                 width, height = opened.size
                 if width * height > MAX_PIXELS or width < 1 or height < 1:
-                    raise PictureRefused(_too_many_pixels(width, height))
+                    raise PictureRefused(TOO_MANY_PIXELS)
                 opened.seek(0)  # the first frame of an animation
                 image = ImageOps.exif_transpose(opened)
                 image.load()
     except PictureRefused:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise PictureRefused(
-            "That picture has far too many pixels to be a photo. Choose a smaller one."
-        ) from None
+        raise PictureRefused(TOO_MANY_PIXELS) from None
     except UnidentifiedImageError:
         raise PictureRefused(
             f"That file is not a picture we can use. Choose a {ACCEPTED_LABELS} image "
@@ -66,13 +67,6 @@ def reencode_picture(data: bytes) -> bytes:
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)  # a new file: no metadata is carried over
     return out.getvalue()
-
-
-def _too_many_pixels(width: int, height: int) -> str:
-    return (
-        f"That picture is {width} x {height} pixels, more than we can safely open. "
-        "Choose one under 6000 x 6000."
-    )
 
 
 def _square(image: Image.Image) -> Image.Image:
