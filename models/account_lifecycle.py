@@ -94,9 +94,7 @@ async def set_picture(session: AsyncSession, actor_id: int, sha256: str | None) 
 
 async def picture_of(session: AsyncSession, actor_id: int) -> str | None:
     """The digest of the member's picture, if they chose one."""
-    return await session.scalar(
-        select(Account.picture_sha256).where(Account.actor_id == actor_id)
-    )
+    return await session.scalar(select(Account.picture_sha256).where(Account.actor_id == actor_id))
 
 
 def seen_long_ago(seen: datetime | None, *, now: datetime | None = None) -> bool:
@@ -120,9 +118,7 @@ async def touch_last_seen(
 async def list_members(session: AsyncSession) -> list[MemberRow]:
     """Every member with when they were last seen (signed in or used the site), by name."""
     query = (
-        select(Account, Actor)
-        .join(Actor, Actor.id == Account.actor_id)
-        .order_by(Actor.local_name)
+        select(Account, Actor).join(Actor, Actor.id == Account.actor_id).order_by(Actor.local_name)
     )
     rows = []
     for account, actor in (await session.execute(query)).all():

@@ -1,9 +1,9 @@
 """A member's data, to take along: a zip of JSON (for machines) and Markdown (for people).
 
-    profile.json          who they are here
-    posts.json, posts.md  every post they wrote that is not deleted, with its CoP and thread
-    documents.json        the documents they shared, each version's file under documents/
-    rsvps.json            their answers to Basecamps and events
+profile.json          who they are here
+posts.json, posts.md  every post they wrote that is not deleted, with its CoP and thread
+documents.json        the documents they shared, each version's file under documents/
+rsvps.json            their answers to Basecamps and events
 """
 
 from __future__ import annotations
