@@ -34,6 +34,13 @@ REMOTE_TAGS = {
     "h5",
     "h6",
     "hr",
+    # Tables (Markdown tables written here, Lemmy's rendered Markdown): structure only.
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
 }
 # Mastodon marks mentions and hashtags with these microformat classes; keep them for styling.
 REMOTE_CLASSES = {

@@ -5,7 +5,9 @@ from __future__ import annotations
 import nh3
 from markdown_it import MarkdownIt
 
-_renderer = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+_renderer = MarkdownIt(
+    "commonmark", {"html": False, "linkify": False, "typographer": False}
+).enable("table")  # GitHub-style pipe tables: rotas, audit figures, dosing charts
 
 ALLOWED_TAGS = {
     "p",
@@ -32,6 +34,12 @@ ALLOWED_TAGS = {
     "h6",
     "hr",
     "span",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
 }
 
 

@@ -246,6 +246,11 @@ async def read_upload_form(
     return form
 
 
+def _within(value: str, limit: int, what: str) -> None:
+    if len(value) > limit:
+        raise UploadRefused(f"the {what} is {len(value):,} characters long; the limit is {limit:,}")
+
+
 async def _extract(stored: StoredFile) -> str:
     return await asyncio.to_thread(extract_text, stored.path, stored.media_type)
 
@@ -348,8 +353,10 @@ async def upload_document(request: web.Request) -> web.Response:
     form = UploadForm()
     try:
         await read_upload_form(request, store, ("title", "description"), form)
-        title = form.values.get("title", "")[:TITLE_LIMIT].strip()
-        description = form.values.get("description", "")[:DESCRIPTION_LIMIT]
+        title = form.values.get("title", "").strip()
+        description = form.values.get("description", "")
+        _within(title, TITLE_LIMIT, "title")
+        _within(description, DESCRIPTION_LIMIT, "description")
         if form.stored is None:
             raise UploadRefused("choose a file to upload")
         if not title:
@@ -517,6 +524,7 @@ async def upload_version(request: web.Request) -> web.StreamResponse:
     form = UploadForm()
     try:
         await read_upload_form(request, store, ("note",), form)
+        _within(form.values.get("note", ""), NOTE_LIMIT, "note")
         if form.stored is None:
             raise UploadRefused("choose a file to upload")
         if form.stored.sha256 == found.latest.sha256:
@@ -546,7 +554,7 @@ async def upload_version(request: web.Request) -> web.StreamResponse:
                 media_type=stored.media_type,
                 filename=display_filename(form.filename, stored.media_type),
                 text=text,
-                note=form.values.get("note", "")[:NOTE_LIMIT],
+                note=form.values.get("note", ""),
             ),
             uploaded_by=author.id,
             now=now,
