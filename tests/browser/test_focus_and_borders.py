@@ -22,7 +22,7 @@ MEASURE = """() => {
       const c = parse(getComputedStyle(n).backgroundColor); if (c && c.a > 0.5) return c; }
     return {r: 255, g: 255, b: 255, a: 1}; };
   const name = (el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
-    (el.className && typeof el.className === "string" ? "." + el.className.split(" ").join(".") : "") +
+    (typeof el.className === "string" && el.className ? "." + el.className.split(" ")[0] : "") +
     " '" + (el.textContent || el.value || "").trim().slice(0, 30) + "'";
   const problems = [];
   const focusable = [...document.querySelectorAll(
