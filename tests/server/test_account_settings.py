@@ -39,17 +39,19 @@ async def web(aiohttp_server, aiohttp_client, database_url, tmp_path):
     )
 
 
-async def add_follower(app, followed_name: str, username: str = "kim") -> None:
-    """A remote Person (social.example) following a local actor."""
+async def add_follower(
+    app, followed_name: str, username: str = "kim", domain: str = "social.example"
+) -> None:
+    """A remote Person following a local actor."""
     async with app[WRITE_SESSIONS]() as session:
         followed = await session.scalar(select(Actor).where(Actor.local_name == followed_name))
         follower = Actor(
             type="Person",
-            ap_id=f"https://social.example/users/{username}",
+            ap_id=f"https://{domain}/users/{username}",
             username=username,
-            domain="social.example",
-            inbox_url=f"https://social.example/users/{username}/inbox",
-            shared_inbox_url="https://social.example/inbox",
+            domain=domain,
+            inbox_url=f"https://{domain}/users/{username}/inbox",
+            shared_inbox_url=f"https://{domain}/inbox",
             public_key_pem="-",
         )
         session.add(follower)
@@ -59,7 +61,7 @@ async def add_follower(app, followed_name: str, username: str = "kim") -> None:
             followed_id=followed.id,
             follower_id=follower.id,
             state="accepted",
-            activity_ap_id=f"https://social.example/follows/{username}",
+            activity_ap_id=f"https://{domain}/follows/{username}",
         )
         await session.commit()
 
@@ -406,7 +408,7 @@ async def test_deleting_an_account_federates_and_ends_everything(web, content):
     await web.signup("sam")
     await add_community(web.app, "wound_care", "Wound Care")
     await add_follower(web.app, "sam", "kim")
-    await add_follower(web.app, "wound_care", "lee")
+    await add_follower(web.app, "wound_care", "lee", "lemmy.example")
     async with web.app[WRITE_SESSIONS]() as session:
         sam = await session.scalar(select(Actor).where(Actor.local_name == "sam"))
         cop = await get_community(session, "wound_care")
@@ -432,7 +434,8 @@ async def test_deleting_an_account_federates_and_ends_everything(web, content):
     # actor itself, addressed to Public.
     assert document["actor"] == document["object"] == "https://copnet.test/u/sam"
     assert "https://www.w3.org/ns/activitystreams#Public" in document["to"]
-    assert inboxes == ["https://social.example/inbox"]  # kim (sam's) and lee (the CoP's)
+    # kim follows sam; lee follows the CoP sam belongs to.
+    assert sorted(inboxes) == ["https://lemmy.example/inbox", "https://social.example/inbox"]
 
     gone = await web.client.get("/u/sam", headers=AS2)
     assert gone.status == 410

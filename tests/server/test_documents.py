@@ -328,7 +328,9 @@ async def test_downloads_carry_safe_headers(site):
         "filename*=UTF-8''Pflegeplan%20f%C3%BCr%20M%C3%A4rz.pdf"
     )
     assert headers["X-Content-Type-Options"] == "nosniff"
-    assert headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    assert (
+        headers["Content-Security-Policy"] == "default-src 'none'; sandbox; frame-ancestors 'none'"
+    )
     assert headers["ETag"] == f'"{version.sha256}"'
     assert "immutable" in headers["Cache-Control"]
     assert int(headers["Content-Length"]) == len(data)
