@@ -234,6 +234,10 @@ async def test_a_picture_is_reencoded_stripped_served_and_federated(web):
 
     person = await (await web.client.get("/u/sam", headers=AS2)).json(content_type=None)
     icon = person["icon"]
+    # The icon's URL names the picture's digest: Mastodon (app/services/activitypub/
+    # process_account_service.rb, `avatar_remote_url = image_url('icon')`, re-downloaded only
+    # when the URL changes) and GoToSocial (internal/federation/dereferencing/account.go,
+    # `if latestAcc.AvatarRemoteURL != account.AvatarRemoteURL`) fetch a new avatar only then.
     assert icon["mediaType"] == "image/png"
     assert "/u/sam/picture/" in icon["url"] and icon["url"].endswith(".png")
     served = await web.client.get(icon["url"].replace("https://copnet.test", ""))
