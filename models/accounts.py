@@ -23,6 +23,11 @@ class Account(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # BCP 47 tag of the member's posts (`contentMap`); None: the CoP's or the Network's default.
+    language: Mapped[str | None] = mapped_column(String(16))
+    # The re-encoded profile picture in the media store; None: the generated icon.
+    picture_sha256: Mapped[str | None] = mapped_column(String(64))
 
 
 class WebSession(Base):

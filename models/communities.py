@@ -10,7 +10,7 @@ from sqlalchemy import Boolean, ForeignKey, String, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.actors import Actor, create_local_actor
+from models.actors import Actor, NameTaken, create_local_actor
 from models.base import Base, BigId, UTCDateTime, utcnow
 
 
@@ -58,6 +58,23 @@ class ModeratorPage:
     actors: list[Actor]
 
 
+class TitleTaken(NameTaken):
+    """Another local CoP has this title (compared without case): people could not tell them
+    apart in the directory or the share list."""
+
+
+async def title_in_use(session: AsyncSession, title: str) -> bool:
+    """True when a local CoP already has this title, ignoring case and surrounding spaces.
+
+    Compared in Python: SQLite's lower() folds ASCII only, and a Network has few CoPs.
+    """
+    wanted = " ".join(title.split()).casefold()
+    titles = await session.scalars(
+        select(Actor.display_name).where(Actor.local_name.is_not(None), Actor.type == "Group")
+    )
+    return any(" ".join(existing.split()).casefold() == wanted for existing in titles)
+
+
 async def create_community(
     session: AsyncSession,
     name: str,
@@ -66,7 +83,9 @@ async def create_community(
     summary_source: str = "",
     summary_html: str = "",
 ) -> Community:
-    """Create a CoP and its Group actor; raises InvalidName or NameTaken."""
+    """Create a CoP and its Group actor; raises InvalidName, NameTaken or TitleTaken."""
+    if await title_in_use(session, title):
+        raise TitleTaken(f"a community called {title.strip()!r} already exists")
     actor = await create_local_actor(
         session,
         name,

@@ -6,7 +6,9 @@ import re
 
 NAME_PATTERN = re.compile(r"[a-z0-9_]{1,64}")
 # Names that would confuse people or collide with well-known handles.
-RESERVED_NAMES = frozenset({"instance", "admin", "administrator", "root", "system", "copnet"})
+RESERVED_NAMES = frozenset(
+    {"instance", "admin", "administrator", "root", "system", "copnet", "former_member"}
+)
 
 
 class InvalidName(ValueError):

@@ -77,6 +77,10 @@ class Urls:
         """The replies collection of a post written here."""
         return self._join(f"/p/{post_id}/replies")
 
+    def person_picture(self, name: str, sha256: str) -> str:
+        """A member's chosen profile picture (re-encoded PNG), named by its digest."""
+        return self._join(f"/u/{name}/picture/{sha256}.png")
+
     def actor(self, actor) -> str:
         """The ActivityPub id of any actor row, local or remote."""
         if actor.ap_id:

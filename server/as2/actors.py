@@ -67,3 +67,46 @@ def group_document(community: Community, urls: Urls) -> dict:
         "published": format_datetime(community.created_at),
         "updated": format_datetime(actor.updated),
     }
+
+
+def person_icon_url(urls: Urls, name: str, picture: str | None) -> str:
+    """The member's chosen picture, else their generated icon."""
+    return urls.person_picture(name, picture) if picture else urls.person_part(name, "icon.png")
+
+
+def person_document(actor: Actor, urls: Urls, *, picture: str | None = None) -> dict:
+    """A member's `Person` actor, as Mastodon, Lemmy and other servers read it.
+
+    `picture` is the digest of the member's re-encoded picture: the icon's URL changes with it,
+    which is what makes Mastodon and GoToSocial fetch the new one.
+    """
+    name = actor.local_name
+    assert name is not None
+    actor_url = urls.person(name)
+    return {
+        "@context": ACTOR_CONTEXT,
+        "id": actor_url,
+        "type": "Person",
+        "preferredUsername": name,
+        "name": actor.display_name or name,
+        "summary": actor.summary_html,
+        "source": {"content": actor.summary_source, "mediaType": "text/markdown"},
+        "url": actor_url,
+        "inbox": urls.person_part(name, "inbox"),
+        "outbox": urls.person_part(name, "outbox"),
+        "followers": urls.person_part(name, "followers"),
+        "following": urls.person_part(name, "following"),
+        "endpoints": {"sharedInbox": urls.shared_inbox()},
+        "publicKey": public_key(actor_url, urls, actor.public_key_pem),
+        "icon": {
+            "type": "Image",
+            "mediaType": "image/png",
+            "url": person_icon_url(urls, name, picture),
+        },
+        "published": format_datetime(actor.published),
+        "updated": format_datetime(actor.updated),
+        "manuallyApprovesFollowers": False,
+        "discoverable": True,
+        # Members talk about care work; keep their posts out of full-text search by default.
+        "indexable": False,
+    }

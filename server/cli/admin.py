@@ -10,6 +10,7 @@ from typing import Any
 
 from models import account_queries as accounts
 from server.cli.commands import open_session
+from server.cli.member import add_member_commands
 from server.services import passwords
 from server.settings import Settings
 
@@ -17,7 +18,7 @@ Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
 
 def add_admin_commands(subparsers: argparse._SubParsersAction) -> None:
-    """Register `member create|set-password|set-admin`, `admin signup-mode|cop-creation|invite`."""
+    """Register `member create|set-password|set-admin|delete|list`, `admin ...` commands."""
     member = subparsers.add_parser("member", help="manage local members")
     member_actions = member.add_subparsers(dest="action", metavar="ACTION", required=True)
     create = member_actions.add_parser(
@@ -54,6 +55,7 @@ def add_admin_commands(subparsers: argparse._SubParsersAction) -> None:
     role.add_argument("name", help="the member's handle")
     role.add_argument("--revoke", action="store_true", help="take the admin role away")
     role.set_defaults(handler=_blocking(set_admin))
+    add_member_commands(member_actions)
 
     admin = subparsers.add_parser("admin", help="Network settings for admins")
     admin_actions = admin.add_subparsers(dest="action", metavar="ACTION", required=True)

@@ -7,9 +7,11 @@ import re
 
 import nh3
 
-# What both remote HTML and our own rendered Markdown may keep.
+# What both remote HTML and our own rendered Markdown may keep; tables keep their structure only
+# (Markdown tables written here, Lemmy's rendered Markdown).
 SAFE_TAGS = frozenset(
-    "p br a span strong em b i u s del code pre blockquote ul ol li h1 h2 h3 h4 h5 h6 hr".split()
+    "p br a span strong em b i u s del code pre blockquote ul ol li h1 h2 h3 h4 h5 h6 hr "
+    "table thead tbody tr th td".split()
 )
 REMOTE_TAGS = SAFE_TAGS | {"sub", "sup"}
 # Mastodon marks mentions and hashtags with these microformat classes; keep them for styling.

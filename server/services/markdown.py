@@ -7,7 +7,9 @@ from markdown_it import MarkdownIt
 
 from server.services.content import SAFE_TAGS
 
-_renderer = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+_renderer = MarkdownIt(
+    "commonmark", {"html": False, "linkify": False, "typographer": False}
+).enable("table")  # GitHub-style pipe tables: rotas, audit figures, dosing charts
 
 ALLOWED_TAGS = SAFE_TAGS
 

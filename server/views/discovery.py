@@ -13,6 +13,7 @@ from yarl import URL
 from models.account_queries import get_signup_mode
 from models.actors import Actor, count_local_actors, ensure_instance_actor, get_local_actor
 from models.communities import Community, count_communities
+from models.usage import count_local_posts
 from server import __version__
 from server.appkeys import SESSIONS, SETTINGS, URLS
 from server.http.errors import http_error
@@ -147,6 +148,7 @@ async def nodeinfo(request: web.Request) -> web.Response:
             session, "Person", since=now - timedelta(days=180)
         )
         communities = await count_communities(session)
+        local_posts = await count_local_posts(session)
         open_registrations = await get_signup_mode(session) == "open"
     software = {"name": "copnet", "version": __version__}
     if version == "2.1":
@@ -163,7 +165,7 @@ async def nodeinfo(request: web.Request) -> web.Response:
                 "activeMonth": active_month,
                 "activeHalfyear": active_halfyear,
             },
-            "localPosts": 0,
+            "localPosts": local_posts,
         },
         "metadata": {"nodeName": settings.instance_name, "communities": communities},
     }

@@ -13,8 +13,9 @@ from typing import Any
 from aiohttp import web
 from yarl import URL
 
+from models.account_lifecycle import seen_long_ago, touch_last_seen
 from models.account_queries import SESSION_LIFETIME, SignedIn, session_by_token
-from server.appkeys import SESSIONS, SETTINGS
+from server.appkeys import SESSIONS, SETTINGS, WRITE_SESSIONS
 from server.http.errors import http_error
 from server.settings import Settings
 from server.web.errors import render_error
@@ -73,7 +74,18 @@ async def signed_in(request: web.Request) -> SignedIn | None:
         async with request.config_dict[SESSIONS]() as session:
             found = await session_by_token(session, token)
     request[_SIGNED_IN] = found
+    if found is not None:
+        await _note_seen(request, found)
     return found
+
+
+async def _note_seen(request: web.Request, found: SignedIn) -> None:
+    account = found.member.account
+    if not seen_long_ago(account.last_seen_at):
+        return
+    async with request.config_dict[WRITE_SESSIONS]() as session:
+        await touch_last_seen(session, account.actor_id, account.last_seen_at)
+        await session.commit()
 
 
 def cached_signed_in(request: web.Request) -> SignedIn | None:

@@ -46,6 +46,7 @@ from server.services.calendar import ICS_MEDIA_TYPE, calendar_bytes
 from server.services.network_actor import network_actor
 from server.web.auth import Member, current_member, require_member
 from server.web.community_access import visible_community
+from server.web.confirm import ask_first
 from server.web.requests import wake_delivery
 
 ROUTE_NAME = "basecamp"
@@ -449,8 +450,20 @@ async def edit(request: web.Request) -> web.Response:
 
 
 async def cancel(request: web.Request) -> web.Response:
-    """Call a Basecamp off (federated as an Update with status CANCELLED)."""
+    """Call a Basecamp off (federated as an Update with status CANCELLED), once confirmed."""
     member = await require_member(request)
+    async with request.app[SESSIONS]() as session:
+        await _managed_event(session, request, member)  # only organisers are even asked
+    question = await ask_first(
+        request,
+        question="Cancel this Basecamp?",
+        detail="Everyone who said they are coming, here and on other servers, is told that it "
+        "is cancelled. This cannot be undone.",
+        action="Yes, cancel it",
+        back=request.path.removesuffix("/cancel"),
+    )
+    if question is not None:
+        return question
     async with request.app[WRITE_SESSIONS].begin() as session:
         event = await _managed_event(session, request, member)
         await cancel_basecamp(session, request.app[URLS], event, now=utcnow())

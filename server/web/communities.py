@@ -10,7 +10,7 @@ from federation.fetch import FetchError
 from federation.webfinger import HandleError, resolve_handle
 from models.actors import Actor, InvalidName, NameTaken
 from models.base import utcnow
-from models.communities import Community, CommunityModerator, create_community
+from models.communities import Community, CommunityModerator, TitleTaken, create_community
 from models.communities import moderators as list_moderators
 from models.directory import directory, groups_of, member_count, membership_state, thread_list
 from models.document_queries import recent_documents
@@ -26,6 +26,8 @@ from server.services.posts import publish_post
 from server.web.auth import current_member, require_member
 from server.web.basecamps import basecamp_panel
 from server.web.community_access import visible_community
+from server.web.confirm import ask_first
+from server.web.form_limits import limited_field
 from server.web.mention_lookup import mentions_in, reply_mentions
 from server.web.requests import list_page
 
@@ -110,9 +112,19 @@ async def join_community(request: web.Request) -> web.Response:
 
 
 async def leave_community(request: web.Request) -> web.Response:
-    """Leave a CoP."""
+    """Leave a CoP (after a confirmation step)."""
     member = await require_member(request)
     name = request.match_info["name"]
+    question = await ask_first(
+        request,
+        question="Leave this community?",
+        detail="You will no longer be able to start threads or reply here. "
+        "What you wrote stays. You can join again at any time.",
+        action="Yes, leave",
+        back=f"/c/{name}",
+    )
+    if question is not None:
+        return question
     async with request.app[WRITE_SESSIONS].begin() as session:
         community = await visible_community(request, session, name)
         actor = await session.get(Actor, member.actor_id)
@@ -132,8 +144,8 @@ async def create_community_from_web(request: web.Request) -> web.Response:
     member = await require_member(request)
     form = await request.post()
     name = str(form.get("name", "")).strip().lower()
-    title = str(form.get("title", "")).strip()[:TITLE_LIMIT]
-    summary = str(form.get("summary", "")).strip()[:BODY_LIMIT]
+    title = limited_field(form, "title", TITLE_LIMIT, "community's name")
+    summary = limited_field(form, "summary", BODY_LIMIT, "description")
     errors: dict[str, str] = {}
     if not title:
         errors["title"] = "Give your community a name people will recognise."
@@ -157,6 +169,10 @@ async def create_community_from_web(request: web.Request) -> web.Response:
                 await join(session, request.app[URLS], founder, community.actor)
                 if community.status == "active":
                     await announce_new_community(session, request.app[URLS], community)
+        except TitleTaken:
+            errors["title"] = (
+                "A community already has this name. Choose another, so people can tell them apart."
+            )
         except (InvalidName, NameTaken) as error:
             errors["name"] = str(error)
     if errors:
@@ -170,8 +186,8 @@ async def start_thread(request: web.Request) -> web.Response:
     member = await require_member(request)
     name = request.match_info["name"]
     form = await request.post()
-    title = str(form.get("title", "")).strip()[:TITLE_LIMIT]
-    body = str(form.get("body", "")).strip()[:BODY_LIMIT]
+    title = limited_field(form, "title", TITLE_LIMIT, "title")
+    body = limited_field(form, "body", BODY_LIMIT, "post")
     if not title or not body:
         raise web.HTTPBadRequest(text="A thread needs a title and some words.")
     mentions = await mentions_in(request, body)
@@ -198,7 +214,7 @@ async def reply(request: web.Request) -> web.Response:
     """A member replies to any post of a thread."""
     member = await require_member(request)
     form = await request.post()
-    body = str(form.get("body", "")).strip()[:BODY_LIMIT]
+    body = limited_field(form, "body", BODY_LIMIT, "reply")
     parent_id = str(form.get("parent", ""))
     if not body or not parent_id.isdigit():
         raise web.HTTPBadRequest(text="A reply needs some words.")
@@ -232,7 +248,7 @@ async def share_thread(request: web.Request) -> web.Response:
     member = await require_member(request)
     form = await request.post()
     target_name = str(form.get("community", ""))
-    note = str(form.get("note", "")).strip()[:BODY_LIMIT]
+    note = limited_field(form, "note", BODY_LIMIT, "note")
     urls = request.app[URLS]
     async with request.app[WRITE_SESSIONS].begin() as session:
         original = await session.get(Post, int(request.match_info["id"]))

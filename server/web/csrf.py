@@ -16,10 +16,10 @@ import hmac
 from http.cookies import SimpleCookie
 
 import aiohttp_jinja2
-from aiohttp import hdrs, web
+from aiohttp import BodyPartReader, MultipartReader, hdrs, web
 
 from server.appkeys import SETTINGS
-from server.web.auth import SESSION_COOKIE, secure_cookies, signed_in
+from server.web.auth import SESSION_COOKIE, request_key, secure_cookies, signed_in
 from server.web.csrf_tokens import CSRF_COOKIE, NEW_VISITOR_TOKEN, TOKEN_RENDERED, visitor_token
 from server.web.errors import render_error
 from server.web.page_context import template_context
@@ -29,7 +29,8 @@ HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 # Bodies a page on another site can POST here without a CORS preflight.
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
-SMALL_MULTIPART_BYTES = 64 * 1024
+TOKEN_BYTES = 128
+STREAMED_MULTIPART = request_key("copnet.csrf_multipart", object)  # reader after the token
 EXPIRED = "This form has expired, go back and try again."
 NO_COOKIES = " Signing in needs cookies: please allow them for this site."
 
@@ -45,27 +46,45 @@ async def expected_token(request: web.Request) -> str | None:
 async def submitted_token(request: web.Request) -> str | None:
     """The token the request presents: header, else the form field.
 
-    A multipart upload form puts it in its action's query string instead
-    (`action="...?csrf_token={{ csrf_token }}"`) so that its handler can stream the body with
-    `request.multipart()`; only small multipart bodies are read here. Url-encoded forms are read
-    with `request.post()`, which aiohttp caches for the handler.
+    A token never travels in a URL (it would land in logs, history and Referer headers). A
+    multipart form therefore carries it as its first field: the body is stream-parsed up to
+    that field only and the reader, positioned after it, is kept for a handler that streams
+    (`multipart_reader`), so an upload is never buffered whole; `request.post()` still reads the
+    remaining fields. Url-encoded forms are read with `request.post()`, which aiohttp caches.
     """
     header = request.headers.get(HEADER)
     if header:
         return header
     content_type = request.content_type
     if content_type == "multipart/form-data":
-        if FIELD in request.query:
-            return request.query[FIELD]
-        # Only a small multipart form may be read here: reading a large upload would buffer
-        # it (or fail with 413) and leave nothing for a handler that streams it.
-        length = request.content_length
-        if length is None or length > SMALL_MULTIPART_BYTES:
-            return None
-    if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        return await _first_multipart_field(request)
+    if content_type == "application/x-www-form-urlencoded":
         value = (await request.post()).get(FIELD)
         return value if isinstance(value, str) else None
     return None
+
+
+async def _first_multipart_field(request: web.Request) -> str | None:
+    try:
+        reader = await request.multipart()
+        part = await reader.next()
+    except (ValueError, AssertionError, RuntimeError):
+        return None  # not a well-formed multipart body: no token
+    if not isinstance(part, BodyPartReader) or part.name != FIELD:
+        return None
+    value = await part.read(decode=False)
+    request[STREAMED_MULTIPART] = reader
+    if len(value) > TOKEN_BYTES:
+        return None
+    return bytes(value).decode("ascii", errors="replace")
+
+
+async def multipart_reader(request: web.Request) -> MultipartReader:
+    """The request's multipart reader: after the CSRF field if the check streamed it."""
+    streamed = request.get(STREAMED_MULTIPART)
+    if streamed is not None:
+        return streamed
+    return await request.multipart()
 
 
 def needs_check(request: web.Request) -> bool:

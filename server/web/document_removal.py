@@ -16,10 +16,9 @@ from models.document_queries import count_versions_with_digest
 from models.documents import Document, DocumentVersion
 from models.posts import Post
 from models.search_index import remove_document
-from server.appkeys import DELIVERY, SESSIONS, URLS, WRITE_SESSIONS
+from server.appkeys import DELIVERY, MEDIA, SESSIONS, URLS, WRITE_SESSIONS
 from server.services.post_editing import delete_post
 from server.web.auth import Member, require_member
-from server.web.documents import MEDIA
 
 
 def _document_id(request: web.Request) -> int:

@@ -57,6 +57,7 @@ from server.services.markdown import render_markdown
 from server.urls import Urls
 from server.web.auth import Member, current_member, require_member
 from server.web.community_access import visible_community
+from server.web.csrf import multipart_reader
 from server.web.requests import list_page, path_id, sentence, wake_delivery
 
 TITLE_LIMIT = 200
@@ -91,7 +92,7 @@ async def read_upload_form(
 ) -> UploadForm:
     """Stream a multipart form: text fields (capped) and one file straight into the store.
 
-    The CSRF middleware has checked the token from the query string already, so the body is
+    The CSRF middleware has checked the token (the form's first field) already, so the body is
     never buffered whole (aiohttp's `client_max_size` would cap it at 1 MiB).
     Fills `form` as it goes (so a refusal can show what was typed) and raises UploadRefused
     (and subclasses) with a message for people.
@@ -101,7 +102,7 @@ async def read_upload_form(
         raise UploadTooLarge(f"the file is larger than the {human_size(store.max_bytes)} limit")
     if request.content_type != "multipart/form-data":
         raise UploadRefused("choose a file to upload")
-    reader = await request.multipart()
+    reader = await multipart_reader(request)
     while True:
         part = await reader.next()
         if part is None:
@@ -126,6 +127,11 @@ async def read_upload_form(
             async for _chunk in part_chunks(part):
                 pass  # csrf_token (checked by the middleware) and unknown fields
     return form
+
+
+def _within(value: str, limit: int, what: str) -> None:
+    if len(value) > limit:
+        raise UploadRefused(f"the {what} is {len(value):,} characters long; the limit is {limit:,}")
 
 
 async def _extract(stored: StoredFile) -> str:
@@ -209,8 +215,10 @@ async def upload_document(request: web.Request) -> web.Response:
     form = UploadForm()
     try:
         await read_upload_form(request, store, ("title", "description"), form)
-        title = form.values.get("title", "")[:TITLE_LIMIT].strip()
-        description = form.values.get("description", "")[:DESCRIPTION_LIMIT]
+        title = form.values.get("title", "").strip()
+        description = form.values.get("description", "")
+        _within(title, TITLE_LIMIT, "title")
+        _within(description, DESCRIPTION_LIMIT, "description")
         if form.stored is None:
             raise UploadRefused("choose a file to upload")
         if not title:
@@ -358,6 +366,7 @@ async def upload_version(request: web.Request) -> web.StreamResponse:
     form = UploadForm()
     try:
         await read_upload_form(request, store, ("note",), form)
+        _within(form.values.get("note", ""), NOTE_LIMIT, "note")
         if form.stored is None:
             raise UploadRefused("choose a file to upload")
         if form.stored.sha256 == found.latest.sha256:
@@ -385,7 +394,7 @@ async def upload_version(request: web.Request) -> web.StreamResponse:
             community=community,
             author=author,
             upload=Upload(stored, display_filename(form.filename, stored.media_type), text),
-            note=form.values.get("note", "")[:NOTE_LIMIT],
+            note=form.values.get("note", ""),
             now=now,
         )
     wake_delivery(request.app)

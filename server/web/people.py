@@ -5,12 +5,12 @@ from __future__ import annotations
 import aiohttp_jinja2
 from aiohttp import web
 
-from federation.vocab import ACTOR_CONTEXT, format_datetime
+from models.account_lifecycle import picture_of
 from models.account_queries import count_following, memberships
 from models.actors import Actor, get_local_actor
 from models.follows import count_followers
-from server.appkeys import SESSIONS, SETTINGS, URLS
-from server.as2.actors import public_key
+from server.appkeys import MEDIA, SESSIONS, SETTINGS, URLS
+from server.as2.actors import person_document, person_icon_url
 from server.as2.collections import ordered_collection
 from server.http.errors import http_error
 from server.http.negotiation import choose_representation
@@ -20,45 +20,13 @@ from server.urls import Urls
 from server.web.auth import current_member
 
 
-def person_document(actor: Actor, urls: Urls) -> dict:
-    """A member's `Person` actor, as Mastodon, Lemmy and other servers read it."""
-    name = actor.local_name
-    assert name is not None
-    actor_url = urls.person(name)
-    return {
-        "@context": ACTOR_CONTEXT,
-        "id": actor_url,
-        "type": "Person",
-        "preferredUsername": name,
-        "name": actor.display_name or name,
-        "summary": actor.summary_html,
-        "source": {"content": actor.summary_source, "mediaType": "text/markdown"},
-        "url": actor_url,
-        "inbox": urls.person_part(name, "inbox"),
-        "outbox": urls.person_part(name, "outbox"),
-        "followers": urls.person_part(name, "followers"),
-        "following": urls.person_part(name, "following"),
-        "endpoints": {"sharedInbox": urls.shared_inbox()},
-        "publicKey": public_key(actor_url, urls, actor.public_key_pem),
-        "icon": {
-            "type": "Image",
-            "mediaType": "image/png",
-            "url": urls.person_part(name, "icon.png"),
-        },
-        "published": format_datetime(actor.published),
-        "updated": format_datetime(actor.updated),
-        "manuallyApprovesFollowers": False,
-        "discoverable": True,
-        # Members talk about care work; keep their posts out of full-text search by default.
-        "indexable": False,
-    }
-
-
 async def _person_or_404(request: web.Request, session) -> Actor:
     name = request.match_info["name"]
     actor = await get_local_actor(session, name)
     if actor is None or actor.type != "Person":
         raise http_error(404, f"no member named {name!r}")
+    if actor.gone:
+        raise http_error(410, f"the member {name!r} has left this Network")
     return actor
 
 
@@ -83,8 +51,9 @@ async def person(request: web.Request) -> web.StreamResponse:
     urls = request.app[URLS]
     async with request.app[SESSIONS]() as session:
         actor = await _person_or_404(request, session)
+        picture = await picture_of(session, actor.id)
         if representation == "as2":
-            return activity_json(person_document(actor, urls))
+            return activity_json(person_document(actor, urls, picture=picture))
         groups = await memberships(session, actor.id)
     settings = request.app[SETTINGS]
     viewer = await current_member(request)
@@ -94,6 +63,7 @@ async def person(request: web.Request) -> web.StreamResponse:
         "handle": f"@{actor.local_name}@{settings.domain}",
         "cops": [group_link(urls, settings.domain, group) for group in groups],
         "is_self": viewer is not None and viewer.actor_id == actor.id,
+        "icon_url": person_icon_url(urls, actor.local_name or "", picture),
     }
     response = aiohttp_jinja2.render_template("person.html", request, context)
     response.headers["Vary"] = "Accept, Cookie"
@@ -108,6 +78,28 @@ async def person_icon(request: web.Request) -> web.Response:
         body=identicon_png("u/" + (actor.local_name or "")),
         content_type="image/png",
         headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
+async def person_picture(request: web.Request) -> web.StreamResponse:
+    """The member's re-encoded picture; only the digest their account points at is served."""
+    sha256 = request.match_info["sha256"]
+    async with request.app[SESSIONS]() as session:
+        actor = await _person_or_404(request, session)
+        current = await picture_of(session, actor.id)
+    if current is None or current != sha256:
+        raise http_error(404, "no such picture")
+    path = request.app[MEDIA].path_for(sha256)
+    if not path.is_file():
+        raise http_error(404, "no such picture")
+    return web.FileResponse(
+        path,
+        headers={
+            "Content-Type": "image/png",
+            "Cache-Control": "public, max-age=31536000, immutable",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        },
     )
 
 
@@ -146,6 +138,7 @@ def add_people_routes(app: web.Application) -> None:
         return
     app.router.add_get("/u/{name}", person, name="person")
     app.router.add_get("/u/{name}/icon.png", person_icon)
+    app.router.add_get(r"/u/{name}/picture/{sha256:[0-9a-f]{64}}.png", person_picture)
     app.router.add_get("/u/{name}/outbox", person_outbox)
     app.router.add_get("/u/{name}/followers", person_followers)
     app.router.add_get("/u/{name}/following", person_following)

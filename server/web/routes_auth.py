@@ -8,24 +8,17 @@ from dataclasses import dataclass, field
 import aiohttp_jinja2
 from aiohttp import web
 
-from federation.vocab import PUBLIC, format_datetime
 from models import account_queries as accounts
 from models.actors import InvalidName, NameTaken
-from models.base import utcnow
-from models.deliveries import enqueue
-from models.follows import follower_inboxes
 from models.names import RESERVED_NAMES, validate_name
-from server.appkeys import LOGIN_LIMITER, SESSIONS, SETTINGS, SIGNUP_LIMITER, URLS, WRITE_SESSIONS
-from server.as2.activities import new_activity_id
+from server.appkeys import LOGIN_LIMITER, SESSIONS, SETTINGS, SIGNUP_LIMITER, WRITE_SESSIONS
 from server.http.ratelimit import LoginRateLimiter, SlidingWindow, client_address
 from server.services import passwords
-from server.services.markdown import render_markdown
 from server.web.auth import (
     SESSION_COOKIE,
     clear_session_cookie,
     current_member,
     forget_signed_in,
-    require_member,
     safe_next,
     set_session_cookie,
 )
@@ -35,6 +28,7 @@ from server.web.errors import render_error
 SIGNUPS_PER_HOUR = 10
 MAX_DISPLAY_NAME = 100
 MAX_BIO = 5000
+WELCOME = "/welcome"
 WRONG_LOGIN = "That name or email and password do not match. Check them and try again."
 
 
@@ -89,7 +83,7 @@ async def signup_page(request: web.Request) -> web.Response:
 
 
 async def signup(request: web.Request) -> web.StreamResponse:
-    """Create the member, sign them in and go to the home page; or show what to fix."""
+    """Create the member, sign them in and show the next steps; or show what to fix."""
     limiter = request.app[SIGNUP_LIMITER]
     address = client_address(request, request.app[SETTINGS].trusted_proxies)
     wait = limiter.retry_after(address)
@@ -139,7 +133,7 @@ async def signup(request: web.Request) -> web.StreamResponse:
         password_hash = await passwords.hash_password_async(values["password"])
         token = await _create_member(request, form, name, password_hash, email, display_name)
         if token is not None:
-            raise _signed_in_redirect("/", token, request)
+            raise _signed_in_redirect(WELCOME, token, request)
     values["password"] = values["password_confirm"] = ""  # never echo a password back
     return _render(request, "auth_signup.html", {"form": form, "mode": mode}, status=400)
 
@@ -253,75 +247,8 @@ async def logout(request: web.Request) -> web.StreamResponse:
     raise redirect
 
 
-# --- profile ----------------------------------------------------------------------------------
-
-
-async def profile_page(request: web.Request) -> web.Response:
-    """The member's own display name and bio, to edit."""
-    member = await require_member(request)
-    async with request.app[SESSIONS]() as session:
-        found = await accounts.member_by_actor_id(session, member.actor_id)
-    assert found is not None
-    actor = found.actor
-    form = Form(values={"display_name": actor.display_name, "bio": actor.summary_source})
-    saved = request.query.get("saved") == "1"
-    return _render(request, "auth_profile.html", {"form": form, "saved": saved})
-
-
-async def profile(request: web.Request) -> web.StreamResponse:
-    """Save the profile and tell the member's followers (an `Update` of their Person)."""
-    member = await require_member(request)
-    values = await _form_values(request, ("display_name", "bio"))
-    form = Form(values=values)
-    display_name = " ".join(values["display_name"].split())
-    bio = values["bio"].replace("\r\n", "\n").strip()
-    if len(display_name) > MAX_DISPLAY_NAME:
-        form.error("display_name", f"Use at most {MAX_DISPLAY_NAME} characters.")
-    if len(bio) > MAX_BIO:
-        form.error("bio", f"Use at most {MAX_BIO} characters ({len(bio)} now).")
-    if form.errors:
-        return _render(request, "auth_profile.html", {"form": form, "saved": False}, status=400)
-    from server.web.people import person_document  # people renders what is saved here
-
-    urls = request.app[URLS]
-    async with request.app[WRITE_SESSIONS]() as session:
-        found = await accounts.member_by_actor_id(session, member.actor_id)
-        assert found is not None
-        actor = found.actor
-        actor.display_name = display_name
-        actor.summary_source = bio
-        actor.summary_html = render_markdown(bio)
-        actor.updated = utcnow()
-        await session.flush()
-        inboxes = [inbox for inbox, _domain in await follower_inboxes(session, actor.id)]
-        inboxes += await accounts.following_inboxes(session, actor.id)
-        if inboxes:
-            person = person_document(actor, urls)
-            update = {
-                "@context": person["@context"],
-                "id": new_activity_id(urls),
-                "type": "Update",
-                "actor": person["id"],
-                "to": [PUBLIC],
-                "cc": [person["followers"]],
-                "object": {k: v for k, v in person.items() if k != "@context"},
-                "published": format_datetime(actor.updated),
-            }
-            await enqueue(
-                session,
-                actor_id=actor.id,
-                ap_id=update["id"],
-                type_="Update",
-                document=update,
-                inboxes=inboxes,
-                object_ap_id=person["id"],
-            )
-        await session.commit()
-    raise web.HTTPSeeOther("/settings/profile?saved=1")
-
-
 def add_auth_routes(app: web.Application) -> None:
-    """Register /signup, /login, /logout and /settings/profile (safe to call twice)."""
+    """Register /signup, /login and /logout (safe to call twice)."""
     if "signup" in app.router.named_resources():
         return
     if LOGIN_LIMITER not in app:
@@ -333,5 +260,3 @@ def add_auth_routes(app: web.Application) -> None:
     app.router.add_get("/login", login_page, name="login")
     app.router.add_post("/login", login)
     app.router.add_post("/logout", logout, name="logout")
-    app.router.add_get("/settings/profile", profile_page, name="settings_profile")
-    app.router.add_post("/settings/profile", profile)

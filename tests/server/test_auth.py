@@ -163,7 +163,7 @@ async def test_signup_signs_in_with_a_safe_cookie_and_the_profile_shows(web):
 
     response = await web.signup("sam", display_name="Sam Okafor", email="sam@ward.example")
     assert response.status == 303, await response.text()
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/welcome"  # the next steps, not the home page
     cookie = set_cookies(response)["copnet_session"]
     assert cookie["httponly"] is True
     assert cookie["samesite"] == "Lax"

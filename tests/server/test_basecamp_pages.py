@@ -180,8 +180,13 @@ async def test_organisers_edit_and_cancel(site):
     assert response.status == 303
     (event,) = await site.events()
     assert (event.name, event.sequence) == ("Basecamp Leeds 2027", 1)
-    assert (await site.member.post(f"/b/{event_id}/cancel", {})).status == 403
-    assert (await site.moderator.post(f"/b/{event_id}/cancel", {})).status == 303
+    assert (await site.member.post(f"/b/{event_id}/cancel", {"confirm": "yes"})).status == 403
+    asked = await site.moderator.post(f"/b/{event_id}/cancel", {})
+    assert asked.status == 200 and "Cancel this Basecamp?" in await asked.text()
+    (event,) = await site.events()
+    assert event.status != "CANCELLED"  # nothing happens before the confirmation
+    confirmed = await site.moderator.post(f"/b/{event_id}/cancel", {"confirm": "yes"})
+    assert confirmed.status == 303
     (event,) = await site.events()
     assert (event.status, event.sequence) == ("CANCELLED", 2)
     page = await (await site.member.get(f"/b/{event_id}")).text()

@@ -116,7 +116,14 @@ async def test_join_post_reply_and_leave(web):
     async with web.client.app[SESSIONS]() as session:
         replies = list(await session.scalars(select(Post).where(Post.thread_id == thread_id)))
     assert [reply.depth for reply in replies] == [1]
-    assert (await post_form(web, "/c/nursing/leave", other)).status == 303
+    # Leaving asks first: the button's POST shows a page, only its "Yes" leaves.
+    asked = await post_form(web, "/c/nursing/leave", other)
+    assert asked.status == 200
+    asked_page = await asked.text()
+    assert "Leave this community?" in asked_page and 'name="confirm" value="yes"' in asked_page
+    still = await post_form(web, "/c/nursing/threads", other, title="Still", body="here")
+    assert still.status == 303
+    assert (await post_form(web, "/c/nursing/leave", other, confirm="yes")).status == 303
     again = await post_form(web, "/c/nursing/threads", other, title="Again", body="x")
     assert again.status == 403
 

@@ -7,7 +7,6 @@ import json
 import aiohttp
 import pytest
 
-from server.web.csrf import SMALL_MULTIPART_BYTES
 from tests.server.test_auth import (
     HTML,
     PASSWORD,
@@ -157,7 +156,7 @@ async def test_activitypub_json_posts_to_inboxes_are_not_forms(web):
         assert response.content_type == "application/json"
 
 
-async def test_multipart_forms_carry_the_token_in_the_body_or_the_action(web):
+async def test_multipart_forms_carry_the_token_in_the_body_never_in_the_url(web):
     await web.signup("sam")
     token = await web.token("/settings/profile")
 
@@ -173,11 +172,23 @@ async def test_multipart_forms_carry_the_token_in_the_body_or_the_action(web):
     assert small.status == 303
     missing = await web.client.post("/settings/profile", data=form(False), allow_redirects=False)
     assert missing.status == 403
-    # A large upload is never buffered for the check: its token goes in the action's query.
-    large = form(True, padding=SMALL_MULTIPART_BYTES + 1)
-    refused = await web.client.post("/settings/profile", data=large, allow_redirects=False)
-    assert refused.status == 403
+    late_small = aiohttp.FormData(default_to_multipart=True)
+    late_small.add_field("display_name", "Sam")
+    late_small.add_field("csrf_token", token)
+    refused_small = await web.client.post("/settings/profile", data=late_small)
+    assert refused_small.status == 403  # the token must come first
+    # A large body is stream-parsed up to its first field, the token; the handler reads on.
+    large = form(True, padding=64 * 1024)
+    accepted = await web.client.post("/settings/profile", data=large, allow_redirects=False)
+    assert accepted.status == 400  # past the check: the bio is over its length limit
+    assert "Use at most" in await accepted.text()
+    late = aiohttp.FormData(default_to_multipart=True)
+    late.add_field("display_name", "Sam")
+    late.add_field("bio", "b" * (64 * 1024))
+    late.add_field("csrf_token", token)
+    refused = await web.client.post("/settings/profile", data=late, allow_redirects=False)
+    assert refused.status == 403  # a large form must put its token first
     in_query = await web.client.post(
         f"/settings/profile?csrf_token={token}", data=form(False), allow_redirects=False
     )
-    assert in_query.status == 303
+    assert in_query.status == 403  # a token in the URL is not looked at

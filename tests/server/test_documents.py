@@ -53,7 +53,8 @@ class Browser:
     ):
         # aiohttp percent-encodes the filename; browsers send UTF-8 as it is.
         form = aiohttp.FormData(quote_fields=not browser_style)
-        form.add_field("csrf_token", self.csrf)
+        # The token is the form's first field, as the page's hidden input puts it.
+        form.add_field("csrf_token", self.csrf if csrf is None else csrf)
         for name, value in fields.items():
             form.add_field(name, value)
         if data is not None:
@@ -61,9 +62,8 @@ class Browser:
             form.add_field(
                 "file", data, filename=filename, content_type="application/activity+json"
             )
-        token = self.csrf if csrf is None else csrf
         return await self.client.post(
-            f"{path}?csrf_token={token}", data=form, headers=self.headers(), allow_redirects=False
+            path, data=form, headers=self.headers(), allow_redirects=False
         )
 
 
@@ -327,7 +327,9 @@ async def test_downloads_carry_safe_headers(site):
         "filename*=UTF-8''Pflegeplan%20f%C3%BCr%20M%C3%A4rz.pdf"
     )
     assert headers["X-Content-Type-Options"] == "nosniff"
-    assert headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    assert (
+        headers["Content-Security-Policy"] == "default-src 'none'; sandbox; frame-ancestors 'none'"
+    )
     assert headers["ETag"] == f'"{version.sha256}"'
     assert "immutable" in headers["Cache-Control"]
     assert int(headers["Content-Length"]) == len(data)
@@ -444,7 +446,8 @@ async def test_the_documents_page_lists_and_offers_the_form_to_members(site):
     assert page.index("Newer chart") < page.index("Older guide")
     assert "PNG image" in page
     assert 'enctype="multipart/form-data"' in page
-    assert f"/c/nursing/documents?csrf_token={site.member.csrf}" in page
+    assert 'action="/c/nursing/documents"' in page
+    assert "csrf_token=" not in page  # never in a URL
 
     outsider = await (await site.outsider.get("/c/nursing/documents")).text()
     assert "Older guide" in outsider
@@ -465,7 +468,8 @@ async def test_the_document_page_shows_its_details(site):
     assert "Guide &lt;b&gt;bold&lt;/b&gt;" in page
     assert "<strong>this</strong>" in page
     assert "Alex" in page
-    assert f"/d/{document_id}/versions?csrf_token=" in page
+    assert f'action="/d/{document_id}/versions"' in page
+    assert "csrf_token=" not in page
     assert "Discuss it in its thread" in page
 
 

@@ -1,0 +1,123 @@
+"""A member's data, to take along: a zip of JSON (for machines) and Markdown (for people).
+
+profile.json          who they are here
+posts.json, posts.md  every post they wrote that is not deleted, with its CoP and thread
+documents.json        the documents they shared, each version's file under documents/
+rsvps.json            their answers to Basecamps and events
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from models.account_lifecycle import Archive
+from models.account_queries import LocalMember
+from models.actors import Actor
+from server.urls import Urls
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _cop(urls: Urls, community: Actor) -> dict:
+    return {"name": community.display_name or community.username, "id": urls.actor(community)}
+
+
+def export_zip(
+    member: LocalMember,
+    archive: Archive,
+    urls: Urls,
+    *,
+    language: str | None,
+    stored_file: Callable[[str], Path],
+) -> bytes:
+    """The zip's bytes; `stored_file(sha256)` gives the path of a stored document file."""
+    actor = member.actor
+    profile = {
+        "name": member.name,
+        "id": urls.person(member.name),
+        "display_name": actor.display_name,
+        "bio_markdown": actor.summary_source,
+        "email": member.account.email,
+        "language": language,
+        "joined": _when(member.account.created_at),
+    }
+    posts = []
+    markdown = [f"# Posts by {actor.display_name or member.name}\n"]
+    for post, community in archive.posts:
+        posts.append(
+            {
+                "id": urls.post(post.id),
+                "thread": urls.thread(post.thread_id or post.id),
+                "in_reply_to": urls.post(post.parent_id) if post.parent_id else None,
+                "cop": _cop(urls, community),
+                "title": post.title,
+                "markdown": post.source,
+                "html": post.content_html,
+                "published": _when(post.published),
+                "updated": _when(post.updated),
+            }
+        )
+        heading = post.title or f"Reply in {community.display_name or community.username}"
+        markdown.append(
+            f"\n## {heading}\n\n*{_when(post.published)} · {urls.post(post.id)}*\n\n"
+            f"{post.source or ''}\n"
+        )
+    documents = []
+    files: list[tuple[str, Path]] = []
+    for document, versions, community in archive.documents:
+        entries = []
+        for version in versions:
+            inside = f"documents/{document.id}/{version.id}-{Path(version.filename).name}"
+            entries.append(
+                {
+                    "file": inside,
+                    "filename": version.filename,
+                    "media_type": version.media_type,
+                    "size": version.size,
+                    "sha256": version.sha256,
+                    "note": version.note,
+                    "uploaded": _when(version.created_at),
+                }
+            )
+            files.append((inside, stored_file(version.sha256)))
+        documents.append(
+            {
+                "title": document.title,
+                "description_markdown": document.description,
+                "cop": _cop(urls, community),
+                "created": _when(document.created_at),
+                "versions": entries,
+            }
+        )
+    rsvps = [
+        {
+            "event": event.name,
+            "id": event.ap_id or urls.basecamp(event.id),
+            "starts": _when(event.starts_at),
+            "answer": participant.role,
+            "answered": _when(participant.updated_at),
+        }
+        for participant, event in archive.rsvps
+    ]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as out:
+        out.writestr("profile.json", _json(profile))
+        out.writestr("posts.json", _json(posts))
+        out.writestr("posts.md", "".join(markdown))
+        out.writestr("documents.json", _json(documents))
+        out.writestr("rsvps.json", _json(rsvps))
+        for inside, path in files:
+            if path.is_file():
+                out.write(path, inside)
+    return buffer.getvalue()
+
+
+def _json(value) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
