@@ -45,7 +45,9 @@ class ModerationAction(Base):
     """One entry of the public moderation log: who did what to what in which CoP, and why."""
 
     __tablename__ = "moderation_actions"
-    __table_args__ = (Index("ix_moderation_actions_community_created", "community_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_moderation_actions_community_created", "community_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     community_id: Mapped[int] = mapped_column(BigId, ForeignKey("actors.id", ondelete="CASCADE"))

@@ -26,6 +26,7 @@ from server.cli_admin import add_admin_commands
 from server.cli_backup import add_backup_commands
 from server.cli_basecamp import add_basecamp_commands
 from server.cli_federation import add_federation_commands
+from server.cli_moderation import add_moderation_commands
 from server.ops.database import database_problem, schema_problem, settled
 from server.ops.listen import CannotListen, listen_problem
 from server.ops.logs import AccessLogger, access_logger, configure_logging
@@ -80,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_basecamp_commands(sub)
     add_status_command(sub)
     add_backup_commands(sub)
+    add_moderation_commands(sub)
     return parser
 
 

@@ -39,13 +39,13 @@ def group_handle(urls: Urls, group: Actor) -> str:
 def post_object(urls: Urls, post: Post, author: Actor, group: Actor, parent_id: str | None) -> dict:
     """The AS2 Note of a post written here (a Tombstone once deleted)."""
     object_id = urls.post(post.id)
-    if post.is_deleted:
+    if post.is_deleted or post.is_removed:
         return {
             "@context": AS_CONTEXT,
             "id": object_id,
             "type": "Tombstone",
             "formerType": "Note",
-            "deleted": format_datetime(post.deleted_at),
+            "deleted": format_datetime(post.deleted_at or post.removed_at),
         }
     group_url = urls.actor(group)
     root_id = post.thread_id or post.id

@@ -11,6 +11,7 @@ from server.views import actors, discovery, inbox, threads
 from server.web import setup_web
 from server.web.basecamps import add_basecamp_routes
 from server.web.communities import add_community_routes, home
+from server.web.moderation import add_moderation_routes
 from server.web.routes_documents import add_document_routes
 from server.web.search import add_search_routes
 
@@ -44,6 +45,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/activities/{key}", threads.sent_activity)
     setup_web(app)
     add_community_routes(app)
+    add_moderation_routes(app)
     add_document_routes(app)
     add_search_routes(app)
     add_basecamp_routes(app)

@@ -15,6 +15,7 @@ from server.documents import (
     ordered_collection,
     ordered_collection_page,
 )
+from server.featured import featured_items
 from server.icons import identicon_png
 from server.negotiation import choose_representation
 from server.responses import activity_json, outbox_response, page_number
@@ -87,10 +88,12 @@ async def community_followers(request: web.Request) -> web.Response:
 
 async def community_featured(request: web.Request) -> web.Response:
     """Threads the moderators pinned (inlined, as Lemmy expects)."""
+    urls = request.app[URLS]
     async with request.app[SESSIONS]() as session:
         community = await _community_or_404(request, session)
-    collection_id = request.app[URLS].community_part(community.actor.local_name or "", "featured")
-    return activity_json(ordered_collection(collection_id, 0, items=[]))
+        items = await featured_items(session, urls, community)
+    collection_id = urls.community_part(community.actor.local_name or "", "featured")
+    return activity_json(ordered_collection(collection_id, len(items), items=items))
 
 
 async def community_moderators(request: web.Request) -> web.Response:

@@ -17,6 +17,7 @@ from server.appkeys import SESSIONS, SETTINGS, URLS
 from server.documents import PAGE_SIZE, ordered_collection, ordered_collection_page
 from server.errors import http_error
 from server.local_posts import post_object
+from server.moderation import may_moderate
 from server.negotiation import choose_representation
 from server.responses import activity_json, page_number
 from server.web.auth import current_member
@@ -116,6 +117,12 @@ async def thread_page(request: web.Request) -> web.StreamResponse:
             else []
         )
         group = await session.get(Actor, root.community_id)
+        can_moderate = (
+            member is not None
+            and community is not None
+            and await may_moderate(session, community, member.actor_id)
+        )
+    can_reply = can_reply and root.locked_at is None and not root.is_removed
     children: dict[int | None, list[Post]] = {}
     for post in posts:
         children.setdefault(post.parent_id if post.id != root.id else None, []).append(post)
@@ -125,6 +132,7 @@ async def thread_page(request: web.Request) -> web.StreamResponse:
         "community": community,
         "group": group,
         "can_reply": can_reply,
+        "can_moderate": can_moderate,
         "share_targets": share_targets,
         "children": children,
         "authors": authors,
@@ -164,5 +172,5 @@ async def local_post(request: web.Request) -> web.StreamResponse:
         group = await session.get(Actor, post.community_id)
         parent = await session.get(Post, post.parent_id) if post.parent_id else None
     parent_id = urls.post_id_of(parent) if parent is not None else None
-    status = 410 if post.is_deleted else 200
+    status = 410 if post.is_deleted or post.is_removed else 200
     return activity_json(post_object(urls, post, author, group, parent_id), status=status)

@@ -20,6 +20,7 @@ from server.appkeys import DELIVERY, FETCHER, REMOTE, SESSIONS, SETTINGS, URLS, 
 from server.local_posts import publish_post
 from server.markdown import render_markdown
 from server.membership import join, leave
+from server.moderation_rules import banned_reason, closed_thread_reason
 from server.network_actor import announce_new_community, network_actor
 from server.policy import DomainBlocked
 from server.remote import LocalActorNotFound
@@ -117,6 +118,9 @@ async def join_community(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     async with request.app[WRITE_SESSIONS].begin() as session:
         community = await visible_community(request, session, name)
+        refused = await banned_reason(session, community.actor_id, member.actor_id, utcnow())
+        if refused is not None:
+            raise web.HTTPForbidden(text=f"You are {refused}.")
         actor = await session.get(Actor, member.actor_id)
         await join(session, request.app[URLS], actor, community.actor)
     raise web.HTTPSeeOther(f"/c/{name}")
@@ -221,6 +225,9 @@ async def reply(request: web.Request) -> web.Response:
         group = await session.get(Actor, parent.community_id)
         if community is not None:
             await _require_membership(session, member.actor_id, community)
+        closed = await closed_thread_reason(session, parent)
+        if closed is not None:
+            raise web.HTTPForbidden(text=f"No replies: {closed}.")
         post = await publish_post(
             session,
             request.app[URLS],
@@ -299,6 +306,9 @@ async def join_remote_community(request: web.Request) -> web.Response:
 
 
 async def _require_membership(session, member_id: int, community: Community) -> None:
+    refused = await banned_reason(session, community.actor_id, member_id, utcnow())
+    if refused is not None:
+        raise web.HTTPForbidden(text=f"You are {refused}.")
     if await membership_state(session, member_id, community.actor_id) != "accepted":
         raise web.HTTPForbidden(text="Join this community first.")
 
