@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from server.activities import accept, announce, create, delete, follow, like, undo, update
+from server.activities import (
+    accept,
+    announce,
+    create,
+    delete,
+    follow,
+    like,
+    moderation,
+    undo,
+    update,
+)
 from server.activities.base import Handler, strict
 from server.activities.basecamp_handlers import with_basecamps
 
@@ -25,6 +35,10 @@ HANDLERS: dict[str, Handler] = {
             "Accept": Handler(accept.verify, accept.receive_accept),
             "Reject": Handler(accept.verify, accept.receive_reject),
             "Announce": Handler(announce.verify, announce.receive),
+            **{
+                kind: Handler(moderation.verify_sent, moderation.receive)
+                for kind in moderation.MODERATION_TYPES
+            },
         }
     ).items()
 }
