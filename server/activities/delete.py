@@ -38,7 +38,12 @@ async def verify(ctx: Context, activity: dict) -> Prepared | moderation.ModActio
         author = await author_of(session, post)
     if author.ap_id != activity["actor"]:
         # Not the author: a moderator's removal (kept, with its reason, and restorable).
-        return await moderation.verify(ctx, activity)
+        try:
+            return await moderation.verify(ctx, activity)
+        except Ignore:
+            raise
+        except Reject as refused:
+            raise Reject(f"only the author or a moderator may delete a post: {refused}") from None
     return Prepared(post=post, actor_deleted=False)
 
 

@@ -143,7 +143,8 @@ async def _group_of(
     if announcer is not None and announcer.id != group_id:
         raise Reject("the object does not belong to the community that announced this")
     if announcer is None and community is None:
-        raise Ignore("that community is moderated on its own server")
+        # Only the remote CoP's own Announce may change our copy of its posts.
+        raise Reject("that community is moderated on its own server")
     return group, community
 
 
