@@ -47,7 +47,7 @@ def _announced(fake, inner_type: str, host: str):
 
 
 async def test_moderator_removes_and_restores_a_remote_thread_and_both_sides_hear(net, fake):
-    cop, mona, _lemmy, alice, post = await _setup(net, fake)
+    cop, mona, _lemmy, _alice, post = await _setup(net, fake)
     response = await mona.post(
         f"/t/{post.id}/moderate", post=str(post.id), action="remove", reason="off topic"
     )
