@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, BigId, UTCDateTime, utcnow
+from models.communities import Community
 
 # What the log records; each is also the `action` column's value.
 ACTIONS = (
@@ -164,9 +165,12 @@ async def logged_activity(session: AsyncSession, activity_ap_id: str) -> bool:
 async def moderation_log(
     session: AsyncSession, *, community_id: int | None, limit: int, offset: int = 0
 ) -> list[ModerationAction]:
-    """The log newest first, of one CoP or (None) of the whole Network."""
+    """The log newest first, of one CoP or (None) of the Network's active CoPs."""
     query = select(ModerationAction)
     if community_id is not None:
         query = query.where(ModerationAction.community_id == community_id)
+    else:
+        active = select(Community.actor_id).where(Community.status == "active")
+        query = query.where(ModerationAction.community_id.in_(active))
     query = query.order_by(ModerationAction.created_at.desc(), ModerationAction.id.desc())
     return list(await session.scalars(query.limit(limit).offset(offset)))

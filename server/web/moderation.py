@@ -21,6 +21,7 @@ from server.appkeys import DELIVERY, REMOTE, SESSIONS, URLS, WRITE_SESSIONS
 from server.moderation_people import PersonNotFound, find_person
 from server.web.auth import require_member
 from server.web.community_access import visible_community
+from server.web.modlog import add_modlog_routes
 
 REASON_LIMIT = 1000
 MAX_BAN_DAYS = 3650
@@ -168,3 +169,4 @@ def add_moderation_routes(app: web.Application) -> None:
     app.router.add_get("/c/{name}/moderation", moderation_page)
     app.router.add_post("/c/{name}/moderation/ban", ban_form)
     app.router.add_post("/c/{name}/moderation/moderators", moderators_form)
+    add_modlog_routes(app)
