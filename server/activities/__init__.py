@@ -7,6 +7,7 @@ from server.activities import (
     announce,
     create,
     delete,
+    flag,
     follow,
     like,
     moderation,
@@ -35,6 +36,7 @@ HANDLERS: dict[str, Handler] = {
             "Accept": Handler(accept.verify, accept.receive_accept),
             "Reject": Handler(accept.verify, accept.receive_reject),
             "Announce": Handler(announce.verify, announce.receive),
+            "Flag": Handler(flag.verify, flag.receive),
             **{
                 kind: Handler(moderation.verify_sent, moderation.receive)
                 for kind in moderation.MODERATION_TYPES

@@ -133,6 +133,7 @@ async def thread_page(request: web.Request) -> web.StreamResponse:
         "group": group,
         "can_reply": can_reply,
         "can_moderate": can_moderate,
+        "reported": request.query.get("reported") == "1",
         "share_targets": share_targets,
         "children": children,
         "authors": authors,

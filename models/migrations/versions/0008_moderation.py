@@ -90,8 +90,67 @@ def upgrade() -> None:
         ["community_id", "created_at"],
     )
 
+    op.create_table(
+        "reports",
+        sa.Column("id", BigId, nullable=False),
+        sa.Column("community_id", BigId, nullable=True),
+        sa.Column("reporter_id", BigId, nullable=True),
+        sa.Column("post_id", BigId, nullable=True),
+        sa.Column("document_id", BigId, nullable=True),
+        sa.Column("target_actor_id", BigId, nullable=True),
+        sa.Column("target_ap_id", sa.String(length=2048), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("activity_ap_id", sa.String(length=2048), nullable=True),
+        sa.Column("origin_domain", sa.String(length=255), nullable=True),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("resolution", sa.String(length=16), nullable=True),
+        sa.Column("resolved_by_id", BigId, nullable=True),
+        sa.Column("resolved_at", When, nullable=True),
+        sa.Column("created_at", When, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["community_id"],
+            ["actors.id"],
+            name=op.f("fk_reports_community_id_actors"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["reporter_id"],
+            ["actors.id"],
+            name=op.f("fk_reports_reporter_id_actors"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["post_id"], ["posts.id"], name=op.f("fk_reports_post_id_posts"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(
+            ["document_id"],
+            ["documents.id"],
+            name=op.f("fk_reports_document_id_documents"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["target_actor_id"],
+            ["actors.id"],
+            name=op.f("fk_reports_target_actor_id_actors"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["resolved_by_id"],
+            ["actors.id"],
+            name=op.f("fk_reports_resolved_by_id_actors"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reports")),
+    )
+    op.create_index("ix_reports_state_community", "reports", ["state", "community_id"])
+    op.create_index("ix_reports_origin_created", "reports", ["origin_domain", "created_at"])
+
 
 def downgrade() -> None:
+    op.drop_index("ix_reports_origin_created", table_name="reports")
+    op.drop_index("ix_reports_state_community", table_name="reports")
+    op.drop_table("reports")
     op.drop_index("ix_moderation_actions_community_created", table_name="moderation_actions")
     op.drop_table("moderation_actions")
     op.drop_table("community_bans")
