@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, BigId, UTCDateTime, utcnow
 from models.communities import CommunityModerator
+from models.received import ReceivedActivity
 
 RESOLUTIONS = ("remove", "ban", "dismiss")
 
@@ -53,9 +54,16 @@ class Report(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-async def flags_since(session: AsyncSession, domain: str, since: datetime) -> int:
-    """How many reports a server has sent since a time (for its rate limit)."""
-    query = select(func.count()).where(Report.origin_domain == domain, Report.created_at > since)
+async def flags_before(session: AsyncSession, origin: str, ap_id: str, since: datetime) -> int:
+    """How many Flags from a server (`origin`: "scheme://host/") arrived since a time and before
+    the one with this id: the same answer however many workers process them, in any order."""
+    this = select(ReceivedActivity.id).where(ReceivedActivity.ap_id == ap_id).scalar_subquery()
+    query = select(func.count()).where(
+        ReceivedActivity.type == "Flag",
+        ReceivedActivity.actor_ap_id.startswith(origin, autoescape=True),
+        ReceivedActivity.received_at > since,
+        ReceivedActivity.id < this,
+    )
     return int(await session.scalar(query) or 0)
 
 
@@ -70,4 +78,3 @@ async def open_reports(
         )
         query = query.where(Report.community_id.in_(theirs))
     return list(await session.scalars(query.order_by(Report.created_at, Report.id).limit(limit)))
-

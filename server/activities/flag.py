@@ -13,10 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from yarl import URL
+
 from federation.objects import host_of, ids_of
 from models.actors import Actor, get_local_actor
 from models.communities import Community
-from models.reports import Report, flags_since
+from models.reports import Report, flags_before
 from server.activities.base import Context, Reject, remote_actor
 from server.activities.lookup import archived_post
 from server.moderation_rules import banned_reason
@@ -56,7 +58,9 @@ async def verify(ctx: Context, activity: dict) -> Prepared:
     prepared = Prepared(flagger, reason, domain)
     now = ctx.clock()
     async with ctx.sessions() as session:
-        if await flags_since(session, domain, now - timedelta(hours=1)) >= FLAGS_PER_HOUR:
+        origin = str(URL(flagger.ap_id).origin()) + "/"
+        earlier = await flags_before(session, origin, activity["id"], now - timedelta(hours=1))
+        if earlier >= FLAGS_PER_HOUR:
             raise Reject(f"too many reports from {domain} this hour; try later")
         for url in objects:
             prepared.reports.append(await _plan(ctx, session, url))

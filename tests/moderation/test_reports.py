@@ -13,7 +13,6 @@ from models.received import ReceivedActivity
 from models.reports import Report
 from server.appkeys import SESSIONS, WRITE_SESSIONS
 from tests.moderation.support import (
-    follow,
     log_entries,
     make_moderator,
     member,
@@ -79,7 +78,7 @@ async def test_a_member_reports_a_remote_post_its_origin_hears_and_a_moderator_r
 
 
 async def test_reports_are_resolved_by_a_ban_or_dismissed_and_recorded(net, fake):
-    cop, mona, tom, alice, post = await _world(net, fake)
+    _cop, mona, tom, _alice, post = await _world(net, fake)
     for reason in ("spam", "rude"):
         await tom.post("/report", kind="post", id=str(post.id), reason=reason)
     first, second = await _reports(net)
