@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from models.actors import Actor
 from models.base import Base, BigId, UTCDateTime, utcnow
 from models.communities import Community
 
@@ -39,6 +40,18 @@ class CommunityBan(Base):
     )
     reason: Mapped[str] = mapped_column(Text, default="")
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Suspension(Base):
+    """A remote account the Network's admins suspended: nothing it sends is taken."""
+
+    __tablename__ = "suspensions"
+
+    actor_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("actors.id", ondelete="CASCADE"), primary_key=True
+    )
+    reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -174,3 +187,11 @@ async def moderation_log(
         query = query.where(ModerationAction.community_id.in_(active))
     query = query.order_by(ModerationAction.created_at.desc(), ModerationAction.id.desc())
     return list(await session.scalars(query.limit(limit).offset(offset)))
+
+
+async def suspended_actor(session: AsyncSession, ap_id: str) -> Suspension | None:
+    """The suspension of the remote actor with this id, if any."""
+    query = (
+        select(Suspension).join(Actor, Actor.id == Suspension.actor_id).where(Actor.ap_id == ap_id)
+    )
+    return await session.scalar(query)

@@ -17,7 +17,7 @@ from models.actors import get_local_actor
 from models.base import utcnow
 from models.communities import Community, get_community
 from models.posts import Post
-from server import moderation
+from server import moderation, suspensions
 from server.commands import open_session
 from server.moderation_people import PersonNotFound, find_person
 from server.settings import Settings
@@ -53,6 +53,18 @@ def add_moderation_commands(subparsers: argparse._SubParsersAction) -> None:
     mod.add_argument("person", help="a member's name, or @user@host of a known actor")
     _common(mod, reason=False)
     mod.set_defaults(handler=_blocking(moderator_action))
+    for name, what in (
+        ("suspend", "suspend a remote account (@user@host or its URL) or a domain"),
+        ("unsuspend", "lift a remote account's or a domain's suspension"),
+    ):
+        command = actions.add_parser(name, help=what)
+        command.add_argument("target", help="@user@host, an actor URL, or a domain")
+        if name == "suspend":
+            command.add_argument("--reason", default="", help="why (kept with the suspension)")
+            command.add_argument(
+                "--purge", action="store_true", help="also delete everything it posted here"
+            )
+        command.set_defaults(handler=_blocking(suspension_action))
 
 
 def _common(command: argparse.ArgumentParser, *, reason: bool = True) -> None:
@@ -158,3 +170,35 @@ async def moderator_action(settings: Settings, args: argparse.Namespace) -> int:
         )
 
     return await _run(settings, args, work)
+
+
+async def suspension_action(settings: Settings, args: argparse.Namespace) -> int:
+    """Suspend or unsuspend an account (a handle or URL) or a domain (anything else)."""
+    target = args.target.strip()
+    is_account = "@" in target.lstrip("@") or target.startswith(("https://", "http://"))
+    try:
+        async with open_session(settings) as session:
+            now = utcnow()
+            if is_account:
+                actor = await find_person(session, None, target)
+                if args.action == "suspend":
+                    purged = await suspensions.suspend_actor(
+                        session, actor, reason=args.reason, purge=args.purge, now=now
+                    )
+                elif not await suspensions.unsuspend_actor(session, actor):
+                    raise _Refused(f"{target} is not suspended")
+            elif args.action == "suspend":
+                target, purged = await suspensions.suspend_domain(
+                    session, target, settings.domain, reason=args.reason, purge=args.purge, now=now
+                )
+            elif not await suspensions.unsuspend_domain(session, target):
+                raise _Refused(f"{target} is not suspended")
+            await session.commit()
+    except (_Refused, PersonNotFound, suspensions.CannotSuspend) as error:
+        print(f"copnet: error: {error}", file=sys.stderr)
+        return 1
+    if args.action == "suspend":
+        print(f"suspended {target}" + (f"; {purged} posts purged" if args.purge else ""))
+    else:
+        print(f"unsuspended {target}")
+    return 0

@@ -16,6 +16,7 @@ from server.activities import (
 )
 from server.activities.base import Handler, strict
 from server.activities.basecamp_handlers import with_basecamps
+from server.activities.suspended import unsuspended
 
 
 async def _nothing(*_args) -> None:
@@ -23,7 +24,7 @@ async def _nothing(*_args) -> None:
 
 
 HANDLERS: dict[str, Handler] = {
-    name: strict(handler)
+    name: strict(unsuspended(handler))
     for name, handler in with_basecamps(
         {
             "Follow": Handler(follow.verify, follow.receive),

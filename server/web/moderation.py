@@ -23,6 +23,7 @@ from server.web.auth import require_member
 from server.web.community_access import visible_community
 from server.web.modlog import add_modlog_routes
 from server.web.reports import add_report_routes
+from server.web.suspensions import add_suspension_routes
 
 REASON_LIMIT = 1000
 MAX_BAN_DAYS = 3650
@@ -172,3 +173,4 @@ def add_moderation_routes(app: web.Application) -> None:
     app.router.add_post("/c/{name}/moderation/moderators", moderators_form)
     add_modlog_routes(app)
     add_report_routes(app)
+    add_suspension_routes(app)

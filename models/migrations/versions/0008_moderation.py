@@ -91,6 +91,19 @@ def upgrade() -> None:
     )
 
     op.create_table(
+        "suspensions",
+        sa.Column("actor_id", BigId, nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("created_at", When, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["actor_id"],
+            ["actors.id"],
+            name=op.f("fk_suspensions_actor_id_actors"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("actor_id", name=op.f("pk_suspensions")),
+    )
+    op.create_table(
         "reports",
         sa.Column("id", BigId, nullable=False),
         sa.Column("community_id", BigId, nullable=True),
@@ -151,6 +164,7 @@ def downgrade() -> None:
     op.drop_index("ix_reports_origin_created", table_name="reports")
     op.drop_index("ix_reports_state_community", table_name="reports")
     op.drop_table("reports")
+    op.drop_table("suspensions")
     op.drop_index("ix_moderation_actions_community_created", table_name="moderation_actions")
     op.drop_table("moderation_actions")
     op.drop_table("community_bans")
