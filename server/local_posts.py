@@ -36,8 +36,17 @@ def group_handle(urls: Urls, group: Actor) -> str:
     return f"@{group.local_name}@{urls.base.host_port_subcomponent}"
 
 
-def post_object(urls: Urls, post: Post, author: Actor, group: Actor, parent_id: str | None) -> dict:
-    """The AS2 Note of a post written here (a Tombstone once deleted)."""
+def post_object(
+    urls: Urls,
+    post: Post,
+    author: Actor,
+    group: Actor,
+    parent_id: str | None,
+    *,
+    private: bool = False,
+) -> dict:
+    """The AS2 Note of a post written here (a Tombstone once deleted); a private CoP's posts are
+    addressed to its followers only."""
     object_id = urls.post(post.id)
     if post.is_deleted or post.is_removed:
         return {
@@ -54,8 +63,8 @@ def post_object(urls: Urls, post: Post, author: Actor, group: Actor, parent_id: 
         "id": object_id,
         "type": "Note",
         "attributedTo": urls.actor(author),
-        "to": [PUBLIC],
-        "cc": [group_url, group_url + "/followers"],
+        "to": [group_url + "/followers"] if private else [PUBLIC],
+        "cc": [group_url] if private else [group_url, group_url + "/followers"],
         "audience": group_url,
         "context": urls.thread_context(root_id),
         "content": federated_content(urls, group, post),
@@ -127,7 +136,8 @@ async def publish_post(
     )
     post = await add_post(session, post, parent)
     parent_id = urls.post_id_of(parent) if parent is not None else None
-    note = post_object(urls, post, author, group, parent_id)
+    private = community is not None and community.manually_approves_followers
+    note = post_object(urls, post, author, group, parent_id, private=private)
     create = {
         "@context": OBJECT_CONTEXT,
         "id": new_activity_id(urls),
@@ -139,7 +149,10 @@ async def publish_post(
         "object": note,
         "published": format_datetime(now),
     }
-    inboxes = [inbox for inbox, _domain in await follower_inboxes(session, author.id)]
+    # A private CoP's post goes to the CoP's members only, never to the author's own followers.
+    inboxes = (
+        [] if private else [inbox for inbox, _domain in await follower_inboxes(session, author.id)]
+    )
     if group.ap_id and group.inbox_url:
         inboxes.append(group.inbox_url)
     await enqueue(

@@ -98,7 +98,8 @@ async def _federate(
         if audience_kind(software.get(domain or "")) == "threadiverse"
     ]
     inboxes.extend(inbox for inbox in also or [] if inbox)
-    announce = announce_document(urls, urls.actor(community.actor), activity, now)
+    private = community.manually_approves_followers
+    announce = announce_document(urls, urls.actor(community.actor), activity, now, private=private)
     await enqueue(
         session,
         actor_id=community.actor_id,

@@ -56,16 +56,23 @@ async def send_accept(
 
 
 def announce_document(
-    urls: Urls, community_url: str, announced: dict | str, published: datetime
+    urls: Urls,
+    community_url: str,
+    announced: dict | str,
+    published: datetime,
+    *,
+    private: bool = False,
 ) -> dict:
-    """An Announce by the CoP to its followers; always with `published` (Lemmy requires it)."""
+    """An Announce by the CoP to its followers (only them, for a private CoP); always with
+    `published` (Lemmy requires it)."""
+    followers = community_url + "/followers"
     return {
         "@context": AS_CONTEXT,
         "id": new_activity_id(urls),
         "type": "Announce",
         "actor": community_url,
-        "to": [PUBLIC],
-        "cc": [community_url + "/followers"],
+        "to": [followers] if private else [PUBLIC],
+        "cc": [] if private else [followers],
         "object": announced,
         "published": format_datetime(published),
     }
@@ -93,7 +100,8 @@ async def distribute(
         kind = audience_kind(software.get(domain or ""))
         (threadiverse if kind == "threadiverse" else microblog).append(inbox)
     # The FEP-1b12 form is always recorded: it is what the outbox lists for backfill.
-    embedded = announce_document(urls, community_url, activity, now)
+    private = community.manually_approves_followers
+    embedded = announce_document(urls, community_url, activity, now, private=private)
     await enqueue(
         session,
         actor_id=community.actor_id,
@@ -107,7 +115,7 @@ async def distribute(
     queued = len(set(threadiverse))
     wants_plain = new_post and (top_level or community.announce_replies_to_microblogs)
     if wants_plain and microblog:
-        plain = announce_document(urls, community_url, object_id, now)
+        plain = announce_document(urls, community_url, object_id, now, private=private)
         await enqueue(
             session,
             actor_id=community.actor_id,

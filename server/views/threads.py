@@ -22,6 +22,7 @@ from server.negotiation import choose_representation
 from server.responses import activity_json, page_number
 from server.web.auth import current_member
 from server.web.community_access import may_see
+from server.web.private_access import may_read
 
 THREAD_PAGE_LIMIT = 500
 
@@ -43,7 +44,9 @@ async def _thread_root(request: web.Request, session, root_id: int) -> Post:
 async def _visible(request: web.Request, session, post: Post) -> bool:
     """Posts of a CoP awaiting approval are seen only by those who may see the CoP."""
     community = await session.get(Community, post.community_id)
-    return community is None or await may_see(request, session, community)
+    return community is None or (
+        await may_see(request, session, community) and await may_read(request, session, community)
+    )
 
 
 async def thread_context(request: web.Request) -> web.Response:
@@ -172,6 +175,9 @@ async def local_post(request: web.Request) -> web.StreamResponse:
         author = await session.get(Actor, post.author_id)
         group = await session.get(Actor, post.community_id)
         parent = await session.get(Post, post.parent_id) if post.parent_id else None
+        community = await session.get(Community, post.community_id)
+    private = community is not None and community.manually_approves_followers
     parent_id = urls.post_id_of(parent) if parent is not None else None
     status = 410 if post.is_deleted or post.is_removed else 200
-    return activity_json(post_object(urls, post, author, group, parent_id), status=status)
+    document = post_object(urls, post, author, group, parent_id, private=private)
+    return activity_json(document, status=status)

@@ -23,10 +23,12 @@ from server.membership import join, leave
 from server.moderation_rules import banned_reason, closed_thread_reason
 from server.network_actor import announce_new_community, network_actor
 from server.policy import DomainBlocked
+from server.private_cops import ask_to_join
 from server.remote import LocalActorNotFound
 from server.web.auth import current_member, require_member
 from server.web.basecamps import basecamp_panel
 from server.web.community_access import visible_community
+from server.web.private_access import may_read
 
 THREADS_PER_PAGE = 20
 TITLE_LIMIT = 200
@@ -66,6 +68,7 @@ async def community_page(request: web.Request, community: Community) -> web.Resp
     member = await current_member(request)
     page = _page(request)
     async with request.app[SESSIONS]() as session:
+        readable = await may_read(request, session, community)
         total, threads = await thread_list(
             session,
             community_id=community.actor_id,
@@ -92,6 +95,8 @@ async def community_page(request: web.Request, community: Community) -> web.Resp
                 .limit(5)
             )
         )
+    if not readable:  # a private CoP shows strangers what it is about, nothing more
+        total, threads, documents, basecamps = 0, [], [], None
     settings = request.app[SETTINGS]
     context = {
         "community": community,
@@ -122,7 +127,10 @@ async def join_community(request: web.Request) -> web.Response:
         if refused is not None:
             raise web.HTTPForbidden(text=f"You are {refused}.")
         actor = await session.get(Actor, member.actor_id)
-        await join(session, request.app[URLS], actor, community.actor)
+        if community.manually_approves_followers:
+            await ask_to_join(session, community, actor)
+        else:
+            await join(session, request.app[URLS], actor, community.actor)
     raise web.HTTPSeeOther(f"/c/{name}")
 
 

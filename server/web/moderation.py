@@ -16,7 +16,7 @@ from models.base import utcnow
 from models.communities import Community, moderators
 from models.moderation import bans_of, moderation_log
 from models.posts import Post
-from server import moderation
+from server import moderation, private_cops
 from server.appkeys import DELIVERY, REMOTE, SESSIONS, URLS, WRITE_SESSIONS
 from server.moderation_people import PersonNotFound, find_person
 from server.web.auth import require_member
@@ -89,7 +89,9 @@ async def moderation_page(request: web.Request) -> web.Response:
         bans = await bans_of(session, community.actor_id, utcnow())
         banned = {ban.actor_id: await session.get(Actor, ban.actor_id) for ban in bans}
         log = await moderation_log(session, community_id=community.actor_id, limit=20)
+        requests = await private_cops.join_requests(session, community)
     context = {
+        "requests": requests,
         "community": community,
         "actor": community.actor,
         "moderators": mods,
@@ -165,12 +167,48 @@ async def moderators_form(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"/c/{request.match_info['name']}/moderation")
 
 
+async def privacy_form(request: web.Request) -> web.Response:
+    """Make the CoP private (approval-only, members-only) or open."""
+    member = await require_member(request)
+    form = await request.post()
+    async with request.app[WRITE_SESSIONS].begin() as session:
+        community = await _community_for_moderator(request, session, member)
+        await private_cops.set_private(
+            session, community, member.actor_id, form.get("private") == "on"
+        )
+    raise web.HTTPSeeOther(f"/c/{request.match_info['name']}/moderation")
+
+
+async def join_request_form(request: web.Request) -> web.Response:
+    """Approve or decline one request to join."""
+    member = await require_member(request)
+    form = await request.post()
+    async with request.app[WRITE_SESSIONS].begin() as session:
+        community = await _community_for_moderator(request, session, member)
+        person = await _person(request, session, form)
+        try:
+            await private_cops.decide(
+                session,
+                request.app[URLS],
+                community,
+                member.actor_id,
+                person,
+                str(form.get("decision", "")) == "approve",
+            )
+        except moderation.CannotModerate as error:
+            raise web.HTTPBadRequest(text=str(error)) from None
+    request.app[DELIVERY].wake()
+    raise web.HTTPSeeOther(f"/c/{request.match_info['name']}/moderation")
+
+
 def add_moderation_routes(app: web.Application) -> None:
     """Register the moderators' routes."""
     app.router.add_post("/t/{id:\\d{1,18}}/moderate", moderate_post)
     app.router.add_get("/c/{name}/moderation", moderation_page)
     app.router.add_post("/c/{name}/moderation/ban", ban_form)
     app.router.add_post("/c/{name}/moderation/moderators", moderators_form)
+    app.router.add_post("/c/{name}/moderation/private", privacy_form)
+    app.router.add_post("/c/{name}/moderation/requests", join_request_form)
     add_modlog_routes(app)
     add_report_routes(app)
     add_suspension_routes(app)
