@@ -15,12 +15,14 @@ from server.documents import (
     ordered_collection,
     ordered_collection_page,
 )
+from server.errors import http_error
 from server.featured import featured_items
 from server.icons import identicon_png
 from server.negotiation import choose_representation
 from server.responses import activity_json, outbox_response, page_number
 from server.web.communities import community_page
 from server.web.community_access import visible_community
+from server.web.private_access import may_read
 
 # Small collections are inlined: Lemmy reads moderators and featured without paging.
 INLINE_LIMIT = 100
@@ -73,6 +75,8 @@ async def community_outbox(request: web.Request) -> web.Response:
     """The CoP's Announces (FEP-1b12 form), newest first, paged."""
     async with request.app[SESSIONS]() as session:
         community = await _community_or_404(request, session)
+        if not await may_read(request, session, community):
+            raise http_error(404, "this community's outbox is for its members")
         collection_id = request.app[URLS].community_part(community.actor.local_name or "", "outbox")
         return await outbox_response(request, session, community.actor_id, collection_id)
 

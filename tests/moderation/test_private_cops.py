@@ -115,3 +115,15 @@ async def test_only_members_and_servers_with_an_accepted_follower_can_read(net, 
     assert (await stranger.page(started.headers["Location"]))[0] == 404
     status, page = await stranger.page("/c/secret")
     assert status == 200 and "Secret" in page and "Members only" not in page
+
+
+async def test_a_private_cops_outbox_documents_and_search_results_are_for_members(net, fake):
+    cop, mona = await _private_cop(net)
+    await mona.post("/c/secret/threads", title="Members only", body="confidential handover")
+    stranger = await member(net, "sam")
+    assert (await net.client.get(f"{cop}/outbox", headers=AS2)).status == 404
+    assert (await stranger.page("/c/secret/documents"))[0] == 404
+    assert (await mona.page("/c/secret/documents"))[0] == 200
+    assert "Members only" not in (await stranger.page("/search?q=confidential"))[1]
+    assert "Members only" in (await mona.page("/search?q=confidential"))[1]
+    assert (await stranger.page("/c/secret/search?q=confidential"))[0] == 404
