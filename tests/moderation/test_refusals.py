@@ -130,3 +130,12 @@ async def test_cli_bans_and_appoints_only_for_an_admin(net, fake, capsys):
     assert await cli_moderation.ban_action(settings, unban) == 0
     assert await cli_moderation.moderator_action(settings, appoint) == 0
     assert [e.action for e in await log_entries(net)] == ["ban", "unban", "add_moderator"]
+
+
+async def test_only_moderators_see_the_moderation_controls(net, fake):
+    tom, root = await _world(net)
+    mona = next(m for m in net.members if m.name == "mona")
+    status, page = await mona.page(f"/t/{root}")
+    assert status == 200 and 'class="moderate-remove"' in page and "moderate-lock" in page
+    status, page = await tom.page(f"/t/{root}")
+    assert status == 200 and "moderate-remove" not in page and "Report" in page
