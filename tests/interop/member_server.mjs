@@ -20,6 +20,7 @@
 //   {"event": "accept", "id", "actor", "object" (the accepted Follow's id), "inbox"}
 //   {"event": "announce", "id", "actor", "object" (the announced object's id), "embedded", "inbox"}
 //   {"event": "inbox-error", "error"} when Fedify's inbox fails to handle one.
+// {"cmd": "flag", "target": actor URL, "objects": [URL...], "content": reason} reports them.
 // "inbox" is "carol" for her own inbox, "shared" for the shared inbox. Fedify's log goes to stderr.
 import http from "node:http";
 import readline from "node:readline";
@@ -32,6 +33,7 @@ import {
   Announce,
   Create,
   Endpoints,
+  Flag,
   Follow,
   Mention,
   Note,
@@ -207,7 +209,22 @@ async function post(command) {
   };
 }
 
-const COMMANDS = { follow, post, reply: post };
+// Mastodon's shape of a report: to the server's instance actor, the reported objects listed,
+// the reason in `content` (mastodon app/lib/activitypub/activity/flag.rb).
+async function flag(command) {
+  const target = await lookupActor(command.target);
+  const activity = new Flag({
+    id: new URL(`/flags/${randomUUID()}`, origin),
+    actor: context.getActorUri(CAROL),
+    objects: command.objects.map((url) => new URL(url)),
+    content: command.content ?? "",
+    to: target.id,
+  });
+  await context.sendActivity({ identifier: CAROL }, target, activity);
+  return { type: "Flag", id: activity.id.href, inbox: inboxOf(target, false) };
+}
+
+const COMMANDS = { follow, post, reply: post, flag };
 
 function toRequest(req) {
   const headers = new Headers();

@@ -15,6 +15,7 @@ from models import account_queries as accounts
 from models.base import utcnow
 from models.communities import CommunityModerator, get_community
 from models.posts import Post
+from models.reports import Report
 from server import moderation
 from server.appkeys import SESSIONS, URLS, WRITE_SESSIONS
 from tests.interop.node import NodeAgent, require_fedify
@@ -64,3 +65,34 @@ async def test_a_fedify_members_post_removed_by_a_moderator_reaches_their_server
         assert fedify.untaken("inbox-error") == []
     async with copnet.app[SESSIONS]() as session:
         assert (await session.scalar(select(Post).where(Post.ap_id == note_id))).is_removed
+
+
+async def test_a_fedify_peers_flag_shows_up_as_a_report(start_copnet, node_env):
+    require_fedify()
+    copnet = await start_copnet()
+    await add_community(copnet.app, "nursing", "Nursing Practice", "Ward nurses talk.")
+    cop = f"{copnet.url}/c/nursing"
+    port = free_port()
+    async with NodeAgent("member_server.mjs", str(port), env=node_env) as fedify:
+        await fedify.send({"cmd": "follow", "target": cop})
+        await fedify.expect("sent", explain=copnet.queues)
+        await fedify.expect("accept", step=copnet.settle, explain=copnet.queues)
+        await fedify.send({"cmd": "post", "cop": cop, "content": "A thread"})
+        note_id = (await fedify.expect("sent", explain=copnet.queues))["object"]
+        await fedify.expect("announce", step=copnet.settle, explain=copnet.queues)
+        missing = f"{copnet.url}/p/987654"
+        await fedify.send(
+            {
+                "cmd": "flag",
+                "target": f"{copnet.url}/actor",
+                "objects": [note_id, missing],
+                "content": "please look",
+            }
+        )
+        sent = await fedify.expect("sent", explain=copnet.queues)
+        assert sent["type"] == "Flag"
+        await copnet.settle()
+    async with copnet.app[SESSIONS]() as session:
+        found = list(await session.scalars(select(Report).order_by(Report.id)))
+    assert [(r.state, r.target_ap_id) for r in found] == [("open", note_id), ("ignored", missing)]
+    assert found[0].reason == "please look"
