@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic import command
-from sqlalchemy import delete, event, func, select, text
+from sqlalchemy import delete, event, func, insert, select, text
 
 import models.all  # noqa: F401
 from models.actors import Actor
@@ -586,6 +586,11 @@ async def test_reindex_all_rebuilds_the_same_entries(sessions, corpus):
     await assert_index_consistent(sessions, entries=10)
 
 
+async def _old_post(session, **values) -> int:
+    statement = insert(Post.__table__).values(**values).returning(Post.__table__.c.id)
+    return (await session.execute(statement)).scalar_one()
+
+
 async def test_migration_indexes_what_was_there_before(database_url):
     """Downgrade to 0003, store content, upgrade: existing posts and documents are found."""
     engine = create_engine(database_url)
@@ -604,34 +609,32 @@ async def test_migration_indexes_what_was_there_before(database_url):
             author = Actor(type="Person", local_name="sam", username="sam", public_key_pem="-")
             session.add(author)
             await session.flush()
-            root = Post(
+            # Core inserts name only the columns revision 0003 had (the model has more now).
+            root_id = await _old_post(
+                session,
                 community_id=community,
                 author_id=author.id,
                 title="Pressure ulcers",
                 content_html="<p>Turning charts</p>",
                 published=day(0),
             )
-            session.add(root)
-            await session.flush()
-            session.add(
-                Post(
-                    community_id=community,
-                    author_id=author.id,
-                    thread_id=root.id,
-                    parent_id=root.id,
-                    content_html="<p>Repositioning works</p>",
-                    published=day(1),
-                )
+            await _old_post(
+                session,
+                community_id=community,
+                author_id=author.id,
+                thread_id=root_id,
+                parent_id=root_id,
+                content_html="<p>Repositioning works</p>",
+                published=day(1),
             )
-            session.add(
-                Post(
-                    community_id=community,
-                    author_id=author.id,
-                    title="Gone",
-                    content_html="",
-                    deleted_at=day(2),
-                    published=day(2),
-                )
+            await _old_post(
+                session,
+                community_id=community,
+                author_id=author.id,
+                title="Gone",
+                content_html="",
+                deleted_at=day(2),
+                published=day(2),
             )
             document = Document(
                 community_id=community, uploader_id=author.id, title="Ulcer grading", description=""
@@ -656,7 +659,7 @@ async def test_migration_indexes_what_was_there_before(database_url):
             kinds = sorted(hit.kind for hit in (await search(session, "ulcers")).hits)
             assert kinds == ["document", "thread"]
             (reply,) = (await search(session, "repositioning")).hits
-            assert (reply.kind, reply.thread_id, reply.published) == ("reply", root.id, day(1))
+            assert (reply.kind, reply.thread_id, reply.published) == ("reply", root_id, day(1))
             assert (await search(session, "gone")).total == 0
     finally:
         await engine.dispose()
