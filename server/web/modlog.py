@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from federation.vocab import AS_CONTEXT, format_datetime
 from models.actors import Actor
+from models.communities import Community
 from models.moderation import ModerationAction, moderation_log
 from models.posts import Post
 from server.appkeys import SESSIONS, URLS
@@ -19,6 +20,7 @@ from server.negotiation import choose_representation
 from server.responses import activity_json
 from server.urls import Urls
 from server.web.community_access import visible_community
+from server.web.private_access import may_read
 
 PAGE_SIZE = 50
 AS2_TYPES = {
@@ -77,6 +79,11 @@ async def _respond(request: web.Request, community_id: int | None, path: str, gr
         more = len(entries) > PAGE_SIZE
         entries = entries[:PAGE_SIZE]
         actors, posts = await _related(session, entries)
+        # A private CoP's thread titles are for its members, even in the public log.
+        for post in list(posts.values()):
+            community = await session.get(Community, post.community_id)
+            if community is not None and not await may_read(request, session, community):
+                posts[post.id] = None
     if representation == "as2":
         return activity_json(_collection(urls, path, page, more, entries, actors, posts))
     context = {
@@ -118,7 +125,9 @@ def _collection(urls: Urls, path: str, page: int, more: bool, entries, actors, p
             item["actor"] = urls.actor(actors[entry.moderator_id])
         post = posts.get(entry.target_post_id)
         person = actors.get(entry.target_actor_id)
-        if post is not None:
+        if entry.target_post_id in posts and post is None:
+            item["object"] = urls.post(entry.target_post_id)  # a private CoP's: the id only
+        elif post is not None:
             item["object"] = urls.post_id_of(post)
         elif person is not None:
             item["object"] = urls.actor(person)

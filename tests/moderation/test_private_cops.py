@@ -127,3 +127,16 @@ async def test_a_private_cops_outbox_documents_and_search_results_are_for_member
     assert "Members only" not in (await stranger.page("/search?q=confidential"))[1]
     assert "Members only" in (await mona.page("/search?q=confidential"))[1]
     assert (await stranger.page("/c/secret/search?q=confidential"))[0] == 404
+
+
+async def test_the_public_log_does_not_show_a_private_cops_thread_titles(net, fake):
+    cop, mona = await _private_cop(net)
+    started = await mona.post("/c/secret/threads", title="Confidential case", body="x")
+    root = started.headers["Location"].rsplit("/", 1)[1]
+    await mona.post(f"/t/{root}/moderate", post=root, action="lock", reason="closed")
+    for path in ("/modlog", "/c/secret/modlog"):
+        page = await (
+            await net.client.get(f"{net.url}{path}", headers={"Accept": "text/html"})
+        ).text()
+        assert "closed" in page and "Confidential case" not in page
+    assert "Confidential case" in (await mona.page("/c/secret/modlog"))[1]
