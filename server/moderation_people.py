@@ -41,3 +41,15 @@ async def find_person(session: AsyncSession, remote, text: str) -> Actor:
     if found is None or found.type == "Group":
         raise PersonNotFound(f"no person known as {text!r} (give a remote one by its URL)")
     return found
+
+
+async def fetch_if_url(remote, text: str) -> None:
+    """Fetch (and cache) an actor named by URL before a write transaction needs it, so the
+    fetch's own write never waits on that transaction; PersonNotFound when it cannot be had."""
+    text = text.strip()
+    if not text.startswith(("https://", "http://")):
+        return
+    try:
+        await remote.get(text)
+    except (FetchError, InvalidActor, DomainBlocked, LocalActorNotFound) as error:
+        raise PersonNotFound(f"cannot find {text}: {error}") from None

@@ -25,6 +25,17 @@ async def banned_reason(
     return f"banned from this community{until}" + (f": {ban.reason}" if ban.reason else "")
 
 
+async def banned_from_any(
+    session: AsyncSession, community_ids: list[int], actor_id: int, now: datetime
+) -> str | None:
+    """Why the actor may not take part in any of these CoPs (e.g. a Basecamp's hosts), or None."""
+    for community_id in community_ids:
+        reason = await banned_reason(session, community_id, actor_id, now)
+        if reason is not None:
+            return reason
+    return None
+
+
 async def closed_thread_reason(session: AsyncSession, parent: Post) -> str | None:
     """Why the thread `parent` is in takes no replies (locked, or removed), or None."""
     root = parent if parent.thread_id is None else await session.get(Post, parent.thread_id)

@@ -18,7 +18,7 @@ from models.moderation import bans_of, moderation_log
 from models.posts import Post
 from server import moderation, private_cops
 from server.appkeys import DELIVERY, REMOTE, SESSIONS, URLS, WRITE_SESSIONS
-from server.moderation_people import PersonNotFound, find_person
+from server.moderation_people import PersonNotFound, fetch_if_url, find_person
 from server.web.auth import require_member
 from server.web.community_access import visible_community
 from server.web.modlog import add_modlog_routes
@@ -102,8 +102,16 @@ async def moderation_page(request: web.Request) -> web.Response:
 
 
 async def _person(request: web.Request, session, form) -> Actor:
+    """The person the form names; `_fetch_person` ran before the transaction began."""
     try:
-        return await find_person(session, request.app[REMOTE], str(form.get("person", "")))
+        return await find_person(session, None, str(form.get("person", "")))
+    except PersonNotFound as error:
+        raise web.HTTPBadRequest(text=str(error)) from None
+
+
+async def _fetch_person(request: web.Request, form) -> None:
+    try:
+        await fetch_if_url(request.app[REMOTE], str(form.get("person", "")))
     except PersonNotFound as error:
         raise web.HTTPBadRequest(text=str(error)) from None
 
@@ -117,6 +125,7 @@ async def ban_form(request: web.Request) -> web.Response:
     if days and (not days.isdigit() or not 0 < int(days) <= MAX_BAN_DAYS):
         raise web.HTTPBadRequest(text=f"A ban lasts 1 to {MAX_BAN_DAYS} days, or for good.")
     now = utcnow()
+    await _fetch_person(request, form)
     async with request.app[WRITE_SESSIONS].begin() as session:
         community = await _community_for_moderator(request, session, member)
         person = await _person(request, session, form)
@@ -154,6 +163,7 @@ async def moderators_form(request: web.Request) -> web.Response:
     member = await require_member(request)
     form = await request.post()
     appointing = str(form.get("action", "add")) != "remove"
+    await _fetch_person(request, form)
     async with request.app[WRITE_SESSIONS].begin() as session:
         community = await _community_for_moderator(request, session, member)
         person = await _person(request, session, form)
@@ -183,6 +193,7 @@ async def join_request_form(request: web.Request) -> web.Response:
     """Approve or decline one request to join."""
     member = await require_member(request)
     form = await request.post()
+    await _fetch_person(request, form)
     async with request.app[WRITE_SESSIONS].begin() as session:
         community = await _community_for_moderator(request, session, member)
         person = await _person(request, session, form)

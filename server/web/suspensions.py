@@ -13,7 +13,7 @@ from models.base import utcnow
 from models.moderation import Suspension
 from server import suspensions
 from server.appkeys import POLICY, REMOTE, SESSIONS, SETTINGS, WRITE_SESSIONS
-from server.moderation_people import PersonNotFound, find_person
+from server.moderation_people import PersonNotFound, fetch_if_url, find_person
 from server.web.auth import require_admin
 
 
@@ -43,9 +43,11 @@ async def change_suspension(request: web.Request) -> web.Response:
     purge = form.get("purge") == "on"
     is_account = "@" in target.lstrip("@") or target.startswith(("https://", "http://"))
     try:
+        if is_account:
+            await fetch_if_url(request.app[REMOTE], target)
         async with request.app[WRITE_SESSIONS].begin() as session:
             if is_account:
-                actor = await find_person(session, request.app[REMOTE], target)
+                actor = await find_person(session, None, target)
                 if lifting:
                     await suspensions.unsuspend_actor(session, actor)
                 else:

@@ -141,3 +141,21 @@ async def test_moderators_are_added_and_removed_but_never_the_last(net, fake):
     assert last.status == 400 and "at least one moderator" in await last.text()
     async with net.app[SESSIONS]() as session:
         assert len(list(await session.scalars(select(CommunityModerator)))) == 1
+
+
+async def test_a_banned_persons_join_of_a_basecamp_hosted_by_the_cop_is_refused(net, fake):
+    from tests.scenarios.test_basecamp_federation import network_actor_url, organise
+
+    await net.community("nursing", "Nursing")
+    mona = await member(net, "mona", joins="nursing")
+    await make_moderator(net, "nursing", "mona")
+    network_url = await network_actor_url(net)
+    event_url = f"{net.url}/b/{await organise(net.app)}"
+    sanof = fake.actor("mobilizon.test", "sanof44", software="mobilizon")
+    await mona.post("/c/nursing/moderation/ban", person=sanof.id, reason="disruptive")
+    join = {"id": fake.new_id(sanof), "type": "Join", "actor": sanof.id, "object": event_url}
+    await fake.send(sanof, f"{network_url}/inbox", join, session=net.client)
+    await net.settle()
+    row = await _row(net, join["id"])
+    assert row.state == "rejected" and "banned" in row.last_error
+    assert fake.deliveries("Accept", host="mobilizon.test") == []

@@ -130,7 +130,7 @@ async def test_a_private_cops_outbox_documents_and_search_results_are_for_member
 
 
 async def test_the_public_log_does_not_show_a_private_cops_thread_titles(net, fake):
-    cop, mona = await _private_cop(net)
+    _cop, mona = await _private_cop(net)
     started = await mona.post("/c/secret/threads", title="Confidential case", body="x")
     root = started.headers["Location"].rsplit("/", 1)[1]
     await mona.post(f"/t/{root}/moderate", post=root, action="lock", reason="closed")
