@@ -9,10 +9,12 @@ from models import (  # noqa: F401
     follows,
     instances,
     jobs,
+    moderation,
     outgoing,
     policy,
     post_revisions,
     posts,
     received,
+    reports,
     search,
 )

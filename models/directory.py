@@ -47,7 +47,7 @@ async def directory(session: AsyncSession) -> list[DirectoryEntry]:
             func.count().label("n"),
             func.max(Post.last_activity_at).label("last"),
         )
-        .where(Post.thread_id.is_(None), Post.deleted_at.is_(None))
+        .where(Post.thread_id.is_(None), Post.deleted_at.is_(None), Post.removed_at.is_(None))
         .group_by(Post.community_id)
         .subquery()
     )
@@ -69,15 +69,18 @@ async def thread_list(
     session: AsyncSession, *, community_id: int | None, limit: int, offset: int = 0
 ) -> tuple[int, list[ThreadSummary]]:
     """(total, page) of threads, newest activity first; Network-wide when community_id is None."""
-    where = [Post.thread_id.is_(None), Post.deleted_at.is_(None)]
+    where = [Post.thread_id.is_(None), Post.deleted_at.is_(None), Post.removed_at.is_(None)]
+    # Pinned threads lead a CoP's own list; the Network-wide list ignores pins.
+    order = [Post.last_activity_at.desc(), Post.id.desc()]
     if community_id is not None:
         where.append(Post.community_id == community_id)
+        order.insert(0, Post.pinned_at.is_(None))
     total = await session.scalar(select(func.count()).select_from(Post).where(*where))
     query = (
         select(Post, Actor)
         .join(Actor, Actor.id == Post.author_id)
         .where(*where)
-        .order_by(Post.last_activity_at.desc(), Post.id.desc())
+        .order_by(*order)
         .limit(limit)
         .offset(offset)
     )

@@ -60,6 +60,12 @@ class Post(Base):
     like_count: Mapped[int] = mapped_column(Integer, default=0)
     reply_count: Mapped[int] = mapped_column(Integer, default=0)
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Moderation: a removed post keeps its content (a moderator may restore it) but nobody sees
+    # it; a locked thread takes no replies; pinned threads are the CoP's `featured` collection.
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    removal_reason: Mapped[str | None] = mapped_column(Text)
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pinned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A thread shared from another CoP points back at the original.
     shared_from_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("posts.id", ondelete="SET NULL")
@@ -69,6 +75,11 @@ class Post(Base):
     def is_deleted(self) -> bool:
         """Deleted posts are kept as Tombstones, without content."""
         return self.deleted_at is not None
+
+    @property
+    def is_removed(self) -> bool:
+        """Removed by a moderator: hidden from everyone until restored."""
+        return self.removed_at is not None
 
 
 class Like(Base):

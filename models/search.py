@@ -14,6 +14,7 @@ reaches MATCH or tsquery syntax. The index itself is kept by `models.search_inde
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -177,6 +178,7 @@ async def search(
     offset: int = 0,
     candidates: int = MAX_CANDIDATES,
     now: datetime | None = None,
+    hidden_communities: Iterable[int] = (),
 ) -> SearchPage:
     """Entries matching `query`, best first, filtered by CoP, kind and `since <= published <
     until`. A reply's title is its thread's title; deleted items are not found.
@@ -193,6 +195,9 @@ async def search(
     filters = []
     if community_id is not None:
         filters.append(entries.c.community_id == community_id)
+    hidden = list(hidden_communities)
+    if hidden:  # private CoPs the searcher does not belong to
+        filters.append(entries.c.community_id.not_in(hidden))
     if kind is not None:
         filters.append(entries.c.kind == kind)
     if since is not None:

@@ -143,7 +143,7 @@ async def index_post(session: AsyncSession, post: Post) -> None:
 
     The post must have its id (flushed) and its final `thread_id` (see `add_post`).
     """
-    if post.is_deleted:
+    if post.is_deleted or post.is_removed:
         await remove_post(session, post.id)
         return
     values = {

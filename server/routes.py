@@ -13,6 +13,7 @@ from server.web.basecamps import add_basecamp_routes
 from server.web.communities import add_community_routes, home
 from server.web.community_settings import add_community_settings_routes
 from server.web.document_removal import add_document_removal_routes
+from server.web.moderation import add_moderation_routes
 from server.web.post_actions import add_post_action_routes
 from server.web.routes_documents import add_document_routes
 from server.web.search import add_search_routes
@@ -49,6 +50,7 @@ def add_routes(app: web.Application) -> None:
     add_community_routes(app)
     add_post_action_routes(app)
     add_community_settings_routes(app)
+    add_moderation_routes(app)
     add_document_routes(app)
     add_document_removal_routes(app)
     add_search_routes(app)

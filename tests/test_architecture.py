@@ -1,4 +1,4 @@
-"""The three layers import in one direction only (DESIGN.md §1)."""
+"""The three layers import in one direction only."""
 
 from __future__ import annotations
 

@@ -19,14 +19,17 @@ from server.activities import (
     create,
     delete,
     event_create,
+    flag,
     follow,
     join,
     like,
+    moderation,
     undo,
     update,
     vote,
 )
 from server.activities.base import Context, Handler
+from server.activities.suspended import unsuspended
 
 __all__ = ["ACTIVITY_TYPES", "ANY", "ROUTES", "Route", "handler_for"]
 
@@ -73,6 +76,11 @@ ROUTES: tuple[Route, ...] = (
     Route("Announce", ANY, Handler(announce.verify, announce.receive)),
     Route("Join", ANY, Handler(join.verify, join.receive_join)),
     Route("Leave", ANY, Handler(join.verify, join.receive_leave)),
+    Route("Flag", ANY, Handler(flag.verify, flag.receive)),
+    *(
+        Route(kind, ANY, Handler(moderation.verify_sent, moderation.receive))
+        for kind in sorted(moderation.MODERATION_TYPES)
+    ),
 )
 
 # What the inbox stores; anything else is answered "ignored" without being kept.
@@ -83,5 +91,6 @@ def handler_for(ctx: Context, activity: dict) -> Handler | None:
     """The handler of the first route that takes this (well-formed) activity, if any."""
     for route in ROUTES:
         if route.takes(ctx, activity):
-            return route.handler
+            # Nothing an account the Network's admins suspended sends is taken.
+            return unsuspended(route.handler)
     return None

@@ -15,7 +15,15 @@ from models.actors import Actor
 from models.follows import count_followers
 from models.posts import Post, add_post, tombstone
 from models.search import index_post
-from server.activities.base import Context, Ignore, Reject, reject_or_retry, remote_actor
+from server.activities import moderation
+from server.activities.base import (
+    Context,
+    Ignore,
+    Reject,
+    reject_or_retry,
+    remote_actor,
+    well_formed,
+)
 from server.activities.create import _parse, fetch_ancestors, new_post
 from server.activities.lookup import archived_post
 from server.activities.update import apply_edit
@@ -42,6 +50,8 @@ async def verify(ctx: Context, activity: dict) -> Prepared:
         raise Ignore("nobody here follows the announcing actor")
     inner = activity.get("object")
     kind = inner.get("type") if isinstance(inner, dict) else None
+    if kind is not None and await _by_a_moderator(ctx, inner):
+        return await moderation.verify(ctx, await _trusted(ctx, group, inner), announcer=group)
     if kind is not None and kind not in FOLLOWED_KINDS:
         raise Ignore(f"announced {kind} activities are not archived")
     target = object_id(inner.get("object")) if kind else object_id(inner)
@@ -68,6 +78,33 @@ async def verify(ctx: Context, activity: dict) -> Prepared:
     return Prepared(group, post, author, parent, ancestors, deleted=existing if kind else None)
 
 
+async def _by_a_moderator(ctx: Context, inner: dict) -> bool:
+    """A moderation activity, or a Delete by someone other than the post's author."""
+    if moderation.is_moderation(inner):
+        return True
+    if inner.get("type") != "Delete":
+        return False
+    async with ctx.sessions() as session:
+        post = await archived_post(ctx, session, object_id(inner.get("object")))
+        author = await session.get(Actor, post.author_id) if post is not None else None
+    return author is not None and author.ap_id != object_id(inner.get("actor"))
+
+
+async def _trusted(ctx: Context, group: Actor, inner: dict) -> dict:
+    """The announced activity as its origin has it, unless the CoP's own server made it (Lemmy
+    does the same: crates/apub/src/activities/community/announce.rs)."""
+    if same_origin(inner.get("id"), group.ap_id):
+        return inner
+    await ctx.policy.check_urls([inner.get("id")])
+    try:
+        fetched = well_formed(await ctx.fetcher.fetch_json(inner["id"], budget=ctx.budget))
+    except FetchError as error:
+        raise reject_or_retry(error, f"cannot fetch announced activity {inner['id']}") from error
+    if fetched.get("id") != inner["id"]:
+        raise Reject("the announced activity's origin serves another id")
+    return fetched
+
+
 async def _verify_delete(ctx: Context, group: Actor, target: str, existing: Post | None):
     if existing is None:
         raise Ignore(f"{target} is not archived here")
@@ -82,6 +119,9 @@ async def _verify_delete(ctx: Context, group: Actor, target: str, existing: Post
 
 async def receive(ctx: Context, session: AsyncSession, activity: dict, prepared: Prepared) -> None:
     """Archive (or update, or tombstone) the announced post under the remote CoP."""
+    if isinstance(prepared, moderation.ModAction):
+        await moderation.receive(ctx, session, activity["object"], prepared)
+        return
     if prepared.post is None:
         post = await session.get(Post, prepared.deleted.id) if prepared.deleted else None
         if post is not None and not post.is_deleted:

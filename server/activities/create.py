@@ -29,6 +29,7 @@ from server.activities.lookup import (
 )
 from server.services.content import sanitize_remote_html, title_from
 from server.services.distribution import distribute
+from server.services.moderation_rules import banned_reason, closed_thread_reason
 
 
 @dataclass
@@ -78,6 +79,12 @@ async def verify(ctx: Context, activity: dict) -> Prepared:
         require_active(community)
     if community is None:
         raise Ignore("not addressed to a community on this server")
+    async with ctx.sessions() as session:
+        refused = await banned_reason(session, community.actor_id, author.id, ctx.clock())
+        if refused is None and parent is not None:
+            refused = await closed_thread_reason(session, parent)
+    if refused is not None:
+        raise Reject(refused)
     if community.posting_restricted_to_mods and parent is None:
         async with ctx.sessions() as session:
             if not await is_moderator(session, community.actor_id, author.id):

@@ -8,11 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.objects import object_id
 from models.actors import mark_gone
-from models.communities import is_moderator
 from models.post_revisions import delete_revisions
 from models.posts import Post, tombstone
 from models.search import index_post
-from server.activities.base import Context, Ignore, Reject, remote_actor
+from server.activities import moderation
+from server.activities.base import Context, Ignore, Reject
 from server.activities.lookup import archived_post, author_of, community_of
 from server.services.distribution import distribute
 
@@ -23,7 +23,7 @@ class Prepared:
     actor_deleted: bool
 
 
-async def verify(ctx: Context, activity: dict) -> Prepared:
+async def verify(ctx: Context, activity: dict) -> Prepared | moderation.ModAction:
     """The author, or a moderator of the post's CoP, may delete it."""
     target = object_id(activity.get("object"))
     if target is None:
@@ -37,17 +37,22 @@ async def verify(ctx: Context, activity: dict) -> Prepared:
         if post.is_deleted:
             raise Ignore(f"{target} is already deleted")
         author = await author_of(session, post)
-        if author.ap_id != activity["actor"]:
-            actor = await remote_actor(ctx, activity["actor"])
-            community = await community_of(session, post)
-            # A post in another server's group is moderated there, not here.
-            if community is None or not await is_moderator(session, community.actor_id, actor.id):
-                raise Reject("only the author or a moderator may delete a post")
+    if author.ap_id != activity["actor"]:
+        # Not the author: a moderator's removal (kept, with its reason, and restorable).
+        try:
+            return await moderation.verify(ctx, activity)
+        except Ignore:
+            raise
+        except Reject as refused:
+            raise Reject(f"only the author or a moderator may delete a post: {refused}") from None
     return Prepared(post=post, actor_deleted=False)
 
 
 async def receive(ctx: Context, session: AsyncSession, activity: dict, prepared: Prepared) -> None:
     """Tombstone the post and announce the Delete; a deleted actor is marked gone."""
+    if isinstance(prepared, moderation.ModAction):
+        await moderation.receive(ctx, session, activity, prepared)
+        return
     if prepared.actor_deleted:
         await mark_gone(session, activity["actor"], now=ctx.clock())
         return

@@ -10,9 +10,10 @@ from federation.objects import object_id
 from models.actors import Actor, get_local_actor
 from models.communities import Community
 from models.follows import upsert_follow
-from server.activities.base import Context, Ignore, remote_actor
+from server.activities.base import Context, Ignore, Reject, remote_actor
 from server.activities.lookup import addressed_community
 from server.services.distribution import send_accept
+from server.services.moderation_rules import banned_reason
 
 
 @dataclass
@@ -36,6 +37,11 @@ async def verify(ctx: Context, activity: dict) -> Prepared:
     follower = await remote_actor(ctx, activity["actor"])
     if follower.is_local:
         raise Ignore("local members join from the web")
+    if community is not None:
+        async with ctx.sessions() as session:
+            refused = await banned_reason(session, community.actor_id, follower.id, ctx.clock())
+        if refused is not None:
+            raise Reject(refused)
     # Cached now so distribution can pick the Announce form without a fetch.
     await ctx.remote.software_for_url(follower.ap_id)
     return Prepared(followed=followed, community=community, follower=follower)

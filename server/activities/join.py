@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.objects import object_id
 from models.actors import Actor
 from models.event_queries import EventFull, get_event, participant_by_activity
-from models.events import GOING, Event
+from models.events import GOING, Event, EventHost
 from server.activities.base import Context, Ignore, Reject, remote_actor
 from server.services.basecamps import answer_join, parse_basecamp_url, record_rsvp, withdraw_rsvp
+from server.services.moderation_rules import banned_from_any
 
 
 @dataclass
@@ -42,6 +44,14 @@ async def _prepare(ctx: Context, activity: dict, target: str | None) -> Prepared
     actor = await remote_actor(ctx, activity["actor"])
     if actor.is_local:
         raise Ignore("local members answer on the Basecamp's page")
+    if activity["type"] == "Join":
+        async with ctx.sessions() as session:
+            hosts = await session.scalars(
+                select(EventHost.community_id).where(EventHost.event_id == event.id)
+            )
+            refused = await banned_from_any(session, list(hosts), actor.id, ctx.clock())
+        if refused is not None:
+            raise Reject(f"the Basecamp's host says: {refused}")
     return Prepared(event_id=event.id, actor=actor)
 
 

@@ -9,9 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation.objects import object_id
 from models.actors import Actor
 from models.posts import Post, add_like
-from server.activities.base import Context, Ignore, remote_actor
+from server.activities.base import Context, Ignore, Reject, remote_actor
 from server.activities.lookup import archived_post, community_of
 from server.services.distribution import distribute
+from server.services.moderation_rules import banned_reason
 
 
 @dataclass
@@ -25,9 +26,14 @@ async def verify(ctx: Context, activity: dict) -> Prepared:
     target = object_id(activity.get("object"))
     async with ctx.sessions() as session:
         post = await archived_post(ctx, session, target)
-    if post is None or post.is_deleted:
+    if post is None or post.is_deleted or post.is_removed:
         raise Ignore(f"{target} is not a post archived here")
-    return Prepared(post=post, actor=await remote_actor(ctx, activity["actor"]))
+    actor = await remote_actor(ctx, activity["actor"])
+    async with ctx.sessions() as session:
+        refused = await banned_reason(session, post.community_id, actor.id, ctx.clock())
+    if refused is not None:
+        raise Reject(refused)
+    return Prepared(post=post, actor=actor)
 
 
 async def receive(ctx: Context, session: AsyncSession, activity: dict, prepared: Prepared) -> None:

@@ -10,6 +10,7 @@ from federation.objects import object_id
 from models.actors import Actor
 from models.follows import find_by_activity, remove_follow
 from models.posts import Post, remove_like
+from server.activities import moderation
 from server.activities.base import Context, Ignore, Reject, remote_actor
 from server.activities.lookup import addressed_community, archived_post, community_of
 from server.services.distribution import distribute
@@ -26,8 +27,10 @@ class Prepared:
     post: Post | None = None
 
 
-async def verify(ctx: Context, activity: dict) -> Prepared:
-    """Only the actor who did something may undo it."""
+async def verify(ctx: Context, activity: dict) -> Prepared | moderation.ModAction:
+    """Only the actor who did something may undo it; a moderator's undo is moderation's."""
+    if moderation.is_moderation(activity):
+        return await moderation.verify(ctx, activity)
     inner = activity.get("object")
     inner_id = object_id(inner)
     kind = inner.get("type") if isinstance(inner, dict) else None
@@ -57,6 +60,9 @@ async def verify(ctx: Context, activity: dict) -> Prepared:
 
 async def receive(ctx: Context, session: AsyncSession, activity: dict, prepared: Prepared) -> None:
     """Remove the follow or the like (and announce an un-like to threadiverse followers)."""
+    if isinstance(prepared, moderation.ModAction):
+        await moderation.receive(ctx, session, activity, prepared)
+        return
     if prepared.kind == "Follow":
         assert prepared.followed_id is not None
         await remove_follow(

@@ -27,16 +27,23 @@ def accept_document(urls: Urls, community_url: str, follow: dict, follower_url: 
 
 
 def announce_document(
-    urls: Urls, community_url: str, announced: dict | str, published: datetime
+    urls: Urls,
+    community_url: str,
+    announced: dict | str,
+    published: datetime,
+    *,
+    private: bool = False,
 ) -> dict:
-    """An Announce by the CoP to its followers; always with `published` (Lemmy requires it)."""
+    """An Announce by the CoP to its followers (only them, for a private CoP); always with
+    `published` (Lemmy requires it)."""
+    followers = community_url + "/followers"
     return {
         "@context": AS_CONTEXT,
         "id": new_activity_id(urls),
         "type": "Announce",
         "actor": community_url,
-        "to": [PUBLIC],
-        "cc": [community_url + "/followers"],
+        "to": [followers] if private else [PUBLIC],
+        "cc": [] if private else [followers],
         "object": announced,
         "published": format_datetime(published),
     }

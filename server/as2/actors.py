@@ -35,7 +35,7 @@ def instance_actor_document(actor: Actor, urls: Urls, *, name: str) -> dict:
 
 
 def group_document(community: Community, urls: Urls) -> dict:
-    """A CoP's `Group` actor as Lemmy, Mastodon and Mobilizon read it (DESIGN.md §2)."""
+    """A CoP's `Group` actor as Lemmy, Mastodon and Mobilizon read it."""
     actor = community.actor
     name = actor.local_name
     assert name is not None

@@ -1,8 +1,8 @@
 """Uploaded files: streamed with a size cap, sniffed by their bytes, stored by content hash.
 
 Nothing the client says decides where a file lands or how it is served: the path on disk is
-`root/ab/cd/<sha256>` of the bytes, and the media type comes from magic bytes (DESIGN.md §3,
-"no user-controlled path on disk for uploads"). The client's filename is kept only to show and
+`root/ab/cd/<sha256>` of the bytes, and the media type comes from magic bytes (no
+user-controlled path on disk for uploads). The client's filename is kept only to show and
 to name the download, after sanitising; its Content-Type is ignored.
 """
 

@@ -1,6 +1,6 @@
 """What CoPs send: Accepts for follows and the Announces that redistribute every post.
 
-Two Announce forms (DESIGN.md §2): FEP-1b12 `Announce{object: <the original activity>}` for
+Two Announce forms: FEP-1b12 `Announce{object: <the original activity>}` for
 threadiverse software, and a plain `Announce{object: <object id>}` of new posts for microblog
 software, because Mastodon and GoToSocial ignore an embedded Create (mbin #836).
 """
@@ -59,7 +59,8 @@ async def distribute(
         kind = audience_kind(software.get(domain or ""))
         (threadiverse if kind == "threadiverse" else microblog).append(inbox)
     # The FEP-1b12 form is always recorded: it is what the outbox lists for backfill.
-    embedded = announce_document(urls, community_url, activity, now)
+    private = community.manually_approves_followers
+    embedded = announce_document(urls, community_url, activity, now, private=private)
     await enqueue(
         session,
         actor_id=community.actor_id,
@@ -73,7 +74,7 @@ async def distribute(
     queued = len(set(threadiverse))
     wants_plain = new_post and (top_level or community.announce_replies_to_microblogs)
     if wants_plain and microblog:
-        plain = announce_document(urls, community_url, object_id, now)
+        plain = announce_document(urls, community_url, object_id, now, private=private)
         await enqueue(
             session,
             actor_id=community.actor_id,

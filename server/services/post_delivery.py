@@ -32,14 +32,19 @@ async def author_audience(
     mentions: Iterable[Mention],
     *,
     community_microblogs: bool = False,
+    private: bool = False,
 ) -> list[Inbox]:
     """Where an author's activity about a post goes: their followers, a remote CoP, the people
     mentioned (the parent's author included) and, for edits and deletions, the microblog
     servers that got the post by the CoP's Announce (Mastodon only takes an Update or Delete
-    from the post's author)."""
-    inboxes: list[Inbox] = list(await follower_inboxes(session, author.id))
+    from the post's author). A private CoP's post goes to the CoP alone: its members get it from
+    the CoP, and nobody else (the author's followers, people mentioned) may."""
+    inboxes: list[Inbox] = []
     if group.ap_id and group.inbox_url:
         inboxes.append((group.inbox_url, group.domain))
+    if private:
+        return inboxes
+    inboxes.extend(await follower_inboxes(session, author.id))
     inboxes.extend((m.inbox, m.domain) for m in mentions if m.inbox)
     if community_microblogs and group.ap_id is None:
         followers = await follower_inboxes(session, group.id)

@@ -76,10 +76,18 @@ async def edit_own_post(
     community = await session.get(Community, post.community_id)
     parent_id = await _parent_id(session, urls, post)
     language = community.language if community is not None else None
+    private = community is not None and community.manually_approves_followers
 
     def update(activity_id: str, microblog: bool) -> dict:
         note = post_object(
-            urls, post, editor, group, parent_id, language=language, microblog=microblog
+            urls,
+            post,
+            editor,
+            group,
+            parent_id,
+            language=language,
+            microblog=microblog,
+            private=private,
         )
         return {
             "@context": OBJECT_CONTEXT,
@@ -94,7 +102,12 @@ async def edit_own_post(
         }
 
     inboxes = await author_audience(
-        session, editor, group, addressed, community_microblogs=community is not None
+        session,
+        editor,
+        group,
+        addressed,
+        community_microblogs=community is not None,
+        private=private,
     )
     activity = await enqueue_by_audience(
         session,

@@ -2,7 +2,7 @@
 
 A member's post is a `Create{Note}` by their `Person`; a local CoP then Announces it to its
 followers (server.services.distribution), and a remote CoP gets the Create in its inbox.
-Every object carries a `Mention` of the CoP so Mastodon replies come back to it (DESIGN.md §2).
+Every object carries a `Mention` of the CoP so Mastodon replies come back to it.
 """
 
 from __future__ import annotations
@@ -55,20 +55,22 @@ def post_object(
     language: str | None = None,
     microblog: bool = False,
     replies: tuple[int, list[str]] = (0, []),
+    private: bool = False,
 ) -> dict:
     """The AS2 Note of a post written here (a Tombstone once deleted).
 
     `microblog`: the shape for Mastodon-family software, without `name` (see
-    server.services.post_delivery); `replies`: (total, ids of the first page) of its direct replies.
+    server.services.post_delivery); `replies`: (total, ids of the first page) of its direct
+    replies; `private`: a private CoP's posts are addressed to its followers only.
     """
     object_id = urls.post(post.id)
-    if post.is_deleted:
+    if post.is_deleted or post.is_removed:
         return {
             "@context": AS_CONTEXT,
             "id": object_id,
             "type": "Tombstone",
             "formerType": "Note",
-            "deleted": format_datetime(post.deleted_at),
+            "deleted": format_datetime(post.deleted_at or post.removed_at),
         }
     group_url = urls.actor(group)
     root_id = post.thread_id or post.id
@@ -79,8 +81,10 @@ def post_object(
         "id": object_id,
         "type": "Note",
         "attributedTo": urls.actor(author),
-        "to": [PUBLIC],
-        "cc": [group_url, group_url + "/followers", *(m.href for m in mentions)],
+        "to": [group_url + "/followers"] if private else [PUBLIC],
+        "cc": [group_url]
+        if private
+        else [group_url, group_url + "/followers", *(m.href for m in mentions)],
         "audience": group_url,
         "context": urls.thread_context(root_id),
         "content": content,
@@ -172,10 +176,18 @@ async def publish_post(
     post = await add_post(session, post, parent)
     parent_id = urls.post_id_of(parent) if parent is not None else None
     language = community.language if community is not None else None
+    private = community is not None and community.manually_approves_followers
 
     def create(activity_id: str, microblog: bool) -> dict:
         note = post_object(
-            urls, post, author, group, parent_id, language=language, microblog=microblog
+            urls,
+            post,
+            author,
+            group,
+            parent_id,
+            language=language,
+            microblog=microblog,
+            private=private,
         )
         return {
             "@context": OBJECT_CONTEXT,
@@ -189,7 +201,8 @@ async def publish_post(
             "published": format_datetime(now),
         }
 
-    inboxes = await author_audience(session, author, group, addressed)
+    # A private CoP's post goes to the CoP's members only, never to the author's own followers.
+    inboxes = await author_audience(session, author, group, addressed, private=private)
     activity = await enqueue_by_audience(
         session,
         urls,

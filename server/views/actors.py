@@ -10,11 +10,14 @@ from models.follows import count_followers
 from server.appkeys import SESSIONS, SETTINGS, URLS
 from server.as2.actors import group_document, instance_actor_document
 from server.as2.collections import PAGE_SIZE, ordered_collection, ordered_collection_page
+from server.http.errors import http_error
 from server.http.negotiation import choose_representation
 from server.http.responses import activity_json, outbox_response, page_number
 from server.media.icons import identicon_png
+from server.services.featured import featured_items
 from server.web.communities import community_page
 from server.web.community_access import visible_community
+from server.web.private_access import may_read
 
 # Small collections are inlined: Lemmy reads moderators and featured without paging.
 INLINE_LIMIT = 100
@@ -67,6 +70,8 @@ async def community_outbox(request: web.Request) -> web.Response:
     """The CoP's Announces (FEP-1b12 form), newest first, paged."""
     async with request.app[SESSIONS]() as session:
         community = await _community_or_404(request, session)
+        if not await may_read(request, session, community):
+            raise http_error(404, "this community's outbox is for its members")
         collection_id = request.app[URLS].community_part(community.actor.local_name or "", "outbox")
         return await outbox_response(request, session, community.actor_id, collection_id)
 
@@ -82,10 +87,12 @@ async def community_followers(request: web.Request) -> web.Response:
 
 async def community_featured(request: web.Request) -> web.Response:
     """Threads the moderators pinned (inlined, as Lemmy expects)."""
+    urls = request.app[URLS]
     async with request.app[SESSIONS]() as session:
         community = await _community_or_404(request, session)
-    collection_id = request.app[URLS].community_part(community.actor.local_name or "", "featured")
-    return activity_json(ordered_collection(collection_id, 0, items=[]))
+        items = await featured_items(session, urls, community)
+    collection_id = urls.community_part(community.actor.local_name or "", "featured")
+    return activity_json(ordered_collection(collection_id, len(items), items=items))
 
 
 async def community_moderators(request: web.Request) -> web.Response:

@@ -60,4 +60,5 @@ async def served_post_object(
         language=community.language if community is not None else None,
         microblog=await wants_microblog_shape(request, session),
         replies=(total, [urls.post_id_of(reply) for reply in replies]),
+        private=community is not None and community.manually_approves_followers,
     )

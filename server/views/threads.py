@@ -23,9 +23,11 @@ from server.as2.replies import (
 from server.http.errors import http_error
 from server.http.negotiation import choose_representation
 from server.http.responses import activity_json, page_number
+from server.services.moderation import may_moderate
 from server.views.post_documents import served_post_object
 from server.web.auth import current_member
 from server.web.community_access import may_see
+from server.web.private_access import may_read
 
 THREAD_PAGE_LIMIT = 500
 
@@ -47,7 +49,9 @@ async def _thread_root(request: web.Request, session, root_id: int) -> Post:
 async def _visible(request: web.Request, session, post: Post) -> bool:
     """Posts of a CoP awaiting approval are seen only by those who may see the CoP."""
     community = await session.get(Community, post.community_id)
-    return community is None or await may_see(request, session, community)
+    return community is None or (
+        await may_see(request, session, community) and await may_read(request, session, community)
+    )
 
 
 async def thread_context(request: web.Request) -> web.Response:
@@ -123,6 +127,12 @@ async def thread_page(request: web.Request) -> web.StreamResponse:
         viewer_moderates = member is not None and await is_moderator(
             session, root.community_id, member.actor_id
         )
+        can_moderate = (
+            member is not None
+            and community is not None
+            and await may_moderate(session, community, member.actor_id)
+        )
+    can_reply = can_reply and root.locked_at is None and not root.is_removed
     children: dict[int | None, list[Post]] = {}
     for post in posts:
         children.setdefault(post.parent_id if post.id != root.id else None, []).append(post)
@@ -133,6 +143,8 @@ async def thread_page(request: web.Request) -> web.StreamResponse:
         "group": group,
         "can_reply": can_reply,
         "moderates": viewer_moderates,
+        "can_moderate": can_moderate,
+        "reported": request.query.get("reported") == "1",
         "share_targets": share_targets,
         "children": children,
         "authors": authors,
@@ -171,5 +183,5 @@ async def local_post(request: web.Request) -> web.StreamResponse:
         parent = await session.get(Post, post.parent_id) if post.parent_id else None
         parent_id = urls.post_id_of(parent) if parent is not None else None
         document = await served_post_object(request, session, urls, post, parent_id)
-    status = 410 if post.is_deleted else 200
+    status = 410 if post.is_deleted or post.is_removed else 200
     return activity_json(document, status=status)

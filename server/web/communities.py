@@ -21,14 +21,17 @@ from server.peers.policy import DomainBlocked
 from server.peers.remote import LocalActorNotFound
 from server.services.markdown import render_markdown
 from server.services.membership import join, leave
+from server.services.moderation_rules import banned_reason, closed_thread_reason
 from server.services.network_actor import announce_new_community, network_actor
 from server.services.posts import publish_post
+from server.services.private_cops import ask_to_join
 from server.web.auth import current_member, require_member
 from server.web.basecamps import basecamp_panel
 from server.web.community_access import visible_community
 from server.web.confirm import ask_first
 from server.web.form_limits import limited_field
 from server.web.mention_lookup import mentions_in, reply_mentions
+from server.web.private_access import may_read
 from server.web.requests import list_page
 
 THREADS_PER_PAGE = 20
@@ -67,6 +70,7 @@ async def community_page(request: web.Request, community: Community) -> web.Resp
     member = await current_member(request)
     page = list_page(request)
     async with request.app[SESSIONS]() as session:
+        readable = await may_read(request, session, community)
         total, threads = await thread_list(
             session,
             community_id=community.actor_id,
@@ -80,6 +84,8 @@ async def community_page(request: web.Request, community: Community) -> web.Resp
         moderators = (await list_moderators(session, community, limit=MODERATORS_SHOWN)).actors
         basecamps = await basecamp_panel(session, community=community)
         documents = await recent_documents(session, community.actor_id, limit=RECENT_DOCUMENTS)
+    if not readable:  # a private CoP shows strangers what it is about, nothing more
+        total, threads, documents, basecamps = 0, [], [], None
     settings = request.app[SETTINGS]
     context = {
         "community": community,
@@ -106,8 +112,14 @@ async def join_community(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     async with request.app[WRITE_SESSIONS].begin() as session:
         community = await visible_community(request, session, name)
+        refused = await banned_reason(session, community.actor_id, member.actor_id, utcnow())
+        if refused is not None:
+            raise web.HTTPForbidden(text=f"You are {refused}.")
         actor = await session.get(Actor, member.actor_id)
-        await join(session, request.app[URLS], actor, community.actor)
+        if community.manually_approves_followers:
+            await ask_to_join(session, community, actor)
+        else:
+            await join(session, request.app[URLS], actor, community.actor)
     raise web.HTTPSeeOther(f"/c/{name}")
 
 
@@ -227,6 +239,9 @@ async def reply(request: web.Request) -> web.Response:
         group = await session.get(Actor, parent.community_id)
         if community is not None:
             await _require_membership(session, member.actor_id, community)
+        closed = await closed_thread_reason(session, parent)
+        if closed is not None:
+            raise web.HTTPForbidden(text=f"No replies: {closed}.")
         post = await publish_post(
             session,
             request.app[URLS],
@@ -306,6 +321,9 @@ async def join_remote_community(request: web.Request) -> web.Response:
 
 
 async def _require_membership(session, member_id: int, community: Community) -> None:
+    refused = await banned_reason(session, community.actor_id, member_id, utcnow())
+    if refused is not None:
+        raise web.HTTPForbidden(text=f"You are {refused}.")
     if await membership_state(session, member_id, community.actor_id) != "accepted":
         raise web.HTTPForbidden(text="Join this community first.")
 

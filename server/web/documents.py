@@ -1,6 +1,6 @@
 """A CoP's documents: upload, versions, safe downloads, and their federation.
 
-Each document is a Mobilizon-style `Document` (DESIGN.md §2) in the CoP's `resources`
+Each document is a Mobilizon-style `Document` in the CoP's `resources`
 collection; a new one is also announced as a thread ("📄 title") so Mastodon users see a post
 that links it. Downloads never pass for an ActivityPub document (Mastodon CVE-2024-23832): the
 content type is the sniffed one from an allowlist, with `nosniff`, a sandboxing CSP and a
@@ -58,6 +58,7 @@ from server.urls import Urls
 from server.web.auth import Member, current_member, require_member
 from server.web.community_access import visible_community
 from server.web.csrf import multipart_reader
+from server.web.private_access import may_read
 from server.web.requests import list_page, path_id, sentence, wake_delivery
 
 TITLE_LIMIT = 200
@@ -171,6 +172,8 @@ async def _documents_page(
     member = await current_member(request)
     async with request.app[SESSIONS]() as session:
         community = await visible_community(request, session, name)
+        if not await may_read(request, session, community):
+            raise http_error(404, "no such community's documents")
         found = await list_documents(
             session, community.actor_id, limit=LIST_PAGE_SIZE, offset=(page - 1) * LIST_PAGE_SIZE
         )
@@ -256,6 +259,8 @@ async def community_resources(request: web.Request) -> web.Response:
     page = page_number(request)
     async with request.app[SESSIONS]() as session:
         community = await visible_community(request, session, request.match_info["name"])
+        if not await may_read(request, session, community):
+            raise http_error(404, "no such community's documents")
         collection_id = urls.community_part(community.actor.local_name or "", "resources")
         offset = ((page or 1) - 1) * PAGE_SIZE
         found = await list_documents(session, community.actor_id, limit=PAGE_SIZE, offset=offset)
@@ -311,7 +316,7 @@ async def document_page(
         found = await _load_document(session, request)
         document = found.document
         community = await session.get(Community, document.community_id)
-        if community is None:
+        if community is None or not await may_read(request, session, community):
             raise http_error(404, f"no document {document.id}")
         people = await actors_by_ids(
             session, {document.uploader_id, *(v.uploaded_by for v in found.versions)}
@@ -407,6 +412,10 @@ async def download_version(request: web.Request) -> web.StreamResponse:
     version_id = path_id(request, "version_id", "version")
     async with request.app[SESSIONS]() as session:
         version = await get_version(session, document_id, version_id)
+        owner = await session.get(Document, document_id) if version is not None else None
+        community = await session.get(Community, owner.community_id) if owner else None
+        if community is not None and not await may_read(request, session, community):
+            version = None
     if version is None:
         raise http_error(404, f"no version {version_id} of document {document_id}")
     store = request.app[MEDIA]

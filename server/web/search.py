@@ -13,6 +13,7 @@ from models.search import KINDS, MAX_CANDIDATES, search
 from models.text_analysis import MAX_QUERY_CHARS
 from server.appkeys import SESSIONS, SETTINGS
 from server.http.errors import http_error
+from server.web.private_access import may_read
 
 PAGE_SIZE = 20
 CANDIDATES = MAX_CANDIDATES  # a search ranks at most this many (newest) matches
@@ -64,6 +65,13 @@ async def search_page(request: web.Request) -> web.Response:
         by_name = {community.actor.local_name: community for community in communities}
         if fixed_name is not None and fixed_name not in by_name:
             raise http_error(404, f"no community named {fixed_name!r}")
+        hidden = [
+            community.actor_id
+            for community in communities
+            if not await may_read(request, session, community)
+        ]
+        if fixed_name is not None and by_name[fixed_name].actor_id in hidden:
+            raise http_error(404, f"no community named {fixed_name!r}")
         chosen = by_name.get(params.get("cop") or fixed_name or "")
         results = None
         if query:
@@ -77,6 +85,7 @@ async def search_page(request: web.Request) -> web.Response:
                 limit=PAGE_SIZE,
                 offset=(page - 1) * PAGE_SIZE,
                 candidates=CANDIDATES,
+                hidden_communities=hidden,
             )
 
     filters = {

@@ -23,6 +23,7 @@
 //    "mentions" (hrefs of its Mention tags), "content", "inbox"}
 //   {"event": "delete", "id", "actor", "object" (the deleted object's id), "inbox"}
 //   {"event": "inbox-error", "error"} when Fedify's inbox fails to handle one.
+// {"cmd": "flag", "target": actor URL, "objects": [URL...], "content": reason} reports them.
 // "inbox" is "carol" for her own inbox, "shared" for the shared inbox. Fedify's log goes to stderr.
 import http from "node:http";
 import readline from "node:readline";
@@ -36,6 +37,7 @@ import {
   Create,
   Delete,
   Endpoints,
+  Flag,
   Follow,
   Mention,
   Note,
@@ -246,7 +248,22 @@ async function post(command) {
   };
 }
 
-const COMMANDS = { follow, post, reply: post };
+// Mastodon's shape of a report: to the server's instance actor, the reported objects listed,
+// the reason in `content` (mastodon app/lib/activitypub/activity/flag.rb).
+async function flag(command) {
+  const target = await lookupActor(command.target);
+  const activity = new Flag({
+    id: new URL(`/flags/${randomUUID()}`, origin),
+    actor: context.getActorUri(CAROL),
+    objects: command.objects.map((url) => new URL(url)),
+    content: command.content ?? "",
+    to: target.id,
+  });
+  await context.sendActivity({ identifier: CAROL }, target, activity);
+  return { type: "Flag", id: activity.id.href, inbox: inboxOf(target, false) };
+}
+
+const COMMANDS = { follow, post, reply: post, flag };
 
 function toRequest(req) {
   const headers = new Headers();
