@@ -28,8 +28,6 @@ What it does:
 4. Stops copnet and drops the database (also on Ctrl-C), unless `--keep`; `--reuse NAME` skips
    seeding and measures an existing database kept by an earlier `--keep` run.
 
-If copnet does not serve `/search` yet (routes not wired), the script serves the same app with
-`server.web.search.add_search_routes` added, and says so.
 """
 
 from __future__ import annotations
@@ -890,22 +888,7 @@ class ServerProcess:
         self._log.close()
 
 
-def serve_with_search() -> None:
-    """copnet's app plus the search routes, for a tree where routes.py lacks them."""
-    from aiohttp import web
-
-    from server.app import create_app
-    from server.settings import load_settings
-    from server.web.search import add_search_routes
-
-    settings = load_settings()
-    app = create_app(settings)
-    if "search" not in app.router.named_resources():
-        add_search_routes(app)
-    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
-
-
-async def start_copnet(url: URL, workdir: Path) -> tuple[ServerProcess, str, bool]:
+async def start_copnet(url: URL, workdir: Path) -> tuple[ServerProcess, str]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {
@@ -930,15 +913,10 @@ async def start_copnet(url: URL, workdir: Path) -> tuple[ServerProcess, str, boo
     server = ServerProcess(argv, env, workdir / "copnet.log")
     await server.wait_ready(base + "/.well-known/nodeinfo")
     async with aiohttp.ClientSession() as client, client.get(base + "/search?q=x") as response:
-        wired = response.status == 200
-    if wired:
-        return server, base, False
-    server.stop()
-    log("copnet does not serve /search yet: serving the app with add_search_routes added")
-    argv = [sys.executable, str(SCRIPT), "--serve-with-search"]
-    server = ServerProcess(argv, env, workdir / "copnet-search.log")
-    await server.wait_ready(base + "/search?q=x")
-    return server, base, True
+        if response.status != 200:
+            server.stop()
+            raise SystemExit(f"copnet answers /search with {response.status}")
+    return server, base
 
 
 # --------------------------------------------------------------------------- measuring
@@ -1066,7 +1044,7 @@ def human_bytes(value: int) -> str:
     return str(value)
 
 
-def print_report(figures: dict, sizes_: dict, results: dict, args, wired_by_bench: bool) -> None:
+def print_report(figures: dict, sizes_: dict, results: dict, args) -> None:
     print()
     print(f"archive benchmark, scale {args.scale} (load average at start {args.load:.2f})")
     if figures:
@@ -1101,8 +1079,6 @@ def print_report(figures: dict, sizes_: dict, results: dict, args, wired_by_benc
             f"  {name:22} {result['n']:>5} {result['p50']:>8.1f} {result['p95']:>8.1f} "
             f"{result['max']:>8.1f}  {verdict:10} {notes}"
         )
-    if wired_by_bench:
-        print("  (search routes were added by the bench: server/routes.py does not wire them yet)")
 
 
 # ------------------------------------------------------------------------------- main
@@ -1127,9 +1103,9 @@ async def bench(args) -> None:
             log(f"created database {name}")
             figures = await seed(url, args)
         sizes_ = await sizes(url)
-        server, base, wired_by_bench = await start_copnet(url, workdir)
+        server, base = await start_copnet(url, workdir)
         results = await run_latency(url, base, args)
-        print_report(figures, sizes_, results, args, wired_by_bench)
+        print_report(figures, sizes_, results, args)
     finally:
         if server is not None:
             server.stop()
@@ -1157,7 +1133,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--reuse", metavar="DATABASE", help="measure a kept database, no seeding")
-    parser.add_argument("--serve-with-search", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.load = os.getloadavg()[0]
     return args
@@ -1165,9 +1140,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.serve_with_search:
-        serve_with_search()
-        return 0
     try:
         asyncio.run(bench(args))
     except (KeyboardInterrupt, asyncio.CancelledError):

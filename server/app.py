@@ -15,6 +15,7 @@ from server.ops.metrics import install_metrics
 from server.routes import add_routes
 from server.settings import Settings
 from server.urls import Urls
+from server.web import install_web
 
 TEMPLATES = Path(__file__).parent / "templates"
 MAX_REQUEST_BYTES = 1024 * 1024
@@ -37,5 +38,6 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(lifecycle.http_client)
     app.cleanup_ctx.append(lifecycle.workers)
     app.on_startup.append(lifecycle.media)
+    install_web(app)
     add_routes(app)
     return app

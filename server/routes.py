@@ -1,4 +1,4 @@
-"""URL map of the whole application."""
+"""The URL map of the whole application: every route and the handler it calls, in one place."""
 
 from __future__ import annotations
 
@@ -6,53 +6,148 @@ from pathlib import Path
 
 from aiohttp import web
 
-from server.ops.health import add_health_routes
+from server.ops import health
 from server.views import actors, discovery, inbox, threads
-from server.web import setup_web
-from server.web.basecamps import add_basecamp_routes
-from server.web.communities import add_community_routes, home
-from server.web.community_settings import add_community_settings_routes
-from server.web.document_removal import add_document_removal_routes
-from server.web.moderation import add_moderation_routes
-from server.web.post_actions import add_post_action_routes
-from server.web.routes_documents import add_document_routes
-from server.web.search import add_search_routes
+from server.web import (
+    account_settings,
+    admin,
+    basecamps,
+    communities,
+    community_settings,
+    document_removal,
+    documents,
+    moderation,
+    modlog,
+    people,
+    post_actions,
+    reports,
+    routes_auth,
+    search,
+    suspensions,
+)
 
 STATIC = Path(__file__).parent / "static"
 
 
 def add_routes(app: web.Application) -> None:
     """Register every route on the application."""
-    add_health_routes(app)
-    app.router.add_get("/", home, name="home")
-    app.router.add_get("/.well-known/webfinger", discovery.webfinger)
-    app.router.add_get("/.well-known/host-meta", discovery.host_meta)
-    app.router.add_get("/.well-known/host-meta.json", discovery.host_meta_json)
-    app.router.add_get("/.well-known/nodeinfo", discovery.nodeinfo_index)
-    app.router.add_get("/nodeinfo/{version}", discovery.nodeinfo)
-    app.router.add_get("/actor", actors.instance_actor)
-    app.router.add_get("/actor/outbox", actors.instance_outbox)
-    app.router.add_get("/c/{name}", actors.community_actor, name="community")
-    app.router.add_get("/c/{name}/icon.png", actors.community_icon)
-    app.router.add_get("/c/{name}/outbox", actors.community_outbox)
-    app.router.add_get("/c/{name}/followers", actors.community_followers)
-    app.router.add_get("/c/{name}/featured", actors.community_featured)
-    app.router.add_get("/c/{name}/moderators", actors.community_moderators)
-    app.router.add_post("/inbox", inbox.shared_inbox)
-    app.router.add_post("/c/{name}/inbox", inbox.community_inbox)
-    app.router.add_get("/t/{id}", threads.thread_page, name="thread")
-    app.router.add_get("/t/{id}/context", threads.thread_context)
-    app.router.add_post("/u/{name}/inbox", inbox.person_inbox)
-    app.router.add_get("/p/{id}", threads.local_post)
-    app.router.add_get("/p/{id}/replies", threads.post_replies)
-    app.router.add_get("/activities/{key}", threads.sent_activity)
-    setup_web(app)
-    add_community_routes(app)
-    add_post_action_routes(app)
-    add_community_settings_routes(app)
-    add_moderation_routes(app)
-    add_document_routes(app)
-    add_document_removal_routes(app)
-    add_search_routes(app)
-    add_basecamp_routes(app)
-    app.router.add_static("/static/", STATIC, name="static")
+    router = app.router
+    # ActivityPub and discovery
+    router.add_get("/", communities.home, name="home")
+    router.add_get("/.well-known/webfinger", discovery.webfinger)
+    router.add_get("/.well-known/host-meta", discovery.host_meta)
+    router.add_get("/.well-known/host-meta.json", discovery.host_meta_json)
+    router.add_get("/.well-known/nodeinfo", discovery.nodeinfo_index)
+    router.add_get("/nodeinfo/{version}", discovery.nodeinfo)
+    router.add_get("/actor", actors.instance_actor)
+    router.add_get("/actor/outbox", actors.instance_outbox)
+    router.add_get("/c/{name}", actors.community_actor, name="community")
+    router.add_get("/c/{name}/icon.png", actors.community_icon)
+    router.add_get("/c/{name}/outbox", actors.community_outbox)
+    router.add_get("/c/{name}/followers", actors.community_followers)
+    router.add_get("/c/{name}/featured", actors.community_featured)
+    router.add_get("/c/{name}/moderators", actors.community_moderators)
+    router.add_post("/inbox", inbox.shared_inbox)
+    router.add_post("/c/{name}/inbox", inbox.community_inbox)
+    router.add_get("/t/{id}", threads.thread_page, name="thread")
+    router.add_get("/t/{id}/context", threads.thread_context)
+    router.add_post("/u/{name}/inbox", inbox.person_inbox)
+    router.add_get("/p/{id}", threads.local_post)
+    router.add_get("/p/{id}/replies", threads.post_replies)
+    router.add_get("/activities/{key}", threads.sent_activity)
+    # operations
+    router.add_get("/healthz", health.healthz, name="healthz")
+    router.add_get("/readyz", health.readyz, name="readyz")
+    # the website
+    router.add_get("/signup", routes_auth.signup_page, name="signup")
+    router.add_post("/signup", routes_auth.signup)
+    router.add_get("/login", routes_auth.login_page, name="login")
+    router.add_post("/login", routes_auth.login)
+    router.add_post("/logout", routes_auth.logout, name="logout")
+    # account_settings
+    router.add_get(account_settings.PROFILE, account_settings.profile_page, name="settings_profile")
+    router.add_post(account_settings.PROFILE, account_settings.profile)
+    router.add_post("/settings/picture", account_settings.picture)
+    router.add_post("/settings/picture/remove", account_settings.remove_picture)
+    router.add_get("/settings/password", account_settings.password_page)
+    router.add_post("/settings/password", account_settings.change_password)
+    router.add_get("/settings/export", account_settings.export)
+    router.add_get("/settings/delete", account_settings.delete_page)
+    router.add_post("/settings/delete", account_settings.delete_account)
+    router.add_get("/goodbye", account_settings.goodbye)
+    router.add_get("/welcome", account_settings.welcome)
+    # people
+    router.add_get("/u/{name}", people.person, name="person")
+    router.add_get("/u/{name}/icon.png", people.person_icon)
+    router.add_get("/u/{name}/picture/{sha256:[0-9a-f]{64}}.png", people.person_picture)
+    router.add_get("/u/{name}/outbox", people.person_outbox)
+    router.add_get("/u/{name}/followers", people.person_followers)
+    router.add_get("/u/{name}/following", people.person_following)
+    # admin
+    router.add_get("/admin", admin.admin_page, name="admin")
+    router.add_post("/admin/settings", admin.save_settings)
+    router.add_post("/admin/invites", admin.create_invite)
+    router.add_post("/admin/communities/{name}/approve", admin.approve_community)
+    # communities
+    router.add_get("/communities/new", communities.new_community_form)
+    router.add_post("/communities/new", communities.create_community_from_web)
+    router.add_post("/communities/follow", communities.join_remote_community)
+    router.add_post("/c/{name}/join", communities.join_community)
+    router.add_post("/c/{name}/leave", communities.leave_community)
+    router.add_post("/c/{name}/threads", communities.start_thread)
+    router.add_post("/t/{id:\\d+}/reply", communities.reply)
+    router.add_post("/t/{id:\\d+}/share", communities.share_thread)
+    # post_actions
+    router.add_get("/p/{id}/edit", post_actions.edit_form)
+    router.add_post("/p/{id}/edit", post_actions.save_edit)
+    router.add_get("/p/{id}/delete", post_actions.delete_confirmation)
+    router.add_post("/p/{id}/delete", post_actions.confirm_delete)
+    router.add_get("/p/{id}/history", post_actions.history)
+    # community_settings
+    router.add_get("/c/{name}/settings", community_settings.settings_page)
+    router.add_post("/c/{name}/settings", community_settings.save_settings)
+    # moderation
+    router.add_post("/t/{id:\\d{1,18}}/moderate", moderation.moderate_post)
+    router.add_get("/c/{name}/moderation", moderation.moderation_page)
+    router.add_post("/c/{name}/moderation/ban", moderation.ban_form)
+    router.add_post("/c/{name}/moderation/moderators", moderation.moderators_form)
+    router.add_post("/c/{name}/moderation/private", moderation.privacy_form)
+    router.add_post("/c/{name}/moderation/requests", moderation.join_request_form)
+    # modlog
+    router.add_get("/modlog", modlog.network_modlog)
+    router.add_get("/c/{name}/modlog", modlog.community_modlog)
+    # reports
+    router.add_post("/report", reports.report)
+    router.add_get("/reports", reports.report_queue)
+    router.add_post("/reports/{id:\\d{1,18}}/resolve", reports.resolve_report)
+    # suspensions
+    router.add_get("/admin/suspensions", suspensions.suspensions_page)
+    router.add_post("/admin/suspensions", suspensions.change_suspension)
+    # documents
+    router.add_get("/c/{name}/documents", documents.community_documents, name="documents")
+    router.add_post("/c/{name}/documents", documents.upload_document)
+    router.add_get("/c/{name}/resources", documents.community_resources, name="resources")
+    router.add_get("/d/{id}", documents.document_view, name="document")
+    router.add_post("/d/{id}/versions", documents.upload_version)
+    router.add_get("/d/{id}/v/{version_id}", documents.download_version, name="document_version")
+    # document_removal
+    router.add_get("/d/{id}/delete", document_removal.removal_confirmation)
+    router.add_post("/d/{id}/delete", document_removal.remove_document_from_web)
+    # search
+    router.add_get("/search", search.search_page, name="search")
+    router.add_get("/c/{name}/search", search.search_page, name="community_search")
+    # basecamps
+    router.add_get("/basecamps", basecamps.listing, name="basecamps")
+    router.add_get("/basecamps.ics", basecamps.network_feed)
+    router.add_get("/basecamps/new", basecamps.new_form)
+    router.add_post("/basecamps/new", basecamps.create)
+    router.add_get("/b/{id:\\d+}", basecamps.basecamp_page, name=basecamps.ROUTE_NAME)
+    router.add_get("/b/{id:\\d+}.ics", basecamps.basecamp_ics)
+    router.add_get("/b/{id:\\d+}/poll", basecamps.poll)
+    router.add_get("/b/{id:\\d+}/attendees", basecamps.attendees)
+    router.add_post("/b/{id:\\d+}/rsvp", basecamps.rsvp)
+    router.add_get("/b/{id:\\d+}/edit", basecamps.edit_form)
+    router.add_post("/b/{id:\\d+}/edit", basecamps.edit)
+    router.add_post("/b/{id:\\d+}/cancel", basecamps.cancel)
+    router.add_get("/c/{name}/basecamps.ics", basecamps.community_feed)
+    router.add_static("/static/", STATIC, name="static")

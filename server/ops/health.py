@@ -48,9 +48,3 @@ async def unready_reason(engine: AsyncEngine, within: float = READY_TIMEOUT) -> 
 def _first_line(exc: BaseException) -> str:
     text = str(getattr(exc, "orig", None) or exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
-
-
-def add_health_routes(app: web.Application) -> None:
-    """Register `/healthz` and `/readyz`."""
-    app.router.add_get("/healthz", healthz, name="healthz")
-    app.router.add_get("/readyz", readyz, name="readyz")

@@ -317,20 +317,3 @@ async def welcome(request: web.Request) -> web.Response:
     """The next steps for someone who just joined: CoPs, a picture, their language."""
     member = await require_member(request)
     return _render(request, "welcome.html", {"name": member.name})
-
-
-def add_account_routes(app: web.Application) -> None:
-    """Register /settings/*, /welcome and /goodbye (safe to call twice)."""
-    if "settings_profile" in app.router.named_resources():
-        return
-    app.router.add_get(PROFILE, profile_page, name="settings_profile")
-    app.router.add_post(PROFILE, profile)
-    app.router.add_post("/settings/picture", picture)
-    app.router.add_post("/settings/picture/remove", remove_picture)
-    app.router.add_get("/settings/password", password_page)
-    app.router.add_post("/settings/password", change_password)
-    app.router.add_get("/settings/export", export)
-    app.router.add_get("/settings/delete", delete_page)
-    app.router.add_post("/settings/delete", delete_account)
-    app.router.add_get("/goodbye", goodbye)
-    app.router.add_get("/welcome", welcome)

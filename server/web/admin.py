@@ -81,13 +81,3 @@ async def approve_community(request: web.Request) -> web.StreamResponse:
     if not approved:
         raise http_error(404, f"no community named {name!r} is waiting for approval")
     raise web.HTTPSeeOther("/admin?done=approved")
-
-
-def add_admin_routes(app: web.Application) -> None:
-    """Register /admin and its actions (safe to call twice)."""
-    if "admin" in app.router.named_resources():
-        return
-    app.router.add_get("/admin", admin_page, name="admin")
-    app.router.add_post("/admin/settings", save_settings)
-    app.router.add_post("/admin/invites", create_invite)
-    app.router.add_post("/admin/communities/{name}/approve", approve_community)

@@ -1,5 +1,5 @@
 """Basecamps on the web: the listing, each Basecamp's page (and AS2 Event), RSVPs, the
-organisers' forms, and the calendar feeds. `add_basecamp_routes(app)` wires them in."""
+organisers' forms, and the calendar feeds (their routes are in server/routes.py)."""
 
 from __future__ import annotations
 
@@ -514,21 +514,3 @@ def _form(
         "timezones": TIMEZONES,
     }
     return aiohttp_jinja2.render_template("basecamp_form.html", request, context, status=status)
-
-
-def add_basecamp_routes(app: web.Application) -> None:
-    """Register the Basecamp pages, forms, AS2 objects and calendars."""
-    router = app.router
-    router.add_get("/basecamps", listing, name="basecamps")
-    router.add_get("/basecamps.ics", network_feed)
-    router.add_get("/basecamps/new", new_form)
-    router.add_post("/basecamps/new", create)
-    router.add_get(r"/b/{id:\d+}", basecamp_page, name=ROUTE_NAME)
-    router.add_get(r"/b/{id:\d+}.ics", basecamp_ics)
-    router.add_get(r"/b/{id:\d+}/poll", poll)
-    router.add_get(r"/b/{id:\d+}/attendees", attendees)
-    router.add_post(r"/b/{id:\d+}/rsvp", rsvp)
-    router.add_get(r"/b/{id:\d+}/edit", edit_form)
-    router.add_post(r"/b/{id:\d+}/edit", edit)
-    router.add_post(r"/b/{id:\d+}/cancel", cancel)
-    router.add_get("/c/{name}/basecamps.ics", community_feed)

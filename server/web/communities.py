@@ -326,15 +326,3 @@ async def _require_membership(session, member_id: int, community: Community) -> 
         raise web.HTTPForbidden(text=f"You are {refused}.")
     if await membership_state(session, member_id, community.actor_id) != "accepted":
         raise web.HTTPForbidden(text="Join this community first.")
-
-
-def add_community_routes(app: web.Application) -> None:
-    """Register the website's CoP and thread routes."""
-    app.router.add_get("/communities/new", new_community_form)
-    app.router.add_post("/communities/new", create_community_from_web)
-    app.router.add_post("/communities/follow", join_remote_community)
-    app.router.add_post("/c/{name}/join", join_community)
-    app.router.add_post("/c/{name}/leave", leave_community)
-    app.router.add_post("/c/{name}/threads", start_thread)
-    app.router.add_post("/t/{id:\\d+}/reply", reply)
-    app.router.add_post("/t/{id:\\d+}/share", share_thread)

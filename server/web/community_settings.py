@@ -46,9 +46,3 @@ async def save_settings(request: web.Request) -> web.Response:
         community.announce_replies_to_microblogs = form.get("announce_replies") == "yes"
         community.language = language
     raise web.HTTPSeeOther(f"/c/{community.actor.local_name}/settings?saved=1")
-
-
-def add_community_settings_routes(app: web.Application) -> None:
-    """Register the CoP settings page."""
-    app.router.add_get("/c/{name}/settings", settings_page)
-    app.router.add_post("/c/{name}/settings", save_settings)

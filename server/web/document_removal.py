@@ -104,9 +104,3 @@ async def forget_unreferenced_files(app: web.Application, digests: set[str]) -> 
                 await asyncio.to_thread(path.unlink)
                 removed += 1
     return removed
-
-
-def add_document_removal_routes(app: web.Application) -> None:
-    """Register the removal pages of documents."""
-    app.router.add_get("/d/{id}/delete", removal_confirmation)
-    app.router.add_post("/d/{id}/delete", remove_document_from_web)

@@ -21,9 +21,6 @@ from server.services import moderation, private_cops
 from server.services.moderation_people import PersonNotFound, fetch_if_url, find_person
 from server.web.auth import require_member
 from server.web.community_access import visible_community
-from server.web.modlog import add_modlog_routes
-from server.web.reports import add_report_routes
-from server.web.suspensions import add_suspension_routes
 
 REASON_LIMIT = 1000
 MAX_BAN_DAYS = 3650
@@ -210,16 +207,3 @@ async def join_request_form(request: web.Request) -> web.Response:
             raise web.HTTPBadRequest(text=str(error)) from None
     request.app[DELIVERY].wake()
     raise web.HTTPSeeOther(f"/c/{request.match_info['name']}/moderation")
-
-
-def add_moderation_routes(app: web.Application) -> None:
-    """Register the moderators' routes."""
-    app.router.add_post("/t/{id:\\d{1,18}}/moderate", moderate_post)
-    app.router.add_get("/c/{name}/moderation", moderation_page)
-    app.router.add_post("/c/{name}/moderation/ban", ban_form)
-    app.router.add_post("/c/{name}/moderation/moderators", moderators_form)
-    app.router.add_post("/c/{name}/moderation/private", privacy_form)
-    app.router.add_post("/c/{name}/moderation/requests", join_request_form)
-    add_modlog_routes(app)
-    add_report_routes(app)
-    add_suspension_routes(app)

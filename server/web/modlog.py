@@ -147,9 +147,3 @@ def _collection(urls: Urls, path: str, page: int, more: bool, entries, actors, p
     if page > 1:
         document["partOf"] = collection_id
     return document
-
-
-def add_modlog_routes(app: web.Application) -> None:
-    """Register the moderation log's routes."""
-    app.router.add_get("/modlog", network_modlog)
-    app.router.add_get("/c/{name}/modlog", community_modlog)

@@ -127,18 +127,3 @@ async def person_following(request: web.Request) -> web.Response:
         total = await count_following(session, actor.id)
     collection_id = request.app[URLS].person_part(actor.local_name or "", "following")
     return activity_json(ordered_collection(collection_id, total, items=[]))
-
-
-def add_people_routes(app: web.Application) -> None:
-    """Register /u/{name} and its collections (safe to call twice).
-
-    `POST /u/{name}/inbox` belongs to the inbox pipeline (server/routes.py), not here.
-    """
-    if "person" in app.router.named_resources():
-        return
-    app.router.add_get("/u/{name}", person, name="person")
-    app.router.add_get("/u/{name}/icon.png", person_icon)
-    app.router.add_get(r"/u/{name}/picture/{sha256:[0-9a-f]{64}}.png", person_picture)
-    app.router.add_get("/u/{name}/outbox", person_outbox)
-    app.router.add_get("/u/{name}/followers", person_followers)
-    app.router.add_get("/u/{name}/following", person_following)

@@ -140,12 +140,3 @@ async def history(request: web.Request) -> web.Response:
         revisions = await revisions_of(session, post.id)
     context = {"post": post, "revisions": revisions, "place": _place(post)}
     return aiohttp_jinja2.render_template("post_history.html", request, context)
-
-
-def add_post_action_routes(app: web.Application) -> None:
-    """Register the edit, delete and history pages of posts."""
-    app.router.add_get("/p/{id}/edit", edit_form)
-    app.router.add_post("/p/{id}/edit", save_edit)
-    app.router.add_get("/p/{id}/delete", delete_confirmation)
-    app.router.add_post("/p/{id}/delete", confirm_delete)
-    app.router.add_get("/p/{id}/history", history)

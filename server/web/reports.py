@@ -110,10 +110,3 @@ async def resolve_report(request: web.Request) -> web.Response:
             raise web.HTTPBadRequest(text=str(error)) from None
     request.app[DELIVERY].wake()
     raise web.HTTPSeeOther("/reports")
-
-
-def add_report_routes(app: web.Application) -> None:
-    """Register the reports' routes."""
-    app.router.add_post("/report", report)
-    app.router.add_get("/reports", report_queue)
-    app.router.add_post("/reports/{id:\\d{1,18}}/resolve", resolve_report)

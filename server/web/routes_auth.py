@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 import aiohttp_jinja2
@@ -12,7 +11,7 @@ from models import account_queries as accounts
 from models.actors import InvalidName, NameTaken
 from models.names import RESERVED_NAMES, validate_name
 from server.appkeys import LOGIN_LIMITER, SESSIONS, SETTINGS, SIGNUP_LIMITER, WRITE_SESSIONS
-from server.http.ratelimit import LoginRateLimiter, SlidingWindow, client_address
+from server.http.ratelimit import client_address
 from server.services import passwords
 from server.web.auth import (
     SESSION_COOKIE,
@@ -245,18 +244,3 @@ async def logout(request: web.Request) -> web.StreamResponse:
     redirect = web.HTTPSeeOther("/")
     clear_session_cookie(redirect, request.app[SETTINGS])
     raise redirect
-
-
-def add_auth_routes(app: web.Application) -> None:
-    """Register /signup, /login and /logout (safe to call twice)."""
-    if "signup" in app.router.named_resources():
-        return
-    if LOGIN_LIMITER not in app:
-        app[LOGIN_LIMITER] = LoginRateLimiter()
-    if SIGNUP_LIMITER not in app:
-        app[SIGNUP_LIMITER] = SlidingWindow(SIGNUPS_PER_HOUR, 3600, time.monotonic)
-    app.router.add_get("/signup", signup_page, name="signup")
-    app.router.add_post("/signup", signup)
-    app.router.add_get("/login", login_page, name="login")
-    app.router.add_post("/login", login)
-    app.router.add_post("/logout", logout, name="logout")

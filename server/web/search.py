@@ -21,12 +21,6 @@ KIND_LABELS = {"thread": "Threads", "reply": "Replies", "document": "Documents"}
 HIT_LABELS = {"thread": "Thread", "reply": "Reply", "document": "Document"}
 
 
-def add_search_routes(app: web.Application) -> None:
-    """Register the search pages."""
-    app.router.add_get("/search", search_page, name="search")
-    app.router.add_get("/c/{name}/search", search_page, name="community_search")
-
-
 def _date(raw: str | None, problems: list[str], label: str) -> date | None:
     if not raw:
         return None

@@ -69,9 +69,3 @@ async def change_suspension(request: web.Request) -> web.Response:
         raise web.HTTPBadRequest(text=str(error)) from None
     request.app[POLICY].invalidate()
     raise web.HTTPSeeOther("/admin/suspensions")
-
-
-def add_suspension_routes(app: web.Application) -> None:
-    """Register the admins' suspension routes."""
-    app.router.add_get("/admin/suspensions", suspensions_page)
-    app.router.add_post("/admin/suspensions", change_suspension)

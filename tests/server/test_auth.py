@@ -20,7 +20,6 @@ from server.app import create_app
 from server.appkeys import LOGIN_LIMITER, SESSIONS, WRITE_SESSIONS
 from server.http.ratelimit import LoginRateLimiter, SlidingWindow
 from server.services import passwords
-from server.web import setup_web
 from server.web.auth import safe_next
 from tests.support.instances import settings_for
 
@@ -117,9 +116,8 @@ def fast_hashing(monkeypatch):
 async def start_web(
     aiohttp_server, aiohttp_client, database_url, *, url="https://copnet.test", **settings
 ):
-    """copnet with the website wired (whether or not create_app already does it)."""
+    """copnet as `copnet serve` builds it."""
     app = create_app(settings_for(database_url, url=url, **settings))
-    setup_web(app)
     clock = FakeClock()
     app[LOGIN_LIMITER].clock = clock
     server = await aiohttp_server(app)
@@ -611,18 +609,13 @@ async def test_profile_limits_are_explained(web):
     assert 'id="display_name-error"' in text and 'id="bio-error"' in text
 
 
-def test_setup_web_is_idempotent(database_url):
+def test_create_app_wires_the_website_once_in_order(database_url):
     app = create_app(settings_for(database_url))
-    setup_web(app)
-    middlewares = list(app.middlewares)
-    routes = len(app.router.routes())
-    limiter = app[LOGIN_LIMITER]
-    setup_web(app)
-    assert list(app.middlewares) == middlewares
-    assert len(app.router.routes()) == routes
-    assert app[LOGIN_LIMITER] is limiter
     names = [getattr(m, "__name__", "") for m in app.middlewares]
+    assert names.count("html_errors") == names.count("csrf_middleware") == 1
     assert names.index("json_errors") < names.index("html_errors") < names.index("csrf_middleware")
+    assert LOGIN_LIMITER in app
+    assert "signup" in app.router.named_resources()
 
 
 # --- error pages for browsers -----------------------------------------------------------------

@@ -15,7 +15,6 @@ from models.communities import CommunityModerator, get_community
 from models.events import Event
 from server.app import create_app
 from server.appkeys import SESSIONS
-from server.web import setup_web
 from server.web.basecamps import basecamp_panel
 from tests.support.instances import add_community, settings_for
 
@@ -73,7 +72,6 @@ async def _browser(app, client, name: str, *, admin=False, moderates: str | None
 @pytest.fixture
 async def site(aiohttp_client, database_url) -> Site:
     app = create_app(settings_for(database_url, url=BASE))
-    setup_web(app)
     client = await aiohttp_client(app)
     await add_community(app, "nursing", "Nursing Practice")
     await add_community(app, "dementia", "Dementia Care")

@@ -17,8 +17,6 @@ from models.posts import Post
 from server.app import create_app
 from server.appkeys import MEDIA, SESSIONS
 from server.media.store import MediaStore
-from server.web import setup_web
-from server.web.routes_documents import add_document_routes
 from tests.data import samples
 from tests.support.instances import add_community, settings_for
 
@@ -119,8 +117,6 @@ async def _browser(app, client, name: str, *, join: str | None = None) -> tuple[
 @pytest.fixture
 async def site(aiohttp_client, database_url, tmp_path) -> Site:
     app = create_app(settings_for(database_url, url=BASE))
-    setup_web(app)  # idempotent: harmless once create_app wires it
-    add_document_routes(app)
     store = MediaStore(tmp_path / "media", max_bytes=MAX_BYTES)
     app[MEDIA] = store
     client = await aiohttp_client(app)

@@ -13,7 +13,6 @@ from models.posts import Post, add_post
 from models.search_index import index_document, index_post
 from server.app import create_app
 from server.appkeys import SESSIONS
-from server.web.search import add_search_routes
 from tests.support.instances import add_community, settings_for
 
 DAY = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -22,8 +21,6 @@ DAY = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 @pytest.fixture
 async def client(aiohttp_client, database_url):
     app = create_app(settings_for(database_url))
-    if "search" not in app.router.named_resources():  # until server/routes.py registers it
-        add_search_routes(app)
     return await aiohttp_client(app)
 
 
