@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.actors import Actor
 from models.communities import Community
 from models.posts import Post
-from server.services.posts import post_object
+from server.as2.posts import post_object
 from server.urls import Urls
 
 FEATURED_LIMIT = 100

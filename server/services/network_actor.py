@@ -24,8 +24,8 @@ from models.follows import follower_inboxes
 from models.policy import SiteSetting
 from models.posts import Post, add_post
 from server.as2.activities import new_activity_id
+from server.as2.posts import OBJECT_CONTEXT, post_object
 from server.services.markdown import render_markdown
-from server.services.posts import OBJECT_CONTEXT, post_object
 from server.urls import Urls
 
 NAME_SETTING = "network.actor_name"  # chosen by an admin before first use

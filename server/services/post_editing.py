@@ -24,11 +24,11 @@ from models.post_revisions import PostDeleted, delete_revisions, edit_post
 from models.posts import Post, tombstone
 from models.search_index import index_post
 from server.as2.activities import new_activity_id
+from server.as2.posts import OBJECT_CONTEXT, post_object
 from server.services.distribution import distribute
 from server.services.markdown import render_markdown
 from server.services.mentions import Mention, dumps, link_mentions, loads, merge
 from server.services.post_delivery import author_audience, enqueue_by_audience
-from server.services.posts import OBJECT_CONTEXT, post_object
 from server.urls import Urls
 
 __all__ = ["NotYours", "PostDeleted", "delete_post", "edit_own_post", "may_change"]

@@ -7,132 +7,27 @@ Every object carries a `Mention` of the CoP so Mastodon replies come back to it.
 
 from __future__ import annotations
 
-import html
 import json
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.vocab import AS_CONTEXT, PUBLIC, format_datetime
+from federation.vocab import format_datetime
 from models.actors import Actor
 from models.communities import Community
 from models.posts import Post, add_post
-from server.as2.replies import replies_collection
+from server.as2.posts import OBJECT_CONTEXT, post_object
 from server.services.distribution import distribute
 from server.services.markdown import render_markdown
 from server.services.mentions import (
     Mention,
     dumps,
-    handle_of,
     link_mentions,
-    loads,
-    mention_html,
     mention_of,
     merge,
-    unlinked,
 )
 from server.services.post_delivery import author_audience, enqueue_by_audience
 from server.urls import Urls
-
-OBJECT_CONTEXT = [
-    AS_CONTEXT,
-    {"sensitive": "as:sensitive", "Hashtag": "as:Hashtag", "lemmy": "https://join-lemmy.org/ns#"},
-]
-
-
-def group_handle(urls: Urls, group: Actor) -> str:
-    """`@name@host` of a CoP, for the visible mention."""
-    return handle_of(urls, group)
-
-
-def post_object(
-    urls: Urls,
-    post: Post,
-    author: Actor,
-    group: Actor,
-    parent_id: str | None,
-    *,
-    language: str | None = None,
-    microblog: bool = False,
-    replies: tuple[int, list[str]] = (0, []),
-    private: bool = False,
-) -> dict:
-    """The AS2 Note of a post written here (a Tombstone once deleted).
-
-    `microblog`: the shape for Mastodon-family software, without `name` (see
-    server.services.post_delivery); `replies`: (total, ids of the first page) of its direct
-    replies; `private`: a private CoP's posts are addressed to its followers only.
-    """
-    object_id = urls.post(post.id)
-    if post.is_deleted or post.is_removed:
-        return {
-            "@context": AS_CONTEXT,
-            "id": object_id,
-            "type": "Tombstone",
-            "formerType": "Note",
-            "deleted": format_datetime(post.deleted_at or post.removed_at),
-        }
-    group_url = urls.actor(group)
-    root_id = post.thread_id or post.id
-    mentions = loads(post.mentions)
-    content = federated_content(urls, group, post)
-    document = {
-        "@context": OBJECT_CONTEXT,
-        "id": object_id,
-        "type": "Note",
-        "attributedTo": urls.actor(author),
-        "to": [group_url + "/followers"] if private else [PUBLIC],
-        "cc": [group_url]
-        if private
-        else [group_url, group_url + "/followers", *(m.href for m in mentions)],
-        "audience": group_url,
-        "context": urls.thread_context(root_id),
-        "content": content,
-        "mediaType": "text/html",
-        "source": {"content": post.source, "mediaType": "text/markdown"},
-        "url": f"{urls.thread(root_id)}#post-{post.id}",
-        "inReplyTo": parent_id,
-        "replies": replies_collection(object_id, *replies),
-        "published": format_datetime(post.published),
-        "sensitive": post.sensitive,
-        "tag": [
-            {"type": "Mention", "href": group_url, "name": group_handle(urls, group)},
-            *({"type": "Mention", "href": m.href, "name": m.name} for m in mentions),
-        ],
-    }
-    if language:
-        document["contentMap"] = {language: content}
-    if post.thread_id is None and post.title and not microblog:
-        document["name"] = post.title
-    if post.updated:
-        document["updated"] = format_datetime(post.updated)
-    attachments = post_attachments(post)
-    if attachments:
-        document["attachment"] = attachments
-    return document
-
-
-def post_attachments(post: Post) -> list[dict]:
-    """The attachment links stored with a post."""
-    return [
-        {key: value for key, value in item.items() if value is not None}
-        for item in json.loads(post.attachments or "[]")
-    ]
-
-
-def federated_content(urls: Urls, group: Actor, post: Post) -> str:
-    """The HTML other servers get: led by the title (Mastodon shows no `name`), ending with
-    the CoP's mention (so Mastodon replies reach the CoP). Our own pages show neither."""
-    mention = (
-        f'<span class="h-card"><a href="{html.escape(urls.actor(group))}" '
-        f'class="u-url mention">@<span>{html.escape(group.username)}</span></a></span>'
-    )
-    top = post.thread_id is None and post.title
-    heading = f"<p><strong>{html.escape(post.title)}</strong></p>" if top else ""
-    # Microblog software shows a reply's addressee only when the text names them.
-    hidden = unlinked(post.content_html, loads(post.mentions))
-    addressees = f"<p>{' '.join(mention_html(m) for m in hidden)}</p>" if hidden else ""
-    return f"{heading}{addressees}{post.content_html}<p>{mention}</p>"
 
 
 async def publish_post(

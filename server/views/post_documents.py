@@ -11,8 +11,8 @@ from models.actors import Actor
 from models.communities import Community
 from models.instances import software_by_domain
 from models.posts import Post, direct_replies
+from server.as2.posts import post_object
 from server.as2.replies import REPLIES_PAGE_SIZE
-from server.services.posts import post_object
 from server.urls import Urls
 
 
