@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from aiohttp import web
-from yarl import URL
 
 from federation.nodeinfo import audience_kind
+from federation.origin import authority
 from federation.signatures import SignatureError, parse_signature_header
 from models.actors import Actor
 from models.communities import Community
@@ -22,14 +22,10 @@ def signer_domain(request: web.Request) -> str | None:
     if not header:
         return None
     try:
-        url = URL(parse_signature_header(header).key_id)
-    except (SignatureError, ValueError):
+        key_id = parse_signature_header(header).key_id
+    except SignatureError:
         return None
-    host = (url.raw_host or "").lower().rstrip(".")
-    if not host:
-        return None
-    port = None if url.explicit_port is None or url.is_default_port() else url.port
-    return host if port is None else f"{host}:{port}"
+    return authority(key_id)
 
 
 async def wants_microblog_shape(request: web.Request, session) -> bool:
