@@ -23,11 +23,11 @@ from federation.objects import (
     PUBLIC_FORMS,
     InvalidActivity,
     as_list,
-    host_of,
     ids_of,
     object_id,
     parse_datetime,
 )
+from federation.origin import authority
 from federation.vocab import AS_CONTEXT, PUBLIC, format_datetime
 
 MOBILIZON_NS = "https://joinmobilizon.org/ns#"
@@ -450,7 +450,7 @@ def parse_event(document: Any) -> ParsedEvent:
     if not is_event(document):
         raise InvalidActivity("object is not an Event")
     event_id = document.get("id")
-    if not isinstance(event_id, str) or host_of(event_id) is None:
+    if not isinstance(event_id, str) or authority(event_id) is None:
         raise InvalidActivity("Event has no absolute http(s) id")
     name = _text(document.get("name")) or _text(_first_value(document.get("nameMap")))
     if not name:
@@ -506,7 +506,7 @@ def _first_value(value: Any) -> Any:
 def _url(value: Any) -> str | None:
     for item in as_list(value):
         href = item.get("href") if isinstance(item, dict) else item
-        if isinstance(href, str) and host_of(href):
+        if isinstance(href, str) and authority(href):
             return href
     return None
 

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from yarl import URL
-
+from federation.origin import authority, same_origin
 from federation.vocab import PUBLIC
 
 POST_TYPES = frozenset({"Note", "Page", "Article", "Question"})
@@ -41,27 +40,6 @@ def ids_of(value: Any) -> list[str]:
     return [found for item in as_list(value) if (found := object_id(item))]
 
 
-def host_of(url: str | None) -> str | None:
-    """The host[:port] of an absolute http(s) URL, else None."""
-    if not url:
-        return None
-    try:
-        parsed = URL(url)
-    except ValueError:
-        return None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        return None
-    if parsed.explicit_port is None or parsed.is_default_port():
-        return parsed.host.lower()
-    return f"{parsed.host.lower()}:{parsed.port}"
-
-
-def same_origin(a: str | None, b: str | None) -> bool:
-    """True when both URLs are on the same host[:port]."""
-    host = host_of(a)
-    return host is not None and host == host_of(b)
-
-
 @dataclass(frozen=True)
 class Envelope:
     """The parts of any incoming activity checked before it is stored."""
@@ -77,7 +55,7 @@ def parse_envelope(document: Any) -> Envelope:
     if not isinstance(document, dict):
         raise InvalidActivity("activity must be a JSON object")
     activity_id = document.get("id")
-    if not isinstance(activity_id, str) or host_of(activity_id) is None:
+    if not isinstance(activity_id, str) or authority(activity_id) is None:
         raise InvalidActivity("activity has no absolute http(s) id")
     kind = document.get("type")
     if isinstance(kind, list) and len(kind) == 1:
@@ -87,7 +65,7 @@ def parse_envelope(document: Any) -> Envelope:
     actor = object_id(document.get("actor"))
     if actor is None and isinstance(document.get("actor"), list) and len(document["actor"]) == 1:
         actor = object_id(document["actor"][0])
-    if actor is None or host_of(actor) is None:
+    if actor is None or authority(actor) is None:
         raise InvalidActivity("activity has no actor")
     return Envelope(
         id=activity_id, type=kind, actor=actor, object_id=object_id(document.get("object"))
@@ -154,7 +132,7 @@ def parse_post(document: Any) -> PostObject:
     if kind not in POST_TYPES:
         raise InvalidActivity(f"object type {kind!r} is not a post (Note, Page, Article)")
     post_id = document.get("id")
-    if not isinstance(post_id, str) or host_of(post_id) is None:
+    if not isinstance(post_id, str) or authority(post_id) is None:
         raise InvalidActivity("object has no absolute http(s) id")
     authors = ids_of(document.get("attributedTo"))
     # Lemmy/PeerTube list the author and the community; the Person is the author.
@@ -240,7 +218,7 @@ def _attachments(value: Any) -> Iterable[Attachment]:
         url = item.get("url") or item.get("href")
         if isinstance(url, list | dict):
             url = _first_url(url) if isinstance(url, list) else url.get("href")
-        if isinstance(url, str) and host_of(url):
+        if isinstance(url, str) and authority(url):
             yield Attachment(
                 url=url,
                 media_type=item.get("mediaType")

@@ -12,7 +12,8 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
-from federation.objects import PUBLIC_FORMS, InvalidActivity, host_of
+from federation.objects import PUBLIC_FORMS, InvalidActivity
+from federation.origin import authority
 
 # Larger magnitudes are no count, capacity or coordinate; 2**53 is also the largest integer
 # every JSON reader keeps exactly.
@@ -115,7 +116,7 @@ def _check_ids(value: Any, path: str, *, allow_objects: bool) -> None:
 def _absolute(url: str, path: str) -> None:
     if len(url) > MAX_URL_LENGTH:
         raise InvalidActivity(f"{path} is longer than {MAX_URL_LENGTH} characters")
-    if host_of(url) is None:
+    if authority(url) is None:
         raise InvalidActivity(f"{path} {url[:200]!r} is not an absolute http(s) URL")
 
 

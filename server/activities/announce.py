@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.fetch import FetchError
-from federation.objects import PostObject, object_id, same_origin
+from federation.objects import PostObject, object_id
+from federation.origin import same_origin
 from models.actors import Actor
 from models.follows import count_followers
 from models.posts import Post, add_post, tombstone

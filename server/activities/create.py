@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.fetch import FetchError
-from federation.objects import InvalidActivity, PostObject, parse_post, same_origin
+from federation.objects import InvalidActivity, PostObject, parse_post
+from federation.origin import same_origin
 from federation.shapes import MAX_URL_LENGTH
 from models.actors import Actor
 from models.communities import Community, is_moderator

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.events import ParsedEvent, parse_event
-from federation.objects import InvalidActivity, ids_of, same_origin
+from federation.objects import InvalidActivity, ids_of
+from federation.origin import same_origin
 from models.actors import Actor
 from models.communities import Community, is_moderator
 from models.event_queries import get_event_by_ap_id, set_hosts

@@ -15,7 +15,8 @@ from datetime import timedelta
 
 from yarl import URL
 
-from federation.objects import host_of, ids_of
+from federation.objects import ids_of
+from federation.origin import authority
 from models.actors import Actor, get_local_actor
 from models.communities import Community
 from models.reports import Report, flags_before
@@ -49,7 +50,7 @@ class Prepared:
 async def verify(ctx: Context, activity: dict) -> Prepared:
     """Who flags (rate limited per server, refused when banned) and which of our things."""
     flagger = await remote_actor(ctx, activity["actor"])
-    domain = host_of(flagger.ap_id) or ""
+    domain = authority(flagger.ap_id) or ""
     objects = ids_of(activity.get("object"))[:OBJECTS_PER_FLAG]
     if not objects:
         raise Reject("Flag names no object")

@@ -17,7 +17,8 @@ from datetime import datetime
 from sqlalchemy import select
 
 from federation.fetch import FetchError
-from federation.objects import as_list, object_id, parse_datetime, same_origin
+from federation.objects import as_list, object_id, parse_datetime
+from federation.origin import same_origin
 from models.actors import Actor
 from models.communities import Community, CommunityModerator
 from models.follows import remove_follow

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.events import ROLE_BY_OPTION, is_poll_vote
-from federation.objects import object_id, same_origin
+from federation.objects import object_id
+from federation.origin import same_origin
 from models.actors import Actor
 from models.event_queries import get_event
 from server.activities.base import Context, Ignore, Reject, remote_actor

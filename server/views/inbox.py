@@ -14,7 +14,8 @@ from aiohttp import web
 
 from federation.fetch import FetchBudget
 from federation.jsonload import JsonRejected, loads_strict
-from federation.objects import InvalidActivity, host_of, ids_of, object_id, parse_envelope
+from federation.objects import InvalidActivity, ids_of, object_id, parse_envelope
+from federation.origin import authority
 from federation.signatures import SignatureError, signature_from_headers
 from models.received import received_row
 from server.activities import ACTIVITY_TYPES
@@ -64,11 +65,11 @@ async def _receive(request: web.Request, inbox: str) -> web.Response:
     except SignatureError as error:
         raise http_error(401, error.reason) from None
     _check_addressed_to_us(request)
-    if host_of(signature.key_id) is None:
+    if authority(signature.key_id) is None:
         raise http_error(401, "keyId is not an absolute http(s) URL")
     named = named_urls(activity)
     for field, url in named.items():
-        if host_of(url) is None:
+        if authority(url) is None:
             raise http_error(400, f"{field} is not an absolute http(s) URL")
     policy = request.app[POLICY]
     try:
@@ -89,10 +90,10 @@ async def _receive(request: web.Request, inbox: str) -> web.Response:
     except SignatureError as error:
         raise http_error(401, error.reason) from None
     forwarded = key.owner != envelope.actor
-    id_host, signer_host = host_of(envelope.id), host_of(key.owner)
-    if not forwarded and id_host != host_of(envelope.actor):
+    id_host, signer_host = authority(envelope.id), authority(key.owner)
+    if not forwarded and id_host != authority(envelope.actor):
         raise http_error(400, "activity id is not on the actor's host")
-    if forwarded and id_host not in (signer_host, host_of(envelope.actor)):
+    if forwarded and id_host not in (signer_host, authority(envelope.actor)):
         raise http_error(400, "activity id is on neither the signer's nor the actor's host")
     await refuse_foreign_changes(request, activity)
     if envelope.type not in ACTIVITY_TYPES:
@@ -148,7 +149,7 @@ def _check_addressed_to_us(request: web.Request) -> None:
     # instead of being replayed to ours. Behind a proxy, Host is the public host it forwards.
     settings = request.app[SETTINGS]
     given = request.headers.get("Host", "")
-    if host_of(f"{settings.base.scheme}://{given}/") != settings.domain.lower():
+    if authority(f"{settings.base.scheme}://{given}/") != settings.domain.lower():
         raise http_error(401, f"request is addressed to {given[:200]}, not {settings.domain}")
 
 
