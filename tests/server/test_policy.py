@@ -167,7 +167,7 @@ async def test_urls_are_judged_by_host_and_unreadable_ones_fail_closed(sessions,
 
 async def test_snapshot_is_reused_until_the_ttl_passes(sessions, policy, clock, monkeypatch):
     loads = 0
-    real_load = server.policy.load_policy
+    real_load = server.peers.policy.load_policy
 
     async def counting_load(session):
         nonlocal loads
@@ -197,7 +197,7 @@ async def test_invalidate_forces_a_reload(sessions, policy):
 async def test_concurrent_checks_share_one_reload(policy, monkeypatch):
     loads = 0
     started, release = asyncio.Event(), asyncio.Event()
-    real_load = server.policy.load_policy
+    real_load = server.peers.policy.load_policy
 
     async def slow_load(session):
         nonlocal loads
