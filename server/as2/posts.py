@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+from datetime import datetime
 
 from federation.vocab import AS_CONTEXT, PUBLIC, format_datetime
 from models.actors import Actor
@@ -116,3 +117,18 @@ def federated_content(urls: Urls, group: Actor, post: Post) -> str:
     hidden = unlinked(post.content_html, loads(post.mentions))
     addressees = f"<p>{' '.join(mention_html(m) for m in hidden)}</p>" if hidden else ""
     return f"{heading}{addressees}{post.content_html}<p>{mention}</p>"
+
+
+def note_activity(type_: str, activity_id: str, actor_url: str, note: dict, when: datetime) -> dict:
+    """A Create or Update carrying a post's Note, addressed as the Note is."""
+    return {
+        "@context": OBJECT_CONTEXT,
+        "id": activity_id,
+        "type": type_,
+        "actor": actor_url,
+        "to": note["to"],
+        "cc": note["cc"],
+        "audience": note["audience"],
+        "object": note,
+        "published": format_datetime(when),
+    }

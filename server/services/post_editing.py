@@ -24,7 +24,7 @@ from models.post_revisions import PostDeleted, delete_revisions, edit_post
 from models.posts import Post, tombstone
 from models.search_index import index_post
 from server.as2.activities import new_activity_id
-from server.as2.posts import OBJECT_CONTEXT, post_object
+from server.as2.posts import note_activity, post_object
 from server.services.distribution import distribute
 from server.services.markdown import render_markdown
 from server.services.mentions import Mention, dumps, link_mentions, loads, merge
@@ -89,17 +89,7 @@ async def edit_own_post(
             microblog=microblog,
             private=private,
         )
-        return {
-            "@context": OBJECT_CONTEXT,
-            "id": activity_id,
-            "type": "Update",
-            "actor": urls.actor(editor),
-            "to": note["to"],
-            "cc": note["cc"],
-            "audience": note["audience"],
-            "object": note,
-            "published": format_datetime(now),
-        }
+        return note_activity("Update", activity_id, urls.actor(editor), note, now)
 
     inboxes = await author_audience(
         session,

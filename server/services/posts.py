@@ -12,11 +12,10 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.vocab import format_datetime
 from models.actors import Actor
 from models.communities import Community
 from models.posts import Post, add_post
-from server.as2.posts import OBJECT_CONTEXT, post_object
+from server.as2.posts import note_activity, post_object
 from server.services.distribution import distribute
 from server.services.markdown import render_markdown
 from server.services.mentions import (
@@ -84,17 +83,7 @@ async def publish_post(
             microblog=microblog,
             private=private,
         )
-        return {
-            "@context": OBJECT_CONTEXT,
-            "id": activity_id,
-            "type": "Create",
-            "actor": urls.actor(author),
-            "to": note["to"],
-            "cc": note["cc"],
-            "audience": note["audience"],
-            "object": note,
-            "published": format_datetime(now),
-        }
+        return note_activity("Create", activity_id, urls.actor(author), note, now)
 
     # A private CoP's post goes to the CoP's members only, never to the author's own followers.
     inboxes = await author_audience(session, author, group, addressed, private=private)
