@@ -17,7 +17,8 @@ from models.communities import Community
 from models.document_queries import NewVersion, add_version, create_document
 from models.documents import Document, DocumentVersion
 from models.posts import Post
-from server.media.store import KINDS, StoredFile, human_size, served_type
+from server.media.kinds import KINDS
+from server.media.store import StoredFile, human_size, served_type
 from server.services.posts import publish_post
 from server.urls import Urls
 

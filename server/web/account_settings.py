@@ -15,7 +15,8 @@ from models.base import utcnow
 from server.appkeys import DELIVERY, MEDIA, SESSIONS, SETTINGS, URLS, WRITE_SESSIONS
 from server.as2.actors import person_icon_url
 from server.http.ratelimit import client_address
-from server.media.store import UploadRefused, part_chunks
+from server.media.kinds import UploadRefused
+from server.media.store import part_chunks
 from server.services import passwords
 from server.services.account_export import export_zip
 from server.services.markdown import render_markdown

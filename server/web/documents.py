@@ -34,14 +34,12 @@ from server.as2.documents import document_object
 from server.http.errors import http_error
 from server.http.negotiation import choose_representation
 from server.http.responses import activity_json, page_number
+from server.media.kinds import EmptyUpload, UploadRefused, UploadTooLarge
 from server.media.store import (
     CHUNK_SIZE,
     KINDS,
-    EmptyUpload,
     MediaStore,
     StoredFile,
-    UploadRefused,
-    UploadTooLarge,
     client_filename,
     content_disposition,
     display_filename,

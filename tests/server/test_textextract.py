@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.media.store import CSV, DOCX, MARKDOWN, ODT, PDF, PNG, TEXT
+from server.media.kinds import CSV, DOCX, MARKDOWN, ODT, PDF, PNG, TEXT
 from server.media.textextract import extract_text, pdf_text, plain_text
 from tests.data import samples
 

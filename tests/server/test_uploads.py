@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from server.media import store as uploads
-from server.media.store import (
+from server.media.kinds import (
     CSV,
     DOCX,
     GIF,
@@ -20,14 +20,16 @@ from server.media.store import (
     TEXT,
     WEBP,
     EmptyUpload,
-    MediaStore,
     UnsupportedType,
     UploadTooLarge,
+    sniff_bytes,
+)
+from server.media.store import (
+    MediaStore,
     content_disposition,
     display_filename,
     sanitize_filename,
     served_type,
-    sniff_bytes,
 )
 from tests.data import samples
 
