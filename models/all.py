@@ -10,6 +10,7 @@ from models import (  # noqa: F401
     instances,
     jobs,
     moderation,
+    notifications,
     outgoing,
     policy,
     post_revisions,
