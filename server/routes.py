@@ -16,6 +16,7 @@ from server.web import (
     community_settings,
     document_removal,
     documents,
+    feeds,
     moderation,
     modlog,
     people,
@@ -150,4 +151,10 @@ def add_routes(app: web.Application) -> None:
     router.add_post("/b/{id:\\d+}/edit", basecamps.edit)
     router.add_post("/b/{id:\\d+}/cancel", basecamps.cancel)
     router.add_get("/c/{name}/basecamps.ics", basecamps.community_feed)
+    # feeds (Atom)
+    router.add_get("/threads.atom", feeds.network_feed)
+    router.add_get("/basecamps.atom", feeds.basecamps_feed)
+    router.add_get("/c/{name}/threads.atom", feeds.community_feed)
+    router.add_get("/t/{id}/replies.atom", feeds.thread_feed)
+    router.add_get("/u/{name}/posts.atom", feeds.person_feed)
     router.add_static("/static/", STATIC, name="static")

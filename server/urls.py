@@ -107,6 +107,30 @@ class Urls:
         """The thread's FEP-7888 context collection."""
         return self._join(f"/t/{root_id}/context")
 
+    def network_feed(self) -> str:
+        """The Atom feed of new threads across the Network's CoPs."""
+        return self._join("/threads.atom")
+
+    def basecamps(self) -> str:
+        """The page listing the Network's Basecamps."""
+        return self._join("/basecamps")
+
+    def basecamps_feed(self) -> str:
+        """The Atom feed of the Network's Basecamps."""
+        return self._join("/basecamps.atom")
+
+    def community_feed(self, name: str) -> str:
+        """The Atom feed of a CoP's new threads."""
+        return self._join(f"/c/{name}/threads.atom")
+
+    def thread_feed(self, root_id: int) -> str:
+        """The Atom feed of a thread's replies."""
+        return self._join(f"/t/{root_id}/replies.atom")
+
+    def person_feed(self, name: str) -> str:
+        """The Atom feed of a member's posts."""
+        return self._join(f"/u/{name}/posts.atom")
+
     def post_id_of(self, post) -> str:
         """The ActivityPub id of an archived post, remote or ours."""
         return post.ap_id or self.post(post.id)

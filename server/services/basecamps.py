@@ -153,8 +153,13 @@ async def event_facts(session: AsyncSession, urls: Urls, event: Event) -> EventF
     """What the Basecamp's `Event` document says."""
     organizer = await session.get(Actor, event.organizer_id)
     assert organizer is not None
-    organizer_url = urls.actor(organizer)
     hosts = (await hosts_of(session, [event.id]))[event.id]
+    return facts_of(urls, event, organizer, hosts)
+
+
+def facts_of(urls: Urls, event: Event, organizer: Actor, hosts: Sequence[Community]) -> EventFacts:
+    """The facts of an event whose organiser and hosts the caller already loaded."""
+    organizer_url = urls.actor(organizer)
     return EventFacts(
         id=event_ap_id(urls, event),
         url=event.url or urls.basecamp(event.id),

@@ -10,6 +10,7 @@ from aiohttp import web
 from models.actors import Actor, actors_by_ids
 from models.communities import Community, is_moderator
 from models.directory import groups_of, membership_state
+from models.feed_queries import anyone_may_read
 from models.outbox import activity_body
 from models.posts import Post, count_thread_posts, direct_replies, thread_posts
 from server.appkeys import SESSIONS, SETTINGS, URLS
@@ -24,9 +25,11 @@ from server.http.errors import http_error
 from server.http.negotiation import choose_representation
 from server.http.responses import activity_json, page_number
 from server.services.moderation import may_moderate
+from server.urls import Urls
 from server.views.post_documents import served_post_object
 from server.web.auth import current_member
 from server.web.community_access import may_see
+from server.web.feeds import page_feed
 from server.web.private_access import may_read
 
 THREAD_PAGE_LIMIT = 500
@@ -150,10 +153,18 @@ async def thread_page(request: web.Request) -> web.StreamResponse:
         "authors": authors,
         "urls": request.app[URLS],
         "attachments": lambda post: json.loads(post.attachments or "[]"),
+        "feeds": _thread_feeds(request.app[URLS], root, community),
     }
     response = aiohttp_jinja2.render_template("thread.html", request, context)
     response.headers["Vary"] = "Accept"
     return response
+
+
+def _thread_feeds(urls: Urls, root: Post, community: Community | None) -> list[dict[str, str]]:
+    """The replies feed is announced only where anyone may read the thread."""
+    if root.is_removed or not anyone_may_read(community):
+        return []
+    return [page_feed(f"Replies to “{root.title or 'Untitled'}”", urls.thread_feed(root.id))]
 
 
 async def sent_activity(request: web.Request) -> web.Response:

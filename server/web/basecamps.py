@@ -47,6 +47,7 @@ from server.services.network_actor import network_actor
 from server.web.auth import Member, current_member, require_member
 from server.web.community_access import visible_community
 from server.web.confirm import ask_first
+from server.web.feeds import page_feed
 from server.web.requests import wake_delivery
 
 ROUTE_NAME = "basecamp"
@@ -183,6 +184,7 @@ async def listing(request: web.Request) -> web.Response:
         "past": past_cards,
         "community": community,
         "organiser": organiser,
+        "feeds": [page_feed("Basecamps", request.app[URLS].basecamps_feed())],
     }
     return aiohttp_jinja2.render_template("basecamps.html", request, context)
 

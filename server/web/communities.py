@@ -14,6 +14,7 @@ from models.communities import Community, CommunityModerator, TitleTaken, create
 from models.communities import moderators as list_moderators
 from models.directory import directory, groups_of, member_count, membership_state, thread_list
 from models.document_queries import recent_documents
+from models.feed_queries import anyone_may_read
 from models.policy import SiteSetting
 from models.posts import Post
 from server.appkeys import DELIVERY, FETCHER, REMOTE, SESSIONS, SETTINGS, URLS, WRITE_SESSIONS
@@ -29,6 +30,7 @@ from server.web.auth import current_member, require_member
 from server.web.basecamps import basecamp_panel
 from server.web.community_access import visible_community
 from server.web.confirm import ask_first
+from server.web.feeds import page_feed
 from server.web.form_limits import limited_field
 from server.web.mention_lookup import mentions_in, reply_mentions
 from server.web.private_access import may_read
@@ -61,6 +63,10 @@ async def home(request: web.Request) -> web.Response:
         "mine": mine,
         "basecamps": basecamps,
         "network": network,
+        "feeds": [
+            page_feed("New threads in the Network", request.app[URLS].network_feed()),
+            page_feed("Basecamps", request.app[URLS].basecamps_feed()),
+        ],
     }
     return aiohttp_jinja2.render_template("home.html", request, context)
 
@@ -100,10 +106,20 @@ async def community_page(request: web.Request, community: Community) -> web.Resp
         "pages": max(1, -(-total // THREADS_PER_PAGE)),
         "documents": documents,
         "basecamps": basecamps,
+        "feeds": _community_feeds(request, community),
     }
     response = aiohttp_jinja2.render_template("community.html", request, context)
     response.headers["Vary"] = "Accept"
     return response
+
+
+def _community_feeds(request: web.Request, community: Community) -> list[dict[str, str]]:
+    """A CoP's feed is announced only where anyone may read it (never for a private CoP)."""
+    if not anyone_may_read(community):
+        return []
+    name = community.actor.local_name or ""
+    title = f"New threads in {community.actor.display_name or name}"
+    return [page_feed(title, request.app[URLS].community_feed(name))]
 
 
 async def join_community(request: web.Request) -> web.Response:

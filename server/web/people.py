@@ -18,6 +18,7 @@ from server.http.responses import activity_json, outbox_response
 from server.media.icons import identicon_png
 from server.urls import Urls
 from server.web.auth import current_member
+from server.web.feeds import page_feed
 
 
 async def _person_or_404(request: web.Request, session) -> Actor:
@@ -64,6 +65,12 @@ async def person(request: web.Request) -> web.StreamResponse:
         "cops": [group_link(urls, settings.domain, group) for group in groups],
         "is_self": viewer is not None and viewer.actor_id == actor.id,
         "icon_url": person_icon_url(urls, actor.local_name or "", picture),
+        "feeds": [
+            page_feed(
+                f"Posts by {actor.display_name or actor.local_name}",
+                urls.person_feed(actor.local_name or ""),
+            )
+        ],
     }
     response = aiohttp_jinja2.render_template("person.html", request, context)
     response.headers["Vary"] = "Accept, Cookie"
