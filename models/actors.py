@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, String, Text, func, select, update
+from sqlalchemy import Boolean, String, Text, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -104,22 +104,11 @@ async def ensure_instance_actor(session: AsyncSession) -> Actor:
     return actor
 
 
-async def count_local_actors(
-    session: AsyncSession, type_: str, *, since: datetime | None = None
-) -> int:
-    """How many local actors of one AS2 type exist (updated since `since`, if given)."""
-    query = select(func.count()).where(Actor.local_name.is_not(None), Actor.type == type_)
-    if since is not None:
-        query = query.where(Actor.updated >= since)
-    return int(await session.scalar(query) or 0)
-
-
 __all__ = [
     "INSTANCE_ACTOR_NAME",
     "Actor",
     "InvalidName",
     "NameTaken",
-    "count_local_actors",
     "create_local_actor",
     "ensure_instance_actor",
     "get_local_actor",

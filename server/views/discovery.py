@@ -11,9 +11,9 @@ from aiohttp import web
 from yarl import URL
 
 from models.account_queries import get_signup_mode
-from models.actors import Actor, count_local_actors, ensure_instance_actor, get_local_actor
+from models.actors import Actor, ensure_instance_actor, get_local_actor
 from models.communities import Community, count_communities
-from models.usage import count_local_posts
+from models.usage import count_local_posts, count_members
 from server import __version__
 from server.appkeys import SESSIONS, SETTINGS, URLS
 from server.http.errors import http_error
@@ -141,12 +141,10 @@ async def nodeinfo(request: web.Request) -> web.Response:
         raise http_error(404, f"NodeInfo {version} is not served; try 2.1 or 2.0")
     settings = request.app[SETTINGS]
     async with request.app[SESSIONS]() as session:
-        members = await count_local_actors(session, "Person")
+        members = await count_members(session)
         now = datetime.now(UTC)
-        active_month = await count_local_actors(session, "Person", since=now - timedelta(days=30))
-        active_halfyear = await count_local_actors(
-            session, "Person", since=now - timedelta(days=180)
-        )
+        active_month = await count_members(session, active_since=now - timedelta(days=30))
+        active_halfyear = await count_members(session, active_since=now - timedelta(days=180))
         communities = await count_communities(session)
         local_posts = await count_local_posts(session)
         open_registrations = await get_signup_mode(session) == "open"

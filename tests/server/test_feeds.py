@@ -206,7 +206,7 @@ async def test_each_feed_validates_and_lists_only_what_anyone_may_read(web):
     assert ids(network) == [post_url(world.thread)]  # no private, no removed thread
 
     _, replies = await fetch_feed(web, f"/t/{world.thread}/replies.atom")
-    remote_id = "https://social.example/notes/kim-%d" % world.thread
+    remote_id = f"https://social.example/notes/kim-{world.thread}"
     assert ids(replies) == [remote_id, post_url(world.reply)]  # newest first
     assert links(replies, "alternate") == [f"{BASE}/t/{world.thread}"]
 
@@ -450,4 +450,5 @@ async def test_pages_announce_their_feeds_and_the_links_work(web):
         for href in feeds:
             await fetch_feed(web, href.removeprefix(BASE))
     text = await (await web.client.get("/c/wound_care", headers={"Accept": HTML})).text()
-    assert 'href="https://copnet.test/c/wound_care/threads.atom" type="application/atom+xml"' in text
+    visible = f'href="{BASE}/c/wound_care/threads.atom" type="application/atom+xml"'
+    assert visible in text  # a link people can see and copy, too
