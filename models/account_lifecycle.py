@@ -18,7 +18,7 @@ from federation.keys import generate_rsa_keypair
 from models.accounts import Account, WebSession
 from models.actors import Actor, get_local_actor
 from models.base import utcnow
-from models.communities import CommunityModerator
+from models.communities import Community, CommunityModerator
 from models.document_queries import latest_version
 from models.documents import Document, DocumentVersion
 from models.event_queries import recount
@@ -82,6 +82,14 @@ async def set_language(session: AsyncSession, actor_id: int, language: str | Non
 async def post_language(session: AsyncSession, actor_id: int) -> str | None:
     """The language a member writes in, for the post publisher (None: not chosen)."""
     return await session.scalar(select(Account.language).where(Account.actor_id == actor_id))
+
+
+async def language_of_post(
+    session: AsyncSession, author_id: int, community: Community | None
+) -> str | None:
+    """What a post is written in: the author's chosen language, else the CoP's (None: unknown)."""
+    chosen = await post_language(session, author_id)
+    return chosen or (community.language if community is not None else None)
 
 
 async def set_picture(session: AsyncSession, actor_id: int, sha256: str | None) -> None:

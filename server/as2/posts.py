@@ -2,7 +2,9 @@
 
 Every object carries a `Mention` of the CoP so Mastodon replies come back to it; a reply also
 mentions the author it answers. Microblog software gets no `name` (GoToSocial would show it
-as a content warning), threadiverse software gets the title.
+as a content warning), threadiverse software gets the title and Lemmy's `language` object
+(LemmyNet/lemmy crates/apub/objects/src/protocol/note.rs and page.rs, `LanguageTag` in
+utils/protocol.rs); everyone gets `contentMap`.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import json
 from datetime import datetime
 
 from federation.vocab import AS_CONTEXT, PUBLIC, format_datetime
+from models.account_lifecycle import LANGUAGES
 from models.actors import Actor
 from models.posts import Post
 from server.as2.replies import replies_collection
@@ -86,6 +89,9 @@ def post_object(
     }
     if language:
         document["contentMap"] = {language: content}
+        tag = lemmy_language(language)
+        if tag is not None and not microblog:
+            document["language"] = tag
     if post.thread_id is None and post.title and not microblog:
         document["name"] = post.title
     if post.updated:
@@ -94,6 +100,15 @@ def post_object(
     if attachments:
         document["attachment"] = attachments
     return document
+
+
+def lemmy_language(language: str) -> dict | None:
+    """Lemmy's `language` ({"identifier", "name"}, both required: Lemmy's Note and Page fail to
+    parse without them), by the primary subtag Lemmy's language table knows; None when we
+    cannot name it."""
+    primary = language.split("-", 1)[0].lower()
+    name = LANGUAGES.get(primary)
+    return {"identifier": primary, "name": name} if name else None
 
 
 def post_attachments(post: Post) -> list[dict]:

@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.vocab import AS_CONTEXT, PUBLIC, format_datetime
+from models.account_lifecycle import language_of_post
 from models.actors import Actor
 from models.communities import Community
 from models.deliveries import enqueue
@@ -75,7 +76,7 @@ async def edit_own_post(
     group = await session.get(Actor, post.community_id)
     community = await session.get(Community, post.community_id)
     parent_id = await _parent_id(session, urls, post)
-    language = community.language if community is not None else None
+    language = await language_of_post(session, editor.id, community)
     private = community is not None and community.manually_approves_followers
 
     def update(activity_id: str, microblog: bool) -> dict:

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.account_lifecycle import language_of_post
 from models.actors import Actor
 from models.communities import Community
 from models.posts import Post, add_post
@@ -69,7 +70,7 @@ async def publish_post(
     )
     post = await add_post(session, post, parent)
     parent_id = urls.post_id_of(parent) if parent is not None else None
-    language = community.language if community is not None else None
+    language = await language_of_post(session, author.id, community)
     private = community is not None and community.manually_approves_followers
 
     def create(activity_id: str, microblog: bool) -> dict:

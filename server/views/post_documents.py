@@ -7,6 +7,7 @@ from aiohttp import web
 from federation.nodeinfo import audience_kind
 from federation.origin import authority
 from federation.signatures import SignatureError, parse_signature_header
+from models.account_lifecycle import language_of_post
 from models.actors import Actor
 from models.communities import Community
 from models.instances import software_by_domain
@@ -53,7 +54,7 @@ async def served_post_object(
         author,
         group,
         parent_id,
-        language=community.language if community is not None else None,
+        language=await language_of_post(session, post.author_id, community),
         microblog=await wants_microblog_shape(request, session),
         replies=(total, [urls.post_id_of(reply) for reply in replies]),
         private=community is not None and community.manually_approves_followers,
