@@ -7,6 +7,7 @@ where and who hosts in plain words (federation.events.describe).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +26,9 @@ from server.urls import Urls
 
 ATOM_MEDIA_TYPE = "application/atom+xml"
 QUIET_SINCE = datetime(2026, 1, 1, tzinfo=UTC)
+# Characters XML 1.0 cannot carry (C0 controls but tab and newlines, lone surrogates, U+FFFE/F):
+# archived remote text may hold them, and one would make the whole feed unwritable.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,10 @@ def basecamp_entry(urls: Urls, event: Event, organizer: Actor, hosts: Sequence[C
     )
 
 
+def _xml(text: str) -> str:
+    return _NOT_XML.sub("", text)
+
+
 def last_change(head: FeedHead, entries: Sequence[Entry]) -> datetime:
     """The feed's `updated`: its newest entry's, else when it was last quiet."""
     return max((entry.updated for entry in entries), default=head.quiet_since)
@@ -105,12 +113,12 @@ def atom_bytes(head: FeedHead, entries: Sequence[Entry], *, network_name: str) -
     """The Atom document, entries in the given order (the same input gives the same bytes)."""
     feed = FeedGenerator()
     feed.id(head.url)
-    feed.title(head.title)
+    feed.title(_xml(head.title))
     if head.subtitle:
-        feed.subtitle(head.subtitle)
+        feed.subtitle(_xml(head.subtitle))
     feed.link(href=head.url, rel="self", type=ATOM_MEDIA_TYPE)
     feed.link(href=head.page, rel="alternate", type="text/html")
-    feed.author({"name": network_name})
+    feed.author({"name": _xml(network_name)})
     feed.generator("copnet", version=__version__)
     feed.updated(last_change(head, entries))
     if head.language:
@@ -118,13 +126,13 @@ def atom_bytes(head: FeedHead, entries: Sequence[Entry], *, network_name: str) -
     for entry in entries:
         item = feed.add_entry(order="append")
         item.id(entry.id)
-        item.title(entry.title)
+        item.title(_xml(entry.title))
         item.link(href=entry.link, rel="alternate", type="text/html")
         item.published(entry.published)
         item.updated(entry.updated)
-        item.author({"name": entry.author_name, "uri": entry.author_uri})
+        item.author({"name": _xml(entry.author_name), "uri": entry.author_uri})
         if entry.summary:
-            item.summary(entry.summary)
+            item.summary(_xml(entry.summary))
         if entry.content_html:
-            item.content(entry.content_html, type="html")
+            item.content(_xml(entry.content_html), type="html")
     return feed.atom_str(pretty=True)

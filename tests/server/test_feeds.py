@@ -276,6 +276,22 @@ async def test_an_edit_updates_the_entry_under_the_same_id(web):
     assert after.feed.updated == entry.updated
 
 
+async def test_text_xml_cannot_carry_is_dropped_not_a_500(web):
+    app = web.client.server.app
+    await make_member(app, "ada")
+    await add_community(app, "wound_care", "Wound Care")
+    thread = await publish(app, "ada", "wound_care", "Honey dressings", "Do they work?")
+    await remote_reply(app, thread, "odd", "social.example", "<p>bell\x07 and form\x0c feed</p>")
+    async with app[WRITE_SESSIONS]() as session:
+        odd = await session.scalar(select(Actor).where(Actor.username == "odd"))
+        odd.display_name = "Odd\x01 One"
+        await session.commit()
+    _, replies = await fetch_feed(web, f"/t/{thread}/replies.atom")
+    (entry,) = replies.entries
+    assert entry.author == "Odd One"
+    assert "bell and form feed" in entry.content[0].value
+
+
 # --- Basecamps -------------------------------------------------------------------------------
 
 
