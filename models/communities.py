@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, func, select
+from sqlalchemy import Boolean, ForeignKey, String, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -154,3 +154,18 @@ async def is_moderator(session: AsyncSession, community_id: int, actor_id: int) 
 
 
 LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")  # BCP 47, the common subset
+
+
+def anyone_may_read(community: Community | None) -> bool:
+    """A CoP whose posts anonymous visitors read: remote (None), or local, active and open."""
+    return community is None or (
+        community.status == "active" and not community.manually_approves_followers
+    )
+
+
+def publicly_readable_community():
+    """anyone_may_read() as SQL, on an outer-joined `communities` row."""
+    return or_(
+        Community.actor_id.is_(None),
+        and_(Community.status == "active", Community.manually_approves_followers.is_(False)),
+    )

@@ -9,7 +9,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.actors import Actor
-from models.communities import Community
+from models.communities import Community, publicly_readable_community
 from models.follows import Follow
 from models.posts import Post
 
@@ -75,6 +75,12 @@ async def thread_list(
     if community_id is not None:
         where.append(Post.community_id == community_id)
         order.insert(0, Post.pinned_at.is_(None))
+    else:  # the Network-wide list is shown to anyone: no private or pending CoP's threads
+        where.append(
+            Post.community_id.not_in(
+                select(Community.actor_id).where(~publicly_readable_community())
+            )
+        )
     total = await session.scalar(select(func.count()).select_from(Post).where(*where))
     query = (
         select(Post, Actor)

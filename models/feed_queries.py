@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from models.actors import Actor
-from models.communities import Community
+from models.communities import Community, publicly_readable_community
 from models.events import Event
 from models.moderation import Suspension
 from models.posts import Post
@@ -35,21 +35,6 @@ class FeedPost:
 _Root = aliased(Post)
 _Author = aliased(Actor)
 _Group = aliased(Actor)
-
-
-def anyone_may_read(community: Community | None) -> bool:
-    """A CoP whose posts anonymous visitors read: remote (None), or local, active and open."""
-    return community is None or (
-        community.status == "active" and not community.manually_approves_followers
-    )
-
-
-def publicly_readable_community():
-    """anyone_may_read() as SQL, on an outer-joined `communities` row."""
-    return or_(
-        Community.actor_id.is_(None),
-        and_(Community.status == "active", Community.manually_approves_followers.is_(False)),
-    )
 
 
 def _listed(*where) -> Select:

@@ -8,9 +8,8 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from models.actors import Actor, actors_by_ids
-from models.communities import Community, is_moderator
+from models.communities import Community, anyone_may_read, is_moderator
 from models.directory import groups_of, membership_state
-from models.feed_queries import anyone_may_read
 from models.outbox import activity_body
 from models.posts import Post, count_thread_posts, direct_replies, thread_posts
 from server.appkeys import SESSIONS, SETTINGS, URLS

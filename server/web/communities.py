@@ -10,11 +10,16 @@ from federation.fetch import FetchError
 from federation.webfinger import HandleError, resolve_handle
 from models.actors import Actor, InvalidName, NameTaken
 from models.base import utcnow
-from models.communities import Community, CommunityModerator, TitleTaken, create_community
+from models.communities import (
+    Community,
+    CommunityModerator,
+    TitleTaken,
+    anyone_may_read,
+    create_community,
+)
 from models.communities import moderators as list_moderators
 from models.directory import directory, groups_of, member_count, membership_state, thread_list
 from models.document_queries import recent_documents
-from models.feed_queries import anyone_may_read
 from models.policy import SiteSetting
 from models.posts import Post
 from server.appkeys import DELIVERY, FETCHER, REMOTE, SESSIONS, SETTINGS, URLS, WRITE_SESSIONS

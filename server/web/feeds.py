@@ -13,7 +13,7 @@ from aiohttp import web
 
 from models import feed_queries
 from models.actors import Actor, get_local_actor
-from models.communities import get_community
+from models.communities import anyone_may_read, get_community
 from models.event_queries import hosts_of
 from models.policy_queries import InvalidDomain, PolicySnapshot, normalize_domain
 from server.appkeys import POLICY, SESSIONS, SETTINGS, URLS
@@ -67,7 +67,7 @@ async def community_feed(request: web.Request) -> web.Response:
         community = await get_community(session, name)
         if community is None or community.status != "active":
             raise http_error(404, f"no community named {name!r}")
-        if not feed_queries.anyone_may_read(community):
+        if not anyone_may_read(community):
             raise http_error(404, f"{name} is a private community: it has no public feed")
         items = await feed_queries.community_threads(session, community.actor_id)
     actor = community.actor
