@@ -36,6 +36,7 @@ __all__ = [
     "MessageSignature",
     "SignatureRequest",
     "content_digest",
+    "content_digest_of",
     "parse_accept_signature",
     "parse_message_signature",
     "sign_request_rfc9421",
@@ -45,7 +46,8 @@ __all__ = [
 ]
 
 ALGORITHMS = ("rsa-v1_5-sha256", "rsa-pss-sha512", "ed25519")
-SIGNING_ALGORITHMS = ("rsa-v1_5-sha256", "rsa-pss-sha512")
+# What copnet signs with: its actors have RSA keys, and Mastodon and Fedify verify this one.
+SIGNING_ALGORITHM = "rsa-v1_5-sha256"
 # What copnet signs: Mastodon requires @method, @target-uri and, on a POST, content-digest
 # (app/lib/signed_request.rb, HttpMessageSignature#verify_signature_strength!).
 POST_COMPONENTS = ("@method", "@target-uri", "content-digest")
@@ -130,6 +132,14 @@ def _dictionary(headers: Mapping[str, str], name: str) -> dict[str, Item | Inner
         return parse_dictionary(", ".join(values))
     except StructuredFieldError as error:
         raise SignatureError(f"malformed {name} header: {error}") from None
+
+
+def content_digest_of(digest: str) -> str:
+    """The Content-Digest value for a body whose `Digest` (`SHA-256=<base64>`) is known."""
+    name, sep, value = digest.partition("=")
+    if not sep or name.strip().lower() not in ("sha-256", "sha-512"):
+        raise ValueError(f"not a SHA-256 or SHA-512 Digest value: {digest[:80]!r}")
+    return f"{name.strip().lower()}=:{value.strip()}:"
 
 
 def content_digest(body: bytes) -> str:
@@ -222,7 +232,7 @@ def sign_request_rfc9421(
     now: datetime | None = None,
     digest: str | None = None,
     components: Sequence[str] | None = None,
-    algorithm: str = "rsa-v1_5-sha256",
+    algorithm: str = SIGNING_ALGORITHM,
     label: str = "sig1",
 ) -> dict[str, str]:
     """Return a copy of `headers` with Host, Date, Content-Digest (when given) and the signature.
@@ -367,7 +377,7 @@ def parse_accept_signature(value: str | None) -> SignatureRequest | None:
     """The first request of an `Accept-Signature` field that copnet can meet, if any.
 
     copnet can sign the derived components and the headers it sends (content-digest, host,
-    date) with RSA keys; a request for anything else is ignored.
+    date) with rsa-v1_5-sha256; a request for anything else is ignored.
     """
     if not value:
         return None
@@ -384,7 +394,7 @@ def parse_accept_signature(value: str | None) -> SignatureRequest | None:
         if not all(n in _DERIVED or n in ("content-digest", "host", "date") for n in names):
             continue
         alg = member.params.get("alg")
-        if alg is not None and alg not in SIGNING_ALGORITHMS:
+        if alg is not None and alg != SIGNING_ALGORITHM:
             continue
         return SignatureRequest(names, alg if isinstance(alg, str) else None)
     return None

@@ -1,0 +1,98 @@
+"""The double knock: which signature to send again after a server refused the first one.
+
+A server that does not know RFC 9421 answers an RFC 9421-signed request with 401 (Mastodon
+before 4.5, GoToSocial) or 400; one that prefers it may say so in `Accept-Signature` (RFC 9421
+§5.1). Fedify does the same dance (`firstKnock`, then the other standard on 4xx) and remembers
+the answer per server; copnet remembers it in the `instances` table, so a server costs at most
+one extra request, ever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Protocol
+
+from federation.rfc9421 import GET_COMPONENTS, POST_COMPONENTS, parse_accept_signature
+
+__all__ = [
+    "CAVAGE",
+    "REFUSED_STATUSES",
+    "RFC9421",
+    "Knock",
+    "KnockMemory",
+    "components_for",
+    "second_knock",
+]
+
+RFC9421 = "rfc9421"
+CAVAGE = "cavage"
+# What a server answers to a signature it cannot read; other failures are not the signature's.
+REFUSED_STATUSES = frozenset({400, 401})
+
+
+@dataclass(frozen=True, slots=True)
+class Knock:
+    """One way of signing a request: the standard, and for RFC 9421 the components covered."""
+
+    standard: str
+    components: tuple[str, ...] | None = None
+
+
+def components_for(method: str, asked: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """What copnet covers for a request: its own minimum plus what the server asked for."""
+    own = POST_COMPONENTS if method.upper() == "POST" else GET_COMPONENTS
+    return own + tuple(name for name in asked if name not in own)
+
+
+def second_knock(
+    method: str,
+    first: Knock,
+    status: int | None,
+    accept_signature: str | None,
+    *,
+    may_try_rfc9421: bool,
+) -> Knock | None:
+    """The knock to try after `first` was answered `status`, or None to keep the answer.
+
+    `may_try_rfc9421` is False once the server has refused RFC 9421: a hint cannot make copnet
+    knock with it again, so no server costs more than one extra request.
+    """
+    if status not in REFUSED_STATUSES:
+        return None
+    asked = parse_accept_signature(accept_signature)
+    if asked is not None and may_try_rfc9421:
+        wanted = components_for(method, asked.components)
+        if first.standard == CAVAGE or wanted != (first.components or components_for(method)):
+            return Knock(RFC9421, wanted)
+    if first.standard == RFC9421:
+        return Knock(CAVAGE)
+    return None
+
+
+class KnockMemory(Protocol):
+    """What a server accepts, as the server layer remembers it (server/peers/signature_knocks)."""
+
+    async def ensure_loaded(self, domain: str) -> None:
+        """Read the server's entry if it is not in memory yet."""
+        ...
+
+    def first_knock(self, domain: str) -> str:
+        """The standard to sign the next request to the server with."""
+        ...
+
+    def may_try_rfc9421(self, domain: str) -> bool:
+        """False once the server has refused RFC 9421."""
+        ...
+
+    def probe(self, domain: str) -> asyncio.Lock | None:
+        """A lock to hold while the server's first RFC 9421 knock is unanswered."""
+        ...
+
+    async def accepted(self, domain: str, standard: str) -> None:
+        """A request signed with `standard` was accepted."""
+        ...
+
+    async def refused_rfc9421(self, domain: str, then: str) -> None:
+        """The server refused RFC 9421 and accepted `then`."""
+        ...
