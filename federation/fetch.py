@@ -228,8 +228,12 @@ class Fetcher:
         )
         if second is None:
             return response
+        try:
+            headers = self._headers(url, signer, accept, second)
+        except ValueError:
+            return response
         response.release()
-        retry = await self._send(url, self._headers(url, signer, accept, second))
+        retry = await self._send(url, headers)
         if 200 <= retry.status < 300:
             if second.standard == CAVAGE:
                 await knocks.refused_rfc9421(domain, CAVAGE)

@@ -41,8 +41,11 @@ class Knock:
 
 def components_for(method: str, asked: tuple[str, ...] = ()) -> tuple[str, ...]:
     """What copnet covers for a request: its own minimum plus what the server asked for."""
-    own = POST_COMPONENTS if method.upper() == "POST" else GET_COMPONENTS
-    return own + tuple(name for name in asked if name not in own)
+    post = method.upper() == "POST"
+    own = POST_COMPONENTS if post else GET_COMPONENTS
+    # A GET has no content, so no Content-Digest to cover, whatever a hint asks.
+    extra = tuple(n for n in asked if n not in own and (post or n != "content-digest"))
+    return own + extra
 
 
 def second_knock(

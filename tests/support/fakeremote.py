@@ -80,7 +80,7 @@ class FakeFediverse:
     key_resolver: KeyResolver | None = None
     gets: list[tuple[str, str]] = field(default_factory=list)
     # Hosts whose inbox knows only draft-cavage: an RFC 9421 signature gets 401, like
-    # Mastodon before 4.5 ("Incompatible request signature"), with `accept_signature` if set.
+    # Mastodon before 4.5 ("Incompatible request signature").
     cavage_only: set[str] = field(default_factory=set)
     # Hosts whose inbox wants RFC 9421: a draft-cavage signature gets 401 and the host's
     # Accept-Signature hint (RFC 9421 §5.1).
@@ -248,12 +248,12 @@ class FakeFediverse:
             standard = "rfc9421" if "Signature-Input" in request.headers else "cavage"
             self.knocks.append((host, request.method, request.path, standard))
             if standard == "rfc9421" and host in self.cavage_only:
-                hint = self.accept_signature.get(host)
-                headers = {"Accept-Signature": hint} if hint else {}
-                error = {
-                    "error": "Incompatible request signature. keyId and signature are required"
-                }
-                return web.json_response(error, status=401, headers=headers)
+                error = "Incompatible request signature. keyId and signature are required"
+                return web.json_response({"error": error}, status=401)
+            if standard == "cavage" and host in self.rfc9421_only:
+                hint = {"Accept-Signature": self.rfc9421_only[host]}
+                error = "this server reads RFC 9421 signatures only"
+                return web.json_response({"error": error}, status=401, headers=hint)
         if request.method == "POST":
             return await self._receive(request, host)
         self.gets.append((host, request.path))
@@ -335,6 +335,9 @@ TEST_HOSTS = (
     "blocked.test",
     "partner.test",
     "unknown.test",
+    "fedify.test",
+    "oldtodon.test",
+    "strict.test",
 )
 
 
