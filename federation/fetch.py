@@ -15,7 +15,7 @@ from federation.keys import load_private_key
 from federation.knock import CAVAGE, RFC9421, Knock, KnockMemory, components_for, second_knock
 from federation.netguard import BlockedAddressError, GuardedConnector, check_url
 from federation.origin import authority
-from federation.rfc9421 import sign_request_rfc9421
+from federation.rfc9421_sign import sign_request_rfc9421
 from federation.signatures import sign_request
 
 AS2_ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
@@ -226,7 +226,7 @@ class Fetcher:
             response.headers.get("Accept-Signature"),
             may_try_rfc9421=knocks.may_try_rfc9421(domain),
         )
-        if second is None:
+        if second is None or not knocks.may_knock_twice(domain):
             return response
         try:
             headers = self._headers(url, signer, accept, second)
@@ -234,11 +234,12 @@ class Fetcher:
             return response
         response.release()
         retry = await self._send(url, headers)
-        if 200 <= retry.status < 300:
-            if second.standard == CAVAGE:
-                await knocks.refused_rfc9421(domain, CAVAGE)
-            else:
-                await knocks.accepted(domain, second.standard)
+        if not 200 <= retry.status < 300:
+            knocks.knocked_twice_in_vain(domain)
+        elif second.standard == CAVAGE:
+            await knocks.refused_rfc9421(domain, CAVAGE)
+        else:
+            await knocks.accepted(domain, second.standard)
         return retry
 
     async def _send(self, url: URL, headers: dict[str, str]) -> aiohttp.ClientResponse:

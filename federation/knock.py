@@ -13,7 +13,13 @@ import asyncio
 from dataclasses import dataclass
 from typing import Protocol
 
-from federation.rfc9421 import GET_COMPONENTS, POST_COMPONENTS, parse_accept_signature
+from federation.rfc9421 import (
+    DERIVED_COMPONENTS,
+    GET_COMPONENTS,
+    POST_COMPONENTS,
+    SIGNING_ALGORITHM,
+)
+from federation.structured_fields import InnerList, StructuredFieldError, parse_dictionary
 
 __all__ = [
     "CAVAGE",
@@ -21,7 +27,9 @@ __all__ = [
     "RFC9421",
     "Knock",
     "KnockMemory",
+    "SignatureRequest",
     "components_for",
+    "parse_accept_signature",
     "second_knock",
 ]
 
@@ -29,6 +37,8 @@ RFC9421 = "rfc9421"
 CAVAGE = "cavage"
 # What a server answers to a signature it cannot read; other failures are not the signature's.
 REFUSED_STATUSES = frozenset({400, 401})
+# Header fields every signed request of copnet's carries, so a hint may ask to cover them.
+_HEADERS_WE_SEND = frozenset({"content-digest", "host", "date"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,3 +109,48 @@ class KnockMemory(Protocol):
     async def refused_rfc9421(self, domain: str, then: str) -> None:
         """The server refused RFC 9421 and accepted `then`."""
         ...
+
+    def may_knock_twice(self, domain: str) -> bool:
+        """False once a second knock to the server was refused too (nothing to learn there)."""
+        ...
+
+    def knocked_twice_in_vain(self, domain: str) -> None:
+        """Both knocks were refused: the refusal is not about the signature standard."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureRequest:
+    """What an `Accept-Signature` field asks for (RFC 9421 §5.1)."""
+
+    components: tuple[str, ...]
+    algorithm: str | None
+
+
+def parse_accept_signature(value: str | None) -> SignatureRequest | None:
+    """The first request of an `Accept-Signature` field that copnet can meet, if any.
+
+    copnet can sign the derived components and the headers it sends (content-digest, host,
+    date) with rsa-v1_5-sha256; a request for anything else is ignored.
+    """
+    if not value:
+        return None
+    try:
+        members = parse_dictionary(value)
+    except StructuredFieldError:
+        return None
+    for member in members.values():
+        if not isinstance(member, InnerList):
+            continue
+        names = tuple(str(item.value) for item in member.items)
+        if any(item.params or not isinstance(item.value, str) for item in member.items):
+            continue
+        if not all(
+            n in DERIVED_COMPONENTS or n in ("content-digest", "host", "date") for n in names
+        ):
+            continue
+        alg = member.params.get("alg")
+        if alg is not None and alg != SIGNING_ALGORITHM:
+            continue
+        return SignatureRequest(names, alg if isinstance(alg, str) else None)
+    return None

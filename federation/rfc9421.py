@@ -1,4 +1,4 @@
-"""HTTP Message Signatures (RFC 9421) for requests, with Content-Digest (RFC 9530).
+"""HTTP Message Signatures (RFC 9421) for requests.
 
 Verifies `rsa-v1_5-sha256`, `rsa-pss-sha512` and `ed25519` over the derived components
 `@method`, `@target-uri`, `@authority`, `@scheme`, `@path`, `@query`, `@request-target` and
@@ -9,9 +9,6 @@ fediverse server sends them.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,7 +18,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 from yarl import URL
 
-from federation.signatures import SignatureError, format_http_date, header_values, utc
+from federation.content_digest import verify_content_digest
+from federation.signatures import SignatureError, header_values, utc
 from federation.structured_fields import (
     InnerList,
     Item,
@@ -34,14 +32,8 @@ from federation.structured_fields import (
 __all__ = [
     "ALGORITHMS",
     "MessageSignature",
-    "SignatureRequest",
-    "content_digest",
-    "content_digest_of",
-    "parse_accept_signature",
     "parse_message_signature",
-    "sign_request_rfc9421",
     "signature_base",
-    "verify_content_digest",
     "verify_message_signature",
 ]
 
@@ -52,11 +44,10 @@ SIGNING_ALGORITHM = "rsa-v1_5-sha256"
 # (app/lib/signed_request.rb, HttpMessageSignature#verify_signature_strength!).
 POST_COMPONENTS = ("@method", "@target-uri", "content-digest")
 GET_COMPONENTS = ("@method", "@target-uri")
-_DERIVED = frozenset(
+DERIVED_COMPONENTS = frozenset(
     {"@method", "@target-uri", "@authority", "@scheme", "@path", "@query", "@request-target"}
 )
-_DIGESTS = {"sha-256": hashlib.sha256, "sha-512": hashlib.sha512}
-_PSS = padding.PSS(mgf=padding.MGF1(hashes.SHA512()), salt_length=64)
+PSS = padding.PSS(mgf=padding.MGF1(hashes.SHA512()), salt_length=64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,14 +85,6 @@ class MessageSignature:
         return self._int("expires")
 
 
-@dataclass(frozen=True, slots=True)
-class SignatureRequest:
-    """What an `Accept-Signature` field asks for (RFC 9421 §5.1)."""
-
-    components: tuple[str, ...]
-    algorithm: str | None
-
-
 def parse_message_signature(headers: Mapping[str, str]) -> MessageSignature:
     """The request's signature: the first label of Signature-Input that Signature also has."""
     inputs = _dictionary(headers, "signature-input")
@@ -134,41 +117,6 @@ def _dictionary(headers: Mapping[str, str], name: str) -> dict[str, Item | Inner
         raise SignatureError(f"malformed {name} header: {error}") from None
 
 
-def content_digest_of(digest: str) -> str:
-    """The Content-Digest value for a body whose `Digest` (`SHA-256=<base64>`) is known."""
-    name, sep, value = digest.partition("=")
-    if not sep or name.strip().lower() not in ("sha-256", "sha-512"):
-        raise ValueError(f"not a SHA-256 or SHA-512 Digest value: {digest[:80]!r}")
-    return f"{name.strip().lower()}=:{value.strip()}:"
-
-
-def content_digest(body: bytes) -> str:
-    """The `Content-Digest` value for a body: `sha-256=:<base64>:`."""
-    return "sha-256=:" + base64.b64encode(hashlib.sha256(body).digest()).decode("ascii") + ":"
-
-
-def verify_content_digest(value: str | None, body: bytes) -> None:
-    """Check Content-Digest against the body: every sha-256/sha-512 given must match."""
-    if value is None or not value.strip():
-        raise SignatureError("Content-Digest header is missing")
-    try:
-        digests = parse_dictionary(value)
-    except StructuredFieldError:
-        raise SignatureError("Content-Digest is not a valid RFC 8941 dictionary") from None
-    checked = False
-    for name, given in digests.items():
-        hasher = _DIGESTS.get(name)
-        if hasher is None:
-            continue
-        if not isinstance(given, Item) or not isinstance(given.value, bytes):
-            raise SignatureError(f"Content-Digest {name} is not a byte sequence")
-        if not hmac.compare_digest(given.value, hasher(body).digest()):
-            raise SignatureError("Content-Digest does not match body")
-        checked = True
-    if not checked:
-        raise SignatureError("Content-Digest has no sha-256 or sha-512 value")
-
-
 def signature_base(
     method: str,
     target_uri: str,
@@ -177,7 +125,10 @@ def signature_base(
     params: Parameters,
 ) -> str:
     """The signature base of RFC 9421 §2.5 for a request."""
-    url = URL(target_uri, encoded=True)
+    try:
+        url = URL(target_uri, encoded=True)
+    except (TypeError, ValueError):
+        raise SignatureError("the request's target URI is not a valid URL") from None
     lines = []
     seen = set()
     for item in components:
@@ -194,7 +145,7 @@ def signature_base(
 
 def _component(name: str, method: str, url: URL, headers: Mapping[str, str]) -> str:
     if name.startswith("@"):
-        if name not in _DERIVED:
+        if name not in DERIVED_COMPONENTS:
             raise SignatureError(f"unsupported derived component {name}")
         path = url.raw_path or "/"
         query = "?" + url.raw_query_string
@@ -220,63 +171,6 @@ def _authority(url: URL) -> str:
     if url.explicit_port is None or url.is_default_port():
         return host
     return f"{host}:{url.port}"
-
-
-def sign_request_rfc9421(
-    method: str,
-    url: str,
-    headers: Mapping[str, str],
-    *,
-    key_id: str,
-    private_key: rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey,
-    now: datetime | None = None,
-    digest: str | None = None,
-    components: Sequence[str] | None = None,
-    algorithm: str = SIGNING_ALGORITHM,
-    label: str = "sig1",
-) -> dict[str, str]:
-    """Return a copy of `headers` with Host, Date, Content-Digest (when given) and the signature.
-
-    `digest` is the request's Content-Digest value; a POST without one cannot be signed.
-    """
-    if algorithm not in ALGORITHMS:
-        raise ValueError(f"cannot sign with algorithm {algorithm!r}")
-    parsed = URL(url)
-    if not parsed.absolute or not parsed.raw_host:
-        raise ValueError(f"cannot sign a request to a URL without a host: {url!r}")
-    if components is None:
-        components = GET_COMPONENTS if digest is None else POST_COMPONENTS
-    out = {k: v for k, v in headers.items() if k.lower() not in _MANAGED}
-    out["Host"] = parsed.host_port_subcomponent or parsed.raw_host
-    moment = utc(now)
-    out["Date"] = format_http_date(moment)
-    if digest is not None:
-        out["Content-Digest"] = digest
-    elif "content-digest" in components:
-        raise ValueError("content-digest is covered but no digest was given")
-    items = tuple(Item(name) for name in components)
-    params: Parameters = {"created": int(moment.timestamp()), "keyid": key_id, "alg": algorithm}
-    target = str(parsed.with_fragment(None))
-    base = signature_base(method, target, out, items, params).encode("utf-8")
-    raw = _sign(private_key, algorithm, base)
-    out["Signature-Input"] = f"{label}={serialize_inner_list(items, params)}"
-    out["Signature"] = f"{label}=:{base64.b64encode(raw).decode('ascii')}:"
-    return out
-
-
-_MANAGED = frozenset({"host", "date", "content-digest", "signature", "signature-input"})
-
-
-def _sign(key: object, algorithm: str, base: bytes) -> bytes:
-    if algorithm == "ed25519":
-        if not isinstance(key, ed25519.Ed25519PrivateKey):
-            raise ValueError("ed25519 needs an Ed25519 key")
-        return key.sign(base)
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise ValueError(f"{algorithm} needs an RSA key")
-    if algorithm == "rsa-pss-sha512":
-        return key.sign(base, _PSS, hashes.SHA512())
-    return key.sign(base, padding.PKCS1v15(), hashes.SHA256())
 
 
 def verify_message_signature(
@@ -363,7 +257,7 @@ def _verifies(key: object, algorithm: str, signature: bytes, base: bytes) -> boo
         if isinstance(key, ed25519.Ed25519PublicKey):
             key.verify(signature, base)
         elif isinstance(key, rsa.RSAPublicKey) and algorithm == "rsa-pss-sha512":
-            key.verify(signature, base, _PSS, hashes.SHA512())
+            key.verify(signature, base, PSS, hashes.SHA512())
         elif isinstance(key, rsa.RSAPublicKey):
             key.verify(signature, base, padding.PKCS1v15(), hashes.SHA256())
         else:
@@ -371,30 +265,3 @@ def _verifies(key: object, algorithm: str, signature: bytes, base: bytes) -> boo
     except InvalidSignature:
         return False
     return True
-
-
-def parse_accept_signature(value: str | None) -> SignatureRequest | None:
-    """The first request of an `Accept-Signature` field that copnet can meet, if any.
-
-    copnet can sign the derived components and the headers it sends (content-digest, host,
-    date) with rsa-v1_5-sha256; a request for anything else is ignored.
-    """
-    if not value:
-        return None
-    try:
-        members = parse_dictionary(value)
-    except StructuredFieldError:
-        return None
-    for member in members.values():
-        if not isinstance(member, InnerList):
-            continue
-        names = tuple(str(item.value) for item in member.items)
-        if any(item.params or not isinstance(item.value, str) for item in member.items):
-            continue
-        if not all(n in _DERIVED or n in ("content-digest", "host", "date") for n in names):
-            continue
-        alg = member.params.get("alg")
-        if alg is not None and alg != SIGNING_ALGORITHM:
-            continue
-        return SignatureRequest(names, alg if isinstance(alg, str) else None)
-    return None

@@ -47,6 +47,9 @@ class SignatureKnocks:
         self._known: dict[str, str | None] = {}
         self._answered: set[str] = set()  # servers that answered an RFC 9421 knock
         self._probes: dict[str, asyncio.Lock] = {}
+        # Servers that refused both knocks (a block, an auth rule): they get no second knock
+        # again in this process, so a refusal that is not about signatures costs one request.
+        self._in_vain: set[str] = set()
 
     async def load(self, domains: Iterable[str]) -> None:
         """Read what is stored for these servers (fresh: another process may have learnt)."""
@@ -65,6 +68,8 @@ class SignatureKnocks:
     def first_knock(self, domain: str) -> str:
         """The standard to sign the next request to this server with."""
         known = self._known.get(domain)
+        if domain in self._in_vain:
+            return CAVAGE  # what every server reads, while this one refuses whatever it is
         if known is None:
             return self._default
         return known
@@ -72,6 +77,15 @@ class SignatureKnocks:
     def may_try_rfc9421(self, domain: str) -> bool:
         """False once the server refused RFC 9421: no hint makes copnet knock with it again."""
         return self._known.get(domain) != CAVAGE
+
+    def may_knock_twice(self, domain: str) -> bool:
+        """False once both knocks to the server were refused in this process."""
+        return domain not in self._in_vain
+
+    def knocked_twice_in_vain(self, domain: str) -> None:
+        """Both knocks were refused: the refusal was not about the signature standard."""
+        self._in_vain.add(domain)
+        self._answered.add(domain)
 
     def probe(self, domain: str) -> asyncio.Lock | None:
         """A lock to hold while an unanswered RFC 9421 knock goes to this server, else None."""

@@ -63,15 +63,16 @@ async def _knock(
             result.accept_signature,
             may_try_rfc9421=knocks.may_try_rfc9421(host),
         )
-        if second is None:
+        if second is None or not knocks.may_knock_twice(host):
             return result
         retry = await post(await sign(second))
     except (KeyFormatError, ValueError) as exc:
         return GiveUp(f"cannot sign: {exc}")
-    if isinstance(retry, Delivered):
-        if second.standard == CAVAGE:
-            log.info("%s refused RFC 9421 (%s); draft-cavage from now on", host, result.reason)
-            await knocks.refused_rfc9421(host, CAVAGE)
-        else:
-            await knocks.accepted(host, second.standard)
+    if not isinstance(retry, Delivered):
+        knocks.knocked_twice_in_vain(host)
+    elif second.standard == CAVAGE:
+        log.info("%s refused RFC 9421 (%s); draft-cavage from now on", host, result.reason)
+        await knocks.refused_rfc9421(host, CAVAGE)
+    else:
+        await knocks.accepted(host, second.standard)
     return retry

@@ -13,9 +13,10 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
 from datetime import datetime
 
+from federation.content_digest import content_digest_of
 from federation.keys import KeyFormatError, load_private_key
 from federation.knock import CAVAGE, Knock, components_for
-from federation.rfc9421 import content_digest_of, sign_request_rfc9421
+from federation.rfc9421_sign import sign_request_rfc9421
 from federation.signatures import sign_request
 from models.deliveries import ActivityToSend, DueDelivery
 

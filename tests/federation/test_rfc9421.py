@@ -20,17 +20,12 @@ from http_message_signatures import (
 )
 from http_message_signatures.algorithms import ED25519, RSA_V1_5_SHA256
 
+from federation.content_digest import content_digest, verify_content_digest
 from federation.keys import generate_rsa_keypair, load_private_key, load_public_key
+from federation.knock import parse_accept_signature
 from federation.request_signature import request_signature, verify_any
-from federation.rfc9421 import (
-    content_digest,
-    parse_accept_signature,
-    parse_message_signature,
-    sign_request_rfc9421,
-    signature_base,
-    verify_content_digest,
-    verify_message_signature,
-)
+from federation.rfc9421 import parse_message_signature, signature_base, verify_message_signature
+from federation.rfc9421_sign import sign_request_rfc9421
 from federation.signatures import ParsedSignature, SignatureError, sign_request
 from federation.structured_fields import StructuredFieldError, parse_dictionary
 

@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from federation.content_digest import content_digest
 from federation.keys import load_private_key
-from federation.rfc9421 import content_digest, sign_request_rfc9421
+from federation.rfc9421_sign import sign_request_rfc9421
 from models.instances import Instance
 from server.appkeys import SESSIONS
 from tests.server.test_inbox import note_create, stored_count

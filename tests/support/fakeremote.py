@@ -17,9 +17,10 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from federation.content_digest import content_digest
 from federation.keyresolver import KeyResolver
 from federation.keys import generate_rsa_keypair, load_private_key
-from federation.rfc9421 import content_digest, sign_request_rfc9421
+from federation.rfc9421_sign import sign_request_rfc9421
 from federation.signatures import SignatureError, sign_request
 from tests.support.fixtures import load_fixture
 
