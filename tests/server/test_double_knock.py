@@ -95,6 +95,23 @@ async def test_accept_signature_hint_turns_a_refused_cavage_knock_into_rfc9421(n
     assert fake.deliveries("Accept", host="strict.test")
 
 
+async def test_server_refusing_both_knocks_gets_no_second_knock_again(network, fake):
+    cop = await network.community("nursing", "Nursing")
+    alice = fake.actor("fedify.test", "alice")
+    bob = fake.actor("fedify.test", "bob")
+    fake.status_for["fedify.test"] = 401  # say, it has blocked this server
+    for member in (alice, bob):
+        response = await fake.send(
+            member, f"{cop}/inbox", follow(fake, member, cop), session=network.client, rfc9421=True
+        )
+        assert response.status == 202
+        await network.settle()
+    # One second knock, refused too: the refusal is not about signatures, so bob's Accept goes
+    # with draft-cavage (what every server reads) and no second knock.
+    assert posts_to(fake, "fedify.test") == [RFC9421, CAVAGE, CAVAGE]
+    assert await standard_of(network, f"fedify.test:{fake.port}") == RFC9421  # nothing learnt
+
+
 async def test_unknown_server_gets_cavage_first_by_default(network, fake):
     cop = await network.community("nursing", "Nursing")
     alice = fake.actor("mastodon.test", "alice")
