@@ -4,13 +4,17 @@ http-message-signatures (PyPI) as an independent implementation both ways."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+from base64 import b64encode
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ed25519, padding
 from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
 from http_message_signatures import (
     HTTPMessageSigner,
@@ -205,11 +209,6 @@ def test_expired_signature_is_refused(rsa_pair) -> None:
     input_ = headers["Signature-Input"].replace(";keyid", f";expires={created + 300};keyid")
     parsed = parse_message_signature({**headers, "Signature-Input": input_})
     base = signature_base("POST", INBOX, headers, parsed.components, parsed.params)
-    from base64 import b64encode
-
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import padding
-
     raw = load_private_key(private_pem).sign(base.encode(), padding.PKCS1v15(), hashes.SHA256())
     signed = {
         **headers,
@@ -325,9 +324,6 @@ def test_content_digest_rules() -> None:
 
 
 def _b64_sha512(body: bytes) -> str:
-    import base64
-    import hashlib
-
     return base64.b64encode(hashlib.sha512(body).digest()).decode()
 
 

@@ -3,14 +3,18 @@ signer's server remembered as one that reads RFC 9421 (`instances.signature_stan
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
 from sqlalchemy import select
 
 from federation.content_digest import content_digest
 from federation.keys import load_private_key
+from federation.rfc9421 import parse_message_signature, signature_base
 from federation.rfc9421_sign import sign_request_rfc9421
 from models.instances import Instance
 from server.appkeys import SESSIONS
@@ -139,13 +143,6 @@ async def test_tampered_rfc9421_request_is_401(network, fake, cop, alice, tamper
 
 def _with_expires(actor, url: str, body: bytes, created: datetime) -> dict[str, str]:
     """A signature made at `created` that expired five minutes later (still within 12 h)."""
-    import base64
-
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import padding
-
-    from federation.rfc9421 import parse_message_signature, signature_base
-
     headers = signed(actor, url, body, now=created)
     expires = int(created.timestamp()) + 300
     headers["Signature-Input"] = headers["Signature-Input"].replace(
