@@ -49,6 +49,8 @@ class RetryLater:
     reason: str
     delay: timedelta | None = None
     status: int | None = None
+    # RFC 9421 §5.1: how the server would like requests signed, if it said so with a refusal.
+    accept_signature: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,7 @@ class GiveUp:
     reason: str
     gone: bool = False
     status: int | None = None
+    accept_signature: str | None = None  # as in RetryLater
 
 
 DeliveryResult = Delivered | RetryLater | GiveUp
@@ -135,12 +138,13 @@ def _classify(response: aiohttp.ClientResponse, excerpt: bytes, now: datetime) -
     if verdict == "delivered":
         return Delivered(status)
     reason = _reason(status, excerpt)
+    hint = response.headers.get("Accept-Signature")
     if verdict == "gone":
         return GiveUp(reason, gone=True, status=status)
     if verdict == "give_up":
-        return GiveUp(reason, status=status)
+        return GiveUp(reason, status=status, accept_signature=hint)
     delay = retry_after(response.headers.get("Retry-After"), now=now)
-    return RetryLater(reason, delay=delay, status=status)
+    return RetryLater(reason, delay=delay, status=status, accept_signature=hint)
 
 
 def _reason(status: int, excerpt: bytes) -> str:

@@ -12,8 +12,10 @@ from yarl import URL
 
 from federation.jsonload import JsonRejected, loads_strict
 from federation.keys import load_private_key
+from federation.knock import CAVAGE, RFC9421, Knock, KnockMemory, components_for, second_knock
 from federation.netguard import BlockedAddressError, GuardedConnector, check_url
 from federation.origin import authority
+from federation.rfc9421_sign import sign_request_rfc9421
 from federation.signatures import sign_request
 
 AS2_ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
@@ -111,6 +113,8 @@ class Fetcher:
         self._signer = signer
         self._user_agent = user_agent
         self._clock = clock
+        # Which signature standard each server reads; without it, signed GETs use draft-cavage.
+        self.knocks: KnockMemory | None = None
 
     @property
     def policy(self) -> FetchPolicy:
@@ -173,19 +177,73 @@ class Fetcher:
             raise FetchError(exc.reason) from exc
         return checked.with_fragment(None)
 
-    def _headers(self, url: URL, signer: Signer | None, accept: str) -> dict[str, str]:
+    def _headers(
+        self, url: URL, signer: Signer | None, accept: str, knock: Knock | None = None
+    ) -> dict[str, str]:
         headers = {"Accept": accept, "User-Agent": self._user_agent}
         if signer is None:
             return headers
+        now = self._clock() if self._clock is not None else None
+        key = load_private_key(signer.private_key_pem)
+        if knock is not None and knock.standard == RFC9421:
+            return sign_request_rfc9421(
+                "GET",
+                str(url),
+                headers,
+                key_id=signer.key_id,
+                private_key=key,
+                now=now,
+                components=knock.components or components_for("GET"),
+            )
         return sign_request(
-            "GET",
-            str(url),
-            headers,
-            None,
-            key_id=signer.key_id,
-            private_key=load_private_key(signer.private_key_pem),
-            now=self._clock() if self._clock is not None else None,
+            "GET", str(url), headers, None, key_id=signer.key_id, private_key=key, now=now
         )
+
+    async def _open(self, url: URL, signer: Signer | None, accept: str) -> aiohttp.ClientResponse:
+        """GET the URL, signed with the server's first knock and, if refused, its second."""
+        domain = authority(str(url))
+        if signer is None or self.knocks is None or domain is None:
+            return await self._send(url, self._headers(url, signer, accept))
+        await self.knocks.ensure_loaded(domain)
+        probe = self.knocks.probe(domain)
+        if probe is None:
+            return await self._knock(url, signer, accept, domain, self.knocks)
+        async with probe:
+            return await self._knock(url, signer, accept, domain, self.knocks)
+
+    async def _knock(
+        self, url: URL, signer: Signer, accept: str, domain: str, knocks: KnockMemory
+    ) -> aiohttp.ClientResponse:
+        knock = Knock(knocks.first_knock(domain))
+        response = await self._send(url, self._headers(url, signer, accept, knock))
+        if 200 <= response.status < 300:
+            await knocks.accepted(domain, knock.standard)
+            return response
+        second = second_knock(
+            "GET",
+            knock,
+            response.status,
+            response.headers.get("Accept-Signature"),
+            may_try_rfc9421=knocks.may_try_rfc9421(domain),
+        )
+        if second is None or not knocks.may_knock_twice(domain):
+            return response
+        try:
+            headers = self._headers(url, signer, accept, second)
+        except ValueError:
+            return response
+        response.release()
+        retry = await self._send(url, headers)
+        if not 200 <= retry.status < 300:
+            knocks.knocked_twice_in_vain(domain)
+        elif second.standard == CAVAGE:
+            await knocks.refused_rfc9421(domain, CAVAGE)
+        else:
+            await knocks.accepted(domain, second.standard)
+        return retry
+
+    async def _send(self, url: URL, headers: dict[str, str]) -> aiohttp.ClientResponse:
+        return await self._session.get(url, headers=headers, allow_redirects=False)
 
     async def _get(
         self, url: str | URL, signer: Signer | None, budget: FetchBudget | None, accept: str
@@ -195,11 +253,7 @@ class Fetcher:
         current = self._check(url)
         for _ in range(self._policy.max_redirects + 1):
             try:
-                async with self._session.get(
-                    current,
-                    headers=self._headers(current, signer, accept),
-                    allow_redirects=False,
-                ) as resp:
+                async with await self._open(current, signer, accept) as resp:
                     if resp.status in _REDIRECTS:
                         location = resp.headers.get("Location")
                         if not location:

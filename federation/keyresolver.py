@@ -15,12 +15,8 @@ from yarl import URL
 from federation.fetch import FetchBudget, Fetcher, FetchError
 from federation.keys import KeyFormatError, load_public_key
 from federation.origin import authority
-from federation.signatures import (
-    ParsedSignature,
-    SignatureError,
-    signature_from_headers,
-    verify_request,
-)
+from federation.request_signature import AnySignature, request_signature, verify_any
+from federation.signatures import SignatureError
 
 log = logging.getLogger(__name__)
 
@@ -233,13 +229,15 @@ class KeyResolver:
         now: datetime | None = None,
         required: Sequence[str] | None = None,
         budget: FetchBudget | None = None,
-        signature: ParsedSignature | None = None,
+        signature: AnySignature | None = None,
+        scheme: str = "https",
     ) -> ResolvedKey:
         """Verify a signed request and return the key that signed it, or raise SignatureError.
 
-        `signature` is the request's Signature header if the caller has parsed it already.
+        `signature` is the request's signature if the caller has parsed it already (draft-cavage
+        or RFC 9421); `scheme` is this server's public scheme, part of RFC 9421's target URI.
         """
-        parsed = signature if signature is not None else signature_from_headers(headers)
+        parsed = signature if signature is not None else request_signature(headers)
         key, from_cache = await self._resolve_for_verify(parsed.key_id, False, budget)
 
         def check(candidate: ResolvedKey) -> None:
@@ -247,12 +245,13 @@ class KeyResolver:
                 public_key = load_public_key(candidate.public_key_pem)
             except KeyFormatError as exc:
                 raise SignatureError("cached key is not a valid public key") from exc
-            verify_request(
+            verify_any(
                 method,
                 target,
                 headers,
                 parsed,
                 public_key,
+                scheme=scheme,
                 now=now,
                 body=body,
                 required=required,

@@ -33,11 +33,13 @@ __all__ = [
     "SignatureError",
     "digest_sha256",
     "format_http_date",
+    "header_values",
     "parse_http_date",
     "parse_signature_header",
     "sign_request",
     "signature_from_headers",
     "signing_string",
+    "utc",
     "verify_digest",
     "verify_request",
 ]
@@ -156,7 +158,7 @@ def signature_from_headers(headers: Mapping[str, str]) -> ParsedSignature:
     value = _header(headers, "signature")
     if value is not None:
         if _header(headers, "signature-input") is not None:
-            raise SignatureError("RFC 9421 signatures are not supported yet")
+            raise SignatureError("this is an RFC 9421 signature, not a draft-cavage one")
         return parse_signature_header(value)
     auth = _header(headers, "authorization")
     if auth is not None and _AUTH_SCHEME.match(auth):
@@ -215,7 +217,7 @@ def signing_string(
                 raise SignatureError("(expires) is signed but the expires parameter is missing")
             lines.append(f"(expires): {expires}")
         else:
-            values = _header_values(headers, name)
+            values = header_values(headers, name)
             if not values:
                 raise SignatureError(f"signed header missing from request: {name}")
             # §2.3: repeated fields are joined with ", " in message order, each value trimmed.
@@ -248,7 +250,7 @@ def sign_request(
     key = load_private_key(private_key) if isinstance(private_key, str) else private_key
 
     host, target = _host_and_target(url)
-    now = _utc(now)
+    now = utc(now)
     date = format_http_date(now)
 
     out = {k: v for k, v in headers.items() if k.lower() not in _MANAGED_HEADERS}
@@ -324,7 +326,7 @@ def verify_request(
     if not covered.intersection(_FRESHNESS):
         raise SignatureError("signature covers neither date nor (created)")
 
-    _check_times(parsed, headers, covered, _utc(now), max_age, max_future)
+    _check_times(parsed, headers, covered, utc(now), max_age, max_future)
 
     if body is not None and ("digest" in covered or "digest" in required_names):
         verify_digest(_header(headers, "digest"), body)
@@ -353,7 +355,7 @@ def verify_request(
 
 def format_http_date(moment: datetime) -> str:
     """Format a time as an RFC 7231 IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`)."""
-    t = _utc(moment)
+    t = utc(moment)
     return (
         f"{_WEEKDAYS[t.weekday()]}, {t.day:02d} {_MONTHS[t.month - 1]} {t.year:04d} "
         f"{t.hour:02d}:{t.minute:02d}:{t.second:02d} GMT"
@@ -366,7 +368,7 @@ def parse_http_date(value: str) -> datetime:
         moment = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):
         raise SignatureError("Date header is not a valid HTTP date") from None
-    return _utc(moment)
+    return utc(moment)
 
 
 def _default_required(method: str) -> tuple[str, ...]:
@@ -424,7 +426,8 @@ def _rsa_verifies(key: rsa.RSAPublicKey, signature: bytes, text: str) -> bool:
     return True
 
 
-def _utc(moment: datetime | None) -> datetime:
+def utc(moment: datetime | None) -> datetime:
+    """An aware UTC datetime: now when None, naive ones taken as UTC."""
     if moment is None:
         return datetime.now(UTC)
     if moment.tzinfo is None:
@@ -442,14 +445,15 @@ def _host_and_target(url: str) -> tuple[str, str]:
     return parsed.host_port_subcomponent or parsed.raw_host, parsed.raw_path_qs
 
 
-def _header_values(headers: Mapping[str, str], name: str) -> list[str]:
+def header_values(headers: Mapping[str, str], name: str) -> list[str]:
+    """Every value of a header (name in lowercase), in message order."""
     if isinstance(headers, CIMultiDict | CIMultiDictProxy):
         return headers.getall(name, [])
     return [value for key, value in headers.items() if key.lower() == name]
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
-    values = _header_values(headers, name)
+    values = header_values(headers, name)
     if not values:
         return None
     return ", ".join(v.strip() for v in values)

@@ -14,6 +14,7 @@ from server.http.ratelimit import LoginRateLimiter, SlidingWindow
 from server.media.store import MediaStore
 from server.peers.policy import FederationPolicy
 from server.peers.remote import RemoteActors
+from server.peers.signature_knocks import SignatureKnocks
 from server.services.localnames import LocalNames
 from server.settings import Settings
 from server.urls import Urls
@@ -35,6 +36,7 @@ WRITE_SESSIONS = web.AppKey("write_sessions", async_sessionmaker[AsyncSession])
 KEY_RESOLVER = web.AppKey("key_resolver", KeyResolver)
 POLICY = web.AppKey("policy", FederationPolicy)
 REMOTE = web.AppKey("remote", RemoteActors)
+SIGNATURE_KNOCKS = web.AppKey("signature_knocks", SignatureKnocks)
 INTAKE = web.AppKey("intake", IntakeWorker)
 DELIVERY = web.AppKey("delivery", DeliveryWorker)
 INTAKE_WRITER = web.AppKey("intake_writer", IntakeWriter)

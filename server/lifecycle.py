@@ -33,6 +33,7 @@ from server.appkeys import (
     SCHEDULER,
     SESSIONS,
     SETTINGS,
+    SIGNATURE_KNOCKS,
     URLS,
     WRITE_SESSIONS,
 )
@@ -40,6 +41,7 @@ from server.media.store import media_store_for
 from server.peers.keycache import DatabaseKeyCache
 from server.peers.policy import FederationPolicy
 from server.peers.remote import RemoteActors
+from server.peers.signature_knocks import SignatureKnocks
 from server.services.localnames import LocalNames
 from server.workers.delivery import DeliveryWorker
 from server.workers.inbox_writer import IntakeWriter
@@ -91,12 +93,16 @@ async def http_client(app: web.Application) -> AsyncIterator[None]:
         private_key_pem=instance.private_key_pem or "",
     )
     app[CLIENT] = session
+    app[SIGNATURE_KNOCKS] = SignatureKnocks(
+        app[WRITE_SESSIONS], first_knock=settings.signature_first_knock
+    )
     app[FETCHER] = Fetcher(
         session,
         FetchPolicy(allow_private=settings.allow_private_addresses),
         signer=signer,
         user_agent=user_agent(app),
     )
+    app[FETCHER].knocks = app[SIGNATURE_KNOCKS]
     app[POLICY] = FederationPolicy(app[SESSIONS], local_domain=settings.domain)
     app[REMOTE] = RemoteActors(
         app[SESSIONS], app[FETCHER], app[URLS], local_domain=settings.domain, policy=app[POLICY]
@@ -131,7 +137,9 @@ def make_context_factory(app: web.Application):
 
 async def workers(app: web.Application) -> AsyncIterator[None]:
     """The intake and delivery workers; their loops run here unless settings turn them off."""
-    app[DELIVERY] = DeliveryWorker(app[ENGINE], app[WRITE_SESSIONS], app[CLIENT], app[URLS])
+    app[DELIVERY] = DeliveryWorker(
+        app[ENGINE], app[WRITE_SESSIONS], app[CLIENT], app[URLS], knocks=app[SIGNATURE_KNOCKS]
+    )
     app[INTAKE] = IntakeWorker(
         app[ENGINE],
         app[WRITE_SESSIONS],

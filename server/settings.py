@@ -46,6 +46,9 @@ class Settings:
     metrics_token: str = ""  # empty: no /metrics on the main port
     metrics_port: int | None = None  # a separate listener for /metrics, without a token
     metrics_host: str = "127.0.0.1"
+    # How to sign to a server whose signature standard is not known yet (docs/architecture.md,
+    # "Signatures"): "cavage" (every fediverse server reads it) or "rfc9421".
+    signature_first_knock: str = "cavage"
 
     @property
     def base(self) -> URL:
@@ -79,7 +82,9 @@ _SOURCES = (
     ("COPNET_METRICS_TOKEN", "metrics_token", "metrics_token"),
     ("COPNET_METRICS_PORT", "metrics_port", "metrics_port"),
     ("COPNET_METRICS_HOST", "metrics_host", "metrics_host"),
+    ("COPNET_SIGNATURE_FIRST_KNOCK", "signature_first_knock", "signature_first_knock"),
 )
+FIRST_KNOCKS = ("cavage", "rfc9421")
 LOG_FORMATS = ("text", "json")
 
 
@@ -176,6 +181,13 @@ def _operations(raw: dict[str, object]) -> dict[str, object]:
         if not host:
             raise SettingsError("COPNET_METRICS_HOST", "must not be empty")
         values["metrics_host"] = host
+    if "signature_first_knock" in raw:
+        knock = str(raw["signature_first_knock"]).strip().lower()
+        if knock not in FIRST_KNOCKS:
+            raise SettingsError(
+                "COPNET_SIGNATURE_FIRST_KNOCK", f"{knock!r} is not cavage or rfc9421"
+            )
+        values["signature_first_knock"] = knock
     return values
 
 

@@ -16,10 +16,19 @@ from federation.fetch import FetchBudget
 from federation.jsonload import JsonRejected, loads_strict
 from federation.objects import InvalidActivity, ids_of, object_id, parse_envelope
 from federation.origin import authority
-from federation.signatures import SignatureError, signature_from_headers
+from federation.request_signature import is_rfc9421, request_signature
+from federation.signatures import SignatureError
 from models.received import received_row
 from server.activities import ACTIVITY_TYPES
-from server.appkeys import INTAKE, INTAKE_WRITER, KEY_RESOLVER, LOCAL_NAMES, POLICY, SETTINGS
+from server.appkeys import (
+    INTAKE,
+    INTAKE_WRITER,
+    KEY_RESOLVER,
+    LOCAL_NAMES,
+    POLICY,
+    SETTINGS,
+    SIGNATURE_KNOCKS,
+)
 from server.http.errors import http_error
 from server.peers.policy import DomainBlocked
 from server.views.inbox_ownership import refuse_foreign_changes
@@ -61,7 +70,7 @@ async def _receive(request: web.Request, inbox: str) -> web.Response:
     except InvalidActivity as error:
         raise http_error(400, str(error)) from None
     try:
-        signature = signature_from_headers(request.headers)
+        signature = request_signature(request.headers)
     except SignatureError as error:
         raise http_error(401, error.reason) from None
     _check_addressed_to_us(request)
@@ -86,9 +95,13 @@ async def _receive(request: web.Request, inbox: str) -> web.Response:
             body,
             budget=FetchBudget(KEY_FETCH_BUDGET),
             signature=signature,
+            scheme=request.app[SETTINGS].base.scheme,
         )
     except SignatureError as error:
         raise http_error(401, error.reason) from None
+    if is_rfc9421(signature) and (signer_server := authority(key.owner)) is not None:
+        # A server that signs with RFC 9421 reads it too: our replies knock with it first.
+        await request.app[SIGNATURE_KNOCKS].heard_rfc9421(signer_server)
     forwarded = key.owner != envelope.actor
     id_host, signer_host = authority(envelope.id), authority(key.owner)
     if not forwarded and id_host != authority(envelope.actor):

@@ -10,7 +10,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.communities import Community
-from server.appkeys import KEY_RESOLVER, REMOTE
+from server.appkeys import KEY_RESOLVER, REMOTE, SETTINGS
 from server.services import moderation
 from server.services.private_cops import has_follower_on, is_member
 from server.web.auth import current_member
@@ -33,7 +33,11 @@ async def may_read(request: web.Request, session: AsyncSession, community: Commu
         return False
     try:
         key = await request.app[KEY_RESOLVER].verify(
-            request.method, request.path_qs, request.headers, None
+            request.method,
+            request.path_qs,
+            request.headers,
+            None,
+            scheme=request.app[SETTINGS].base.scheme,
         )
         signer = await request.app[REMOTE].get(key.owner)
     except Exception as error:  # an unverifiable signature reads nothing, whatever went wrong

@@ -50,6 +50,7 @@ from federation.delivery import (
     GiveUp,
     deliver,
 )
+from federation.knock import Knock
 from models.base import utcnow
 from models.deliveries import (
     ActivityToSend,
@@ -65,10 +66,12 @@ from models.deliveries import (
     release,
     save_host_states,
 )
+from server.peers.signature_knocks import SignatureKnocks
 from server.urls import Urls
 from server.workers.breaker import HostBreaker, HostBreakers, open_reason
+from server.workers.double_knock import knock_twice
 from server.workers.outcomes import WorkerTotals, held_outcome, outcome_of
-from server.workers.signing import Presigned, presign, signing_threads
+from server.workers.signing import Presigned, presign, sign_delivery, signing_threads
 
 __all__ = ["DeliveryWorker", "WorkerTotals"]
 
@@ -116,6 +119,7 @@ class _Run:
     unstarted: list[int] = field(default_factory=list)
     gone: list[str] = field(default_factory=list)
     key_ids: dict[int, str] = field(default_factory=dict)
+    knocks: dict[str, Knock] = field(default_factory=dict)  # how each host's rows were signed
     signed: Presigned = field(default_factory=Presigned)
     handled: int = 0
     last_log: float = field(default_factory=time.monotonic)
@@ -209,6 +213,7 @@ class DeliveryWorker:
         signer_executor: Executor | None = None,
         request_timeout: float = DEFAULT_TIMEOUT,
         poll_interval: float = POLL_INTERVAL,
+        knocks: SignatureKnocks | None = None,
     ) -> None:
         self._engine = engine
         self._sessions = sessions
@@ -227,6 +232,7 @@ class DeliveryWorker:
         self._slots = asyncio.Semaphore(concurrency)
         self._per_host = per_host
         self._hosts = HostBreakers(per_host)
+        self._knocks = knocks or SignatureKnocks(sessions, clock=clock)
         self._wake = asyncio.Event()
         self._stop: asyncio.Event | None = None
         self.totals = WorkerTotals()
@@ -314,11 +320,14 @@ class DeliveryWorker:
         by_host: dict[str, list[DueDelivery]] = {}
         for row in run.batch.deliveries:
             by_host.setdefault(row.host, []).append(row)
+        await self._knocks.load(by_host)
+        run.knocks = {host: Knock(self._knocks.first_knock(host)) for host in by_host}
         run.signed = presign(
             self._executor,
             by_host.values(),
             lambda activity: self._key_id(run, activity),
             self._clock(),
+            lambda host: run.knocks[host],
         )
         await asyncio.gather(
             *(self._deliver_host(run, host, rows) for host, rows in by_host.items())
@@ -378,11 +387,34 @@ class DeliveryWorker:
         signed = await run.signed.take(row.id)  # every row with a key was presigned
         if isinstance(signed, Exception):
             return GiveUp(f"cannot sign: {signed}")
+        return await knock_twice(
+            self._knocks,
+            row.host,
+            run.knocks[row.host],
+            signed,
+            post=lambda headers: self._post(row, headers),
+            sign=lambda knock: self._sign_now(run, row, knock),
+        )
+
+    async def _sign_now(self, run: _Run, row: DueDelivery, knock: Knock) -> dict[str, str]:
+        activity = row.activity
+        return await asyncio.get_running_loop().run_in_executor(
+            self._executor,
+            sign_delivery,
+            row.inbox_url,
+            activity.digest,
+            self._key_id(run, activity),
+            activity.sender.private_key_pem or "",
+            self._clock(),
+            knock,
+        )
+
+    async def _post(self, row: DueDelivery, signed: dict[str, str]) -> DeliveryResult:
         return await deliver(
             self._client,
             row.inbox_url,
-            activity.body,
-            activity.digest,
+            row.activity.body,
+            row.activity.digest,
             signed,
             time_limit=self._timeout,
             now=self._clock(),

@@ -13,7 +13,10 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
 from datetime import datetime
 
+from federation.content_digest import content_digest_of
 from federation.keys import KeyFormatError, load_private_key
+from federation.knock import CAVAGE, Knock, components_for
+from federation.rfc9421_sign import sign_request_rfc9421
 from federation.signatures import sign_request
 from models.deliveries import ActivityToSend, DueDelivery
 
@@ -38,11 +41,28 @@ def signing_threads() -> int:
 
 
 def sign_delivery(
-    inbox_url: str, digest: str, key_id: str, private_key_pem: str, now: datetime
+    inbox_url: str,
+    digest: str,
+    key_id: str,
+    private_key_pem: str,
+    now: datetime,
+    knock: Knock | None = None,
 ) -> dict[str, str]:
-    """Signed Host/Date/Digest/Signature headers for one inbox POST (runs on the executor)."""
+    """Signed headers for one inbox POST (runs on the executor): Host, Date, Digest and a
+    draft-cavage Signature, or Content-Digest, Signature-Input and Signature for RFC 9421."""
     # The body itself is not needed (its Digest was computed once at enqueue time), which also
     # keeps what a process pool would have to pickle small.
+    if knock is not None and knock.standard != CAVAGE:
+        return sign_request_rfc9421(
+            "POST",
+            inbox_url,
+            {},
+            key_id=key_id,
+            private_key=load_private_key(private_key_pem),
+            now=now,
+            digest=content_digest_of(digest),
+            components=knock.components or components_for("POST"),
+        )
     return sign_request(
         "POST",
         inbox_url,
@@ -55,12 +75,14 @@ def sign_delivery(
     )
 
 
-def sign_deliveries(jobs: list[tuple[str, str, str, str]], now: datetime) -> list[Signed]:
-    """Sign several POSTs in one executor call: (inbox, digest, keyId, key PEM) each."""
+def sign_deliveries(
+    jobs: list[tuple[str, str, str, str, Knock | None]], now: datetime
+) -> list[Signed]:
+    """Sign several POSTs in one executor call: (inbox, digest, keyId, key PEM, knock) each."""
     signed: list[Signed] = []
-    for inbox_url, digest, key_id, pem in jobs:
+    for inbox_url, digest, key_id, pem, knock in jobs:
         try:
-            signed.append(sign_delivery(inbox_url, digest, key_id, pem, now))
+            signed.append(sign_delivery(inbox_url, digest, key_id, pem, now, knock))
         except (KeyFormatError, ValueError) as exc:
             signed.append(exc)
     return signed
@@ -86,9 +108,10 @@ def presign(
     by_host: Iterable[list[DueDelivery]],
     key_id: Callable[[ActivityToSend], str],
     now: datetime,
+    knock: Callable[[str], Knock | None] = lambda host: None,
 ) -> Presigned:
     """Start signing every row whose sender has a key, round-robin across hosts, in the order
-    the host lanes will want them."""
+    the host lanes will want them; `knock` says how to sign for each host."""
     loop = asyncio.get_running_loop()
     lanes = list(by_host)
     order: list[DueDelivery] = []
@@ -104,6 +127,7 @@ def presign(
                 row.activity.digest,
                 key_id(row.activity),
                 row.activity.sender.private_key_pem or "",
+                knock(row.host),
             )
             for row in chunk
         ]

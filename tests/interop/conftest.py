@@ -125,10 +125,10 @@ async def start_copnet(aiohttp_server, database_url: str, tls: Tls):
     from server.app import create_app
     from tests.support.instances import free_port, settings_for
 
-    async def start() -> RunningCopnet:
+    async def start(**settings) -> RunningCopnet:
         port = free_port()
         url = f"https://127.0.0.1:{port}"
-        app = create_app(settings_for(database_url, url=url))
+        app = create_app(settings_for(database_url, url=url, **settings))
         await aiohttp_server(app, port=port, ssl=tls.server_context)
         return RunningCopnet(app=app, url=url)
 

@@ -25,6 +25,13 @@
 //   {"event": "inbox-error", "error"} when Fedify's inbox fails to handle one.
 // {"cmd": "flag", "target": actor URL, "objects": [URL...], "content": reason} reports them.
 // "inbox" is "carol" for her own inbox, "shared" for the shared inbox. Fedify's log goes to stderr.
+//
+// HTTP signatures (test_fedify_rfc9421.py): FIRST_KNOCK (env) is Fedify's `firstKnock`, the
+// standard it signs with first to a server it does not know ("rfc9421", Fedify's default, or
+// "draft-cavage-http-signatures-12"). With CAVAGE_ONLY=1 the server plays one that knows only
+// draft-cavage: any request with Signature-Input gets 401 before Fedify sees it. With
+// REPORT_KNOCKS=1 every signed request prints
+//   {"event": "knock", "method", "path", "standard": "rfc9421" | "cavage", "status"}.
 import http from "node:http";
 import readline from "node:readline";
 import { randomUUID } from "node:crypto";
@@ -60,7 +67,13 @@ const emit = (event) => process.stdout.write(JSON.stringify(event) + "\n");
 
 await logFedifyToStderr(process.env.FEDIFY_LOG_LEVEL ?? "debug");
 
-const federation = createFederation({ kv: new MemoryKvStore(), allowPrivateAddress: true });
+const federation = createFederation({
+  kv: new MemoryKvStore(),
+  allowPrivateAddress: true,
+  firstKnock: process.env.FIRST_KNOCK ?? "rfc9421",
+});
+const cavageOnly = process.env.CAVAGE_ONLY === "1";
+const reportKnocks = process.env.REPORT_KNOCKS === "1";
 const carolKeys = await generateCryptoKeyPair("RSASSA-PKCS1-v1_5");
 const notes = new Map(); // note key -> Note, served at its id
 
@@ -280,11 +293,24 @@ function toRequest(req) {
   });
 }
 
+function knock(req, status) {
+  if (!reportKnocks || !req.headers.signature) return;
+  const standard = req.headers["signature-input"] ? "rfc9421" : "cavage";
+  emit({ event: "knock", method: req.method, path: req.url, standard, status });
+}
+
 const server = http.createServer(async (req, res) => {
   const signed = req.headers.signature || req.headers["signature-input"] ? "yes" : "no";
   log(`${req.method} ${req.url} signed=${signed} accept=${req.headers.accept}`);
+  if (cavageOnly && req.headers["signature-input"]) {
+    knock(req, 401);
+    res.writeHead(401, { "Content-Type": "application/json" });
+    res.end(JSON.stringify({ error: "Incompatible request signature. keyId and signature are required" }));
+    return;
+  }
   try {
     const response = await federation.fetch(toRequest(req), { contextData: undefined });
+    knock(req, response.status);
     log(`${req.method} ${req.url} -> ${response.status}`);
     res.writeHead(response.status, Object.fromEntries(response.headers));
     res.end(Buffer.from(await response.arrayBuffer()));

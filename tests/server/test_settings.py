@@ -64,3 +64,12 @@ def test_unknown_toml_key_is_refused(tmp_path):
     config.write_text('colour = "blue"\n')
     with pytest.raises(SettingsError, match="unknown key 'colour'"):
         load_settings({"COPNET_CONFIG": str(config)})
+
+
+def test_signature_first_knock():
+    assert load_settings({}).signature_first_knock == "cavage"
+    env = {"COPNET_SIGNATURE_FIRST_KNOCK": " RFC9421 "}
+    assert load_settings(env).signature_first_knock == "rfc9421"
+    with pytest.raises(SettingsError) as excinfo:
+        load_settings({"COPNET_SIGNATURE_FIRST_KNOCK": "hs2019"})
+    assert excinfo.value.setting == "COPNET_SIGNATURE_FIRST_KNOCK"

@@ -17,8 +17,10 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from federation.content_digest import content_digest
 from federation.keyresolver import KeyResolver
 from federation.keys import generate_rsa_keypair, load_private_key
+from federation.rfc9421_sign import sign_request_rfc9421
 from federation.signatures import SignatureError, sign_request
 from tests.support.fixtures import load_fixture
 
@@ -78,6 +80,14 @@ class FakeFediverse:
     status_for: dict[str, int] = field(default_factory=dict)
     key_resolver: KeyResolver | None = None
     gets: list[tuple[str, str]] = field(default_factory=list)
+    # Hosts whose inbox knows only draft-cavage: an RFC 9421 signature gets 401, like
+    # Mastodon before 4.5 ("Incompatible request signature").
+    cavage_only: set[str] = field(default_factory=set)
+    # Hosts whose inbox wants RFC 9421: a draft-cavage signature gets 401 and the host's
+    # Accept-Signature hint (RFC 9421 §5.1).
+    rfc9421_only: dict[str, str] = field(default_factory=dict)
+    # Every signed request that reached a host: (host, method, path, "rfc9421" or "cavage").
+    knocks: list[tuple[str, str, str, str]] = field(default_factory=list)
 
     async def start(self, aiohttp_server) -> FakeFediverse:
         """Run the fake on a free port."""
@@ -194,18 +204,26 @@ class FakeFediverse:
         session: aiohttp.ClientSession,
         signer: FakeActor | None = None,
         tamper=None,
+        rfc9421: bool = False,
     ) -> aiohttp.ClientResponse:
-        """POST an activity to copnet, signed by `signer` (default: the actor)."""
+        """POST an activity to copnet, signed by `signer` (default: the actor), with
+        draft-cavage or, with `rfc9421`, RFC 9421."""
         signer = signer or actor
         body = json.dumps(activity).encode()
-        headers = sign_request(
-            "POST",
-            inbox,
-            {"Content-Type": AS2},
-            body,
-            key_id=signer.key_id,
-            private_key=load_private_key(signer.private_pem),
-        )
+        key = load_private_key(signer.private_pem)
+        if rfc9421:
+            headers = sign_request_rfc9421(
+                "POST",
+                inbox,
+                {"Content-Type": AS2},
+                key_id=signer.key_id,
+                private_key=key,
+                digest=content_digest(body),
+            )
+        else:
+            headers = sign_request(
+                "POST", inbox, {"Content-Type": AS2}, body, key_id=signer.key_id, private_key=key
+            )
         if tamper is not None:
             headers, body = tamper(headers, body)
         async with session.post(inbox, data=body, headers=headers) as response:
@@ -221,8 +239,22 @@ class FakeFediverse:
             and (host is None or d.host == host)
         ]
 
+    def knocks_to(self, host: str) -> list[str]:
+        """The standard of each signed request that reached `host`, in order."""
+        return [standard for h, _m, _p, standard in self.knocks if h == host]
+
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         host = (request.host or "").split(":")[0]
+        if "Signature" in request.headers:
+            standard = "rfc9421" if "Signature-Input" in request.headers else "cavage"
+            self.knocks.append((host, request.method, request.path, standard))
+            if standard == "rfc9421" and host in self.cavage_only:
+                error = "Incompatible request signature. keyId and signature are required"
+                return web.json_response({"error": error}, status=401)
+            if standard == "cavage" and host in self.rfc9421_only:
+                hint = {"Accept-Signature": self.rfc9421_only[host]}
+                error = "this server reads RFC 9421 signatures only"
+                return web.json_response({"error": error}, status=401, headers=hint)
         if request.method == "POST":
             return await self._receive(request, host)
         self.gets.append((host, request.path))
@@ -258,7 +290,9 @@ class FakeFediverse:
         )
         if self.key_resolver is not None:
             try:
-                key = await self.key_resolver.verify("POST", request.path_qs, request.headers, body)
+                key = await self.key_resolver.verify(
+                    "POST", request.path_qs, request.headers, body, scheme="http"
+                )
                 delivery.verified_by = key.owner
             except SignatureError as error:
                 return web.json_response({"error": error.reason}, status=401)
@@ -302,6 +336,9 @@ TEST_HOSTS = (
     "blocked.test",
     "partner.test",
     "unknown.test",
+    "fedify.test",
+    "oldtodon.test",
+    "strict.test",
 )
 
 
