@@ -132,14 +132,17 @@ def make_context_factory(app: web.Application):
 async def workers(app: web.Application) -> AsyncIterator[None]:
     """The intake and delivery workers; their loops run here unless settings turn them off."""
     app[DELIVERY] = DeliveryWorker(app[ENGINE], app[WRITE_SESSIONS], app[CLIENT], app[URLS])
-    app[INTAKE] = IntakeWorker(
-        app[ENGINE],
-        app[WRITE_SESSIONS],
-        make_context_factory(app),
-        on_committed=app[DELIVERY].wake,
-    )
     app[SCHEDULER] = SchedulerWorker(
         app[ENGINE], app[WRITE_SESSIONS], app[URLS], on_committed=app[DELIVERY].wake
+    )
+
+    def intake_committed() -> None:
+        # An activity may queue deliveries and notification jobs alike.
+        app[DELIVERY].wake()
+        app[SCHEDULER].wake()
+
+    app[INTAKE] = IntakeWorker(
+        app[ENGINE], app[WRITE_SESSIONS], make_context_factory(app), on_committed=intake_committed
     )
     if not app[SETTINGS].run_workers:
         try:
