@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import jobs
 from models.accounts import Account
 from models.events import Event
+from models.notification_audience import going_accounts
 from models.posts import Post
 from models.reports import Report
 from models.watching import watch_by_default
@@ -63,5 +64,8 @@ async def basecamp_changed(
     by: int | None,
     now: datetime,
 ) -> None:
-    """A Basecamp moved, changed or was called off (`kind`); `by` made the change."""
+    """A Basecamp moved, changed or was called off (`kind`); `by` made the change. Nothing is
+    queued when no member here said yes."""
+    if not await going_accounts(session, event.id):
+        return
     await _queue(session, now, what=BASECAMP, event_id=event.id, kind=kind, detail=detail, by=by)
