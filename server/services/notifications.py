@@ -73,8 +73,10 @@ async def _tell(
     post_id: int | None = None,
     event_id: int | None = None,
     detail: str = "",
+    group_id: int | None = None,
 ) -> None:
-    """Notify each recipient (account -> kind) who may hear of it, never the actor."""
+    """Notify each recipient (account -> kind) who may hear of it, never the actor; `group_id`
+    names a CoP on another server (which has no `community`)."""
     accounts = await local_accounts(session, recipients)
     for account_id, kind in recipients.items():
         if account_id == actor_id or account_id not in accounts:
@@ -87,7 +89,7 @@ async def _tell(
             kind=kind,
             actor_id=actor_id,
             post_id=post_id,
-            community_id=community.actor_id if community is not None else None,
+            community_id=community.actor_id if community is not None else group_id,
             event_id=event_id,
             detail=detail,
             now=now,
@@ -131,13 +133,19 @@ async def _on_post(session: AsyncSession, urls: Urls, payload: dict, now: dateti
     if post.thread_id is not None:
         for account_id in await watchers(session, post.thread_id):
             recipients.setdefault(account_id, WATCHED_REPLY)
-    elif community is not None:
-        for account_id in await member_accounts(session, community.actor_id):
+    else:  # members of a CoP elsewhere hear of its new threads too
+        for account_id in await member_accounts(session, post.community_id):
             recipients.setdefault(account_id, NEW_THREAD)
-        for account_id in await subscribers(session, community.actor_id):
+        for account_id in await subscribers(session, post.community_id):
             recipients.setdefault(account_id, NEW_THREAD)
     await _tell(
-        session, recipients, actor_id=post.author_id, community=community, now=now, post_id=post.id
+        session,
+        recipients,
+        actor_id=post.author_id,
+        community=community,
+        group_id=post.community_id,
+        now=now,
+        post_id=post.id,
     )
 
 
@@ -154,6 +162,7 @@ async def _on_like(session: AsyncSession, urls: Urls, payload: dict, now: dateti
         {post.author_id: LIKE},
         actor_id=actor_id,
         community=community,
+        group_id=post.community_id,
         now=now,
         post_id=post.id,
     )

@@ -9,13 +9,15 @@ from models import account_queries as accounts
 from models.actors import Actor
 from models.base import utcnow
 from models.communities import get_community
-from models.notifications import LIKE, REPLY
+from models.notifications import LIKE, NEW_THREAD, REPLY
 from models.posts import Post
-from server.appkeys import SESSIONS, URLS, WRITE_SESSIONS
+from server.appkeys import REMOTE, SESSIONS, URLS, WRITE_SESSIONS
 from server.services.likes import like_post, unlike_post
 from server.services.membership import join
 from server.services.posts import publish_post
+from tests.scenarios.test_two_instances import settle_all
 from tests.server.notification_helpers import notifications_of, run_jobs
+from tests.support.instances import start_copnet
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 
@@ -115,3 +117,60 @@ async def test_a_members_like_and_undo_reach_the_remote_author(network, fake):
     assert undo.activity["object"]["type"] == "Like"
     async with network.app[SESSIONS]() as session:
         assert (await session.get(Post, stored.id)).like_count == 0
+
+
+async def test_a_reply_in_a_partner_cop_reaches_the_member_on_their_own_network(
+    aiohttp_server, database_url, database_factory, fake
+):
+    a = await start_copnet(aiohttp_server, database_url, fake, host="copnet.test")
+    b = await start_copnet(aiohttp_server, database_factory(), fake, host="copnet-b.test")
+    try:
+        cop = await a.community("nursing", "Nursing Practice")
+        group = await b.app[REMOTE].get(cop)
+        async with b.app[WRITE_SESSIONS].begin() as session:
+            ids = {}
+            for name in ("bea", "bo"):
+                account = await accounts.create_account(session, name, "-", display_name=name)
+                ids[name] = account.actor_id
+                member = await session.get(Actor, account.actor_id)
+                await join(session, b.app[URLS], member, group)
+        await settle_all(a, b)
+        async with b.app[WRITE_SESSIONS].begin() as session:
+            post = await publish_post(
+                session,
+                b.app[URLS],
+                author=await session.get(Actor, ids["bea"]),
+                group=group,
+                community=None,
+                title="Falls prevention at home",
+                body_markdown="Our checklist, shared.",
+                parent=None,
+                now=utcnow(),
+            )
+        await settle_all(a, b)
+        await run_jobs(b.app)
+        # Bo, a member of the partner CoP on Bea's Network, hears of her new thread there.
+        assert await notifications_of(b.app, "bo") == [(NEW_THREAD, "bea", post.id)]
+        alice = fake.actor("mastodon.test", "alice")
+        reply = {
+            "id": fake.new_id(alice, "statuses"),
+            "type": "Note",
+            "attributedTo": alice.id,
+            "inReplyTo": f"{b.url}/p/{post.id}",
+            "to": [PUBLIC],
+            "cc": [cop],
+            "content": "<p>Hip protectors too.</p>",
+            "tag": [{"type": "Mention", "href": cop}],
+        }
+        fake.serve(reply["id"], reply)
+        create = {"id": reply["id"] + "/activity", "type": "Create", "actor": alice.id}
+        await fake.send(alice, f"{cop}/inbox", {**create, "object": reply}, session=a.client)
+        await settle_all(a, b)
+        await run_jobs(b.app)
+        async with b.app[SESSIONS]() as session:
+            mirrored = await session.scalar(select(Post).where(Post.ap_id == reply["id"]))
+        assert mirrored is not None
+        assert await notifications_of(b.app, "bea") == [(REPLY, "alice", mirrored.id)]
+    finally:
+        await a.client.close()
+        await b.client.close()
