@@ -10,13 +10,17 @@ from models.base import utcnow
 from models.communities import Community
 from models.posts import Post
 from models.watching import set_watching, subscribe, unsubscribe
-from server.appkeys import URLS, WRITE_SESSIONS
+from server.appkeys import LIKE_LIMITER, URLS, WRITE_SESSIONS
 from server.services.likes import CannotLike, like_post, unlike_post
 from server.services.moderation_rules import banned_reason
 from server.web.auth import Member, require_member
 from server.web.community_access import may_see, visible_community
+from server.web.errors import render_error
 from server.web.private_access import may_read
 from server.web.requests import path_id, wake_workers
+
+# Each like and unlike is an activity sent to other servers.
+LIKES_PER_HOUR = 300
 
 
 async def _readable_post(request: web.Request, session: AsyncSession, post_id: int) -> Post:
@@ -44,9 +48,21 @@ def _back(post: Post) -> str:
     return f"/t/{post.thread_id or post.id}#post-{post.id}"
 
 
-async def _like(request: web.Request, liking: bool) -> web.Response:
+async def _like(request: web.Request, liking: bool) -> web.StreamResponse:
     member = await require_member(request)
     post_id = path_id(request, "id", "post")
+    limiter = request.app[LIKE_LIMITER]
+    key = str(member.actor_id)
+    wait = limiter.retry_after(key)
+    if wait is not None:
+        return render_error(
+            request,
+            429,
+            "You liked and unliked a great many posts this hour. Please try again later.",
+            title="Please wait a little",
+            headers={"Retry-After": str(int(wait) + 1)},
+        )
+    limiter.hit(key)
     async with request.app[WRITE_SESSIONS].begin() as session:
         post = await _readable_post(request, session, post_id)
         await _not_banned(session, member, post.community_id)
@@ -63,12 +79,12 @@ async def _like(request: web.Request, liking: bool) -> web.Response:
     raise web.HTTPSeeOther(_back(post))
 
 
-async def like(request: web.Request) -> web.Response:
+async def like(request: web.Request) -> web.StreamResponse:
     """Like a post (once; liking again changes nothing)."""
     return await _like(request, True)
 
 
-async def unlike(request: web.Request) -> web.Response:
+async def unlike(request: web.Request) -> web.StreamResponse:
     """Take one's like of a post back."""
     return await _like(request, False)
 

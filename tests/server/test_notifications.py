@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from models import jobs
 from models.notifications import LIKE, MENTION, NEW_THREAD, REPLY, WATCHED_REPLY
 from models.outgoing import OutgoingActivity
-from server.appkeys import SESSIONS
+from server.appkeys import LIKE_LIMITER, SESSIONS
+from server.http.ratelimit import SlidingWindow
 from tests.server.notification_helpers import (
     act_as,
     bell,
@@ -209,3 +210,22 @@ async def test_the_page_is_paginated_newest_first(web):
     assert "Page 1 of 2" in first and 'rel="next" href="?page=2"' in first
     second = await (await web.client.get("/notifications?page=2", headers={"Accept": HTML})).text()
     assert second.count('class="unread"') == 2
+
+
+async def test_likes_are_rate_limited_and_bad_targets_are_clear_404s(web):
+    await join(web, "ann", "bob")
+    thread = await thread_by(web, "ann")
+    reply = await reply_by(web, "bob", thread, "A reply.")
+    web.app[LIKE_LIMITER] = SlidingWindow(2, 3600, web.clock)
+    token = await act_as(web, "bob")
+    assert (await submit(web, f"/p/{thread.id}/like", token)).status == 303
+    assert (await submit(web, f"/p/{thread.id}/unlike", token)).status == 303
+    refused = await submit(web, f"/p/{thread.id}/like", token)
+    assert refused.status == 429 and int(refused.headers["Retry-After"]) > 0
+    assert "Please try again later" in await refused.text()
+    web.clock.advance(3601)
+    assert (await submit(web, f"/p/{thread.id}/like", token)).status == 303
+    assert (await submit(web, "/p/abc/like", token)).status == 404
+    watched = await submit(web, f"/t/{reply.id}/watch", token)
+    assert watched.status == 404 and "that is a reply" in await watched.text()
+    assert (await submit(web, "/c/nowhere/follow", token)).status == 404
