@@ -65,6 +65,14 @@ async def add_notification(
     return True
 
 
+async def told_about(session: AsyncSession, account_id: int, post_id: int) -> bool:
+    """True when the member has any notification about this post."""
+    query = select(Notification.id).where(
+        Notification.account_id == account_id, Notification.post_id == post_id
+    )
+    return await session.scalar(query.limit(1)) is not None
+
+
 def _same(column, value):
     return column.is_(None) if value is None else column == value
 

@@ -26,7 +26,7 @@ from models.notification_audience import (
     member_accounts,
     moderator_accounts,
 )
-from models.notification_queries import add_notification
+from models.notification_queries import add_notification, told_about
 from models.notifications import (
     BASECAMP_CANCELLED,
     BASECAMP_CHANGED,
@@ -125,6 +125,20 @@ async def _on_post(session: AsyncSession, urls: Urls, payload: dict, now: dateti
         return
     community = await session.get(Community, post.community_id)
     recipients: dict[int, str] = {}
+    if payload.get("edit"):
+        for account_id in await _mentioned_accounts(session, urls, payload.get("mentioned", [])):
+            if not await told_about(session, account_id, post.id):
+                recipients.setdefault(account_id, MENTION)
+        await _tell(
+            session,
+            recipients,
+            actor_id=post.author_id,
+            community=community,
+            group_id=post.community_id,
+            now=now,
+            post_id=post.id,
+        )
+        return
     parent = await session.get(Post, post.parent_id) if post.parent_id else None
     if parent is not None and not parent.is_deleted:
         recipients.setdefault(parent.author_id, REPLY)

@@ -38,6 +38,16 @@ async def post_published(
     await _queue(session, now, what=POST, post_id=post.id, mentioned=sorted(set(mentioned)))
 
 
+async def post_edited(
+    session: AsyncSession, post: Post, *, mentioned: list[str], now: datetime
+) -> None:
+    """An edited post: people it mentions now and was never notified about hear of it."""
+    if mentioned:
+        await _queue(
+            session, now, what=POST, post_id=post.id, mentioned=sorted(set(mentioned)), edit=True
+        )
+
+
 async def post_liked(session: AsyncSession, post: Post, actor_id: int, *, now: datetime) -> None:
     """Someone liked a post (on our website or with a Like from another server)."""
     await _queue(session, now, what=LIKE, post_id=post.id, actor_id=actor_id)

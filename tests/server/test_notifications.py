@@ -229,3 +229,23 @@ async def test_likes_are_rate_limited_and_bad_targets_are_clear_404s(web):
     watched = await submit(web, f"/t/{reply.id}/watch", token)
     assert watched.status == 404 and "that is a reply" in await watched.text()
     assert (await submit(web, "/c/nowhere/follow", token)).status == 404
+
+
+async def test_an_edit_that_adds_a_mention_tells_only_the_newly_mentioned(web):
+    await join(web, "ann", "bob", "cat")
+    thread = await thread_by(web, "ann")
+    reply = await reply_by(web, "bob", thread, "First words.")
+    await run_jobs(web.app)
+    token = await act_as(web, "bob")
+    for _ in range(2):
+        body = "First words, @cat@copnet.test and @ann@copnet.test."
+        response = await submit(web, f"/p/{reply.id}/edit", token, body=body)
+        assert response.status == 303, await response.text()
+        await run_jobs(web.app)
+    assert [n for n in await notifications_of(web.app, "cat") if n[2] == reply.id] == [
+        (MENTION, "bob", reply.id)
+    ]
+    # Ann already heard of this reply (to her post): the mention adds nothing.
+    assert [n for n in await notifications_of(web.app, "ann") if n[2] == reply.id] == [
+        (REPLY, "bob", reply.id)
+    ]
