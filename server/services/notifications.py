@@ -124,34 +124,15 @@ async def _on_post(session: AsyncSession, urls: Urls, payload: dict, now: dateti
     if post is None or await is_silenced(session, post.author_id, post.community_id, now):
         return
     community = await session.get(Community, post.community_id)
-    recipients: dict[int, str] = {}
+    mentioned = await _mentioned_accounts(session, urls, payload.get("mentioned", []))
     if payload.get("edit"):
-        for account_id in await _mentioned_accounts(session, urls, payload.get("mentioned", [])):
-            if not await told_about(session, account_id, post.id):
-                recipients.setdefault(account_id, MENTION)
-        await _tell(
-            session,
-            recipients,
-            actor_id=post.author_id,
-            community=community,
-            group_id=post.community_id,
-            now=now,
-            post_id=post.id,
-        )
-        return
-    parent = await session.get(Post, post.parent_id) if post.parent_id else None
-    if parent is not None and not parent.is_deleted:
-        recipients.setdefault(parent.author_id, REPLY)
-    for account_id in await _mentioned_accounts(session, urls, payload.get("mentioned", [])):
-        recipients.setdefault(account_id, MENTION)
-    if post.thread_id is not None:
-        for account_id in await watchers(session, post.thread_id):
-            recipients.setdefault(account_id, WATCHED_REPLY)
-    else:  # members of a CoP elsewhere hear of its new threads too
-        for account_id in await member_accounts(session, post.community_id):
-            recipients.setdefault(account_id, NEW_THREAD)
-        for account_id in await subscribers(session, post.community_id):
-            recipients.setdefault(account_id, NEW_THREAD)
+        recipients = {
+            account_id: MENTION
+            for account_id in mentioned
+            if not await told_about(session, account_id, post.id)
+        }
+    else:
+        recipients = await _recipients_of(session, post, mentioned)
     await _tell(
         session,
         recipients,
@@ -161,6 +142,25 @@ async def _on_post(session: AsyncSession, urls: Urls, payload: dict, now: dateti
         now=now,
         post_id=post.id,
     )
+
+
+async def _recipients_of(session: AsyncSession, post: Post, mentioned: list[int]) -> dict[int, str]:
+    """Who hears of a new post, each by the first reason that applies to them."""
+    recipients: dict[int, str] = {}
+    parent = await session.get(Post, post.parent_id) if post.parent_id else None
+    if parent is not None and not parent.is_deleted:
+        recipients.setdefault(parent.author_id, REPLY)
+    for account_id in mentioned:
+        recipients.setdefault(account_id, MENTION)
+    if post.thread_id is not None:
+        for account_id in await watchers(session, post.thread_id):
+            recipients.setdefault(account_id, WATCHED_REPLY)
+    else:  # members of a CoP elsewhere hear of its new threads too
+        for account_id in await member_accounts(session, post.community_id):
+            recipients.setdefault(account_id, NEW_THREAD)
+        for account_id in await subscribers(session, post.community_id):
+            recipients.setdefault(account_id, NEW_THREAD)
+    return recipients
 
 
 async def _on_like(session: AsyncSession, urls: Urls, payload: dict, now: datetime) -> None:
