@@ -61,6 +61,8 @@ async def test_bell_notifications_like_and_watch(browser, site):
 
     bob = await _sign_up(browser, base, "bob")
     await bob.goto(base + "/c/wound_care")
+    assert await bob.get_by_role("button", name="Follow new threads").is_visible()
+    await assert_accessible(bob, "a CoP page with its follow button")
     await bob.get_by_role("button", name="Join this community").click()
     await bob.goto(first)
     await _reply(bob, "Ann", "We did, on twelve leg ulcers.")
