@@ -203,3 +203,11 @@ async def remove_like(
         update(Post).where(Post.id == like.post_id).values(like_count=Post.like_count - 1)
     )
     return await session.get(Post, like.post_id)
+
+
+async def liked_among(session: AsyncSession, actor_id: int, post_ids: list[int]) -> set[int]:
+    """Which of these posts the actor likes."""
+    if not post_ids:
+        return set()
+    query = select(Like.post_id).where(Like.actor_id == actor_id, Like.post_id.in_(post_ids))
+    return set(await session.scalars(query))

@@ -140,14 +140,17 @@ async def workers(app: web.Application) -> AsyncIterator[None]:
     app[DELIVERY] = DeliveryWorker(
         app[ENGINE], app[WRITE_SESSIONS], app[CLIENT], app[URLS], knocks=app[SIGNATURE_KNOCKS]
     )
-    app[INTAKE] = IntakeWorker(
-        app[ENGINE],
-        app[WRITE_SESSIONS],
-        make_context_factory(app),
-        on_committed=app[DELIVERY].wake,
-    )
     app[SCHEDULER] = SchedulerWorker(
         app[ENGINE], app[WRITE_SESSIONS], app[URLS], on_committed=app[DELIVERY].wake
+    )
+
+    def intake_committed() -> None:
+        # An activity may queue deliveries and notification jobs alike.
+        app[DELIVERY].wake()
+        app[SCHEDULER].wake()
+
+    app[INTAKE] = IntakeWorker(
+        app[ENGINE], app[WRITE_SESSIONS], make_context_factory(app), on_committed=intake_committed
     )
     if not app[SETTINGS].run_workers:
         try:

@@ -17,8 +17,10 @@ from server.web import (
     document_removal,
     documents,
     feeds,
+    engagement,
     moderation,
     modlog,
+    notifications,
     people,
     post_actions,
     reports,
@@ -104,6 +106,17 @@ def add_routes(app: web.Application) -> None:
     router.add_get("/p/{id}/delete", post_actions.delete_confirmation)
     router.add_post("/p/{id}/delete", post_actions.confirm_delete)
     router.add_get("/p/{id}/history", post_actions.history)
+    # engagement: likes, watched threads, followed CoPs
+    router.add_post("/p/{id}/like", engagement.like)
+    router.add_post("/p/{id}/unlike", engagement.unlike)
+    router.add_post("/t/{id:\\d+}/watch", engagement.watch)
+    router.add_post("/t/{id:\\d+}/unwatch", engagement.unwatch)
+    router.add_post("/c/{name}/follow", engagement.follow)
+    router.add_post("/c/{name}/unfollow", engagement.unfollow)
+    # notifications
+    router.add_get("/notifications", notifications.notifications, name="notifications")
+    router.add_post("/notifications/read", notifications.read_all)
+    router.add_post("/notifications/{id}/read", notifications.read_one)
     # community_settings
     router.add_get("/c/{name}/settings", community_settings.settings_page)
     router.add_post("/c/{name}/settings", community_settings.save_settings)

@@ -28,6 +28,7 @@ from server.activities.base import (
 from server.activities.create import _parse, fetch_ancestors, new_post
 from server.activities.lookup import archived_post
 from server.activities.update import apply_edit
+from server.services import notify
 
 FOLLOWED_KINDS = frozenset({"Create", "Update", "Delete"})
 
@@ -141,6 +142,8 @@ async def receive(ctx: Context, session: AsyncSession, activity: dict, prepared:
         parent = await add_post(
             session, new_post(ancestor.post, ancestor.author, group_id, top=False), parent
         )
-    await add_post(
+    row = await add_post(
         session, new_post(prepared.post, prepared.author, group_id, top=parent is None), parent
     )
+    mentioned = [mention.href for mention in prepared.post.mentions]
+    await notify.post_published(session, row, mentioned=mentioned, now=ctx.clock())

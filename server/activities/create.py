@@ -28,6 +28,7 @@ from server.activities.lookup import (
     community_of,
     require_active,
 )
+from server.services import notify
 from server.services.content import sanitize_remote_html, title_from
 from server.services.distribution import distribute
 from server.services.moderation_rules import banned_reason, closed_thread_reason
@@ -196,6 +197,8 @@ async def receive(ctx: Context, session: AsyncSession, activity: dict, prepared:
         parent = await add_post(session, row, parent)
     row = new_post(prepared.post, prepared.author, prepared.community.actor_id, top=parent is None)
     await add_post(session, row, parent)
+    mentioned = [mention.href for mention in prepared.post.mentions]
+    await notify.post_published(session, row, mentioned=mentioned, now=ctx.clock())
     await distribute(
         session,
         ctx.urls,

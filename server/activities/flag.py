@@ -22,6 +22,7 @@ from models.communities import Community
 from models.reports import Report, flags_before
 from server.activities.base import Context, Reject, remote_actor
 from server.activities.lookup import archived_post
+from server.services import notify
 from server.services.moderation_rules import banned_reason
 
 FLAGS_PER_HOUR = 30
@@ -104,8 +105,9 @@ def _ignored(url: str, note: str) -> Planned:
 async def receive(ctx: Context, session, activity: dict, prepared: Prepared) -> None:
     """Store one report per object (ignored ones with their reason)."""
     now = ctx.clock()
+    stored = []
     for planned in prepared.reports:
-        session.add(
+        stored.append(
             Report(
                 community_id=planned.community_id,
                 reporter_id=prepared.flagger.id,
@@ -120,4 +122,8 @@ async def receive(ctx: Context, session, activity: dict, prepared: Prepared) -> 
                 created_at=now,
             )
         )
+    session.add_all(stored)
     await session.flush()
+    for report in stored:
+        if report.state == "open":
+            await notify.reported(session, report, now=now)

@@ -12,6 +12,7 @@ from models.communities import Community
 from models.follows import upsert_follow
 from server.activities.base import Context, Ignore, Reject, remote_actor
 from server.activities.lookup import addressed_community
+from server.services import notify
 from server.services.distribution import send_accept
 from server.services.moderation_rules import banned_reason
 
@@ -52,12 +53,16 @@ async def receive(ctx: Context, session: AsyncSession, activity: dict, prepared:
     community = prepared.community
     manual = community is not None and community.manually_approves_followers
     state = "pending" if manual else "accepted"
-    await upsert_follow(
+    follow = await upsert_follow(
         session,
         followed_id=prepared.followed.id,
         follower_id=prepared.follower.id,
         state=state,
         activity_ap_id=activity["id"],
     )
+    if follow.state == "pending" and community is not None:
+        await notify.join_requested(
+            session, community.actor_id, prepared.follower.id, now=ctx.clock()
+        )
     if state == "accepted":
         await send_accept(session, ctx.urls, prepared.followed, prepared.follower, activity)

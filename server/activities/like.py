@@ -11,6 +11,7 @@ from models.actors import Actor
 from models.posts import Post, add_like
 from server.activities.base import Context, Ignore, Reject, remote_actor
 from server.activities.lookup import archived_post, community_of
+from server.services import notify
 from server.services.distribution import distribute
 from server.services.moderation_rules import banned_reason
 
@@ -39,6 +40,7 @@ async def verify(ctx: Context, activity: dict) -> Prepared:
 async def receive(ctx: Context, session: AsyncSession, activity: dict, prepared: Prepared) -> None:
     """Count the like and let threadiverse followers know."""
     if await add_like(session, prepared.post, prepared.actor.id, activity["id"]):
+        await notify.post_liked(session, prepared.post, prepared.actor.id, now=ctx.clock())
         community = await community_of(session, prepared.post)
         await distribute(
             session,

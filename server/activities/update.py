@@ -16,6 +16,7 @@ from models.search import index_post
 from server.activities.base import Context, Ignore, Reject, reject_or_retry, remote_actor
 from server.activities.create import _parse, authors_addressing, check_authorship, storable_url
 from server.activities.lookup import archived_post, author_of, community_of
+from server.services import notify
 from server.services.content import sanitize_remote_html, title_from
 from server.services.distribution import distribute
 
@@ -65,6 +66,8 @@ async def receive(ctx: Context, session: AsyncSession, activity: dict, prepared:
     remember_wording(session, post, ctx.clock())
     apply_edit(post, prepared.post, ctx.clock())
     await index_post(session, post)
+    mentioned = [mention.href for mention in prepared.post.mentions]
+    await notify.post_edited(session, post, mentioned=mentioned, now=ctx.clock())
     community = await community_of(session, post)
     announced = authors_addressing(activity) if ctx.forwarded else activity
     await distribute(

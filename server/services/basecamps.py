@@ -50,7 +50,9 @@ from models.event_queries import (
 )
 from models.events import CANCELLED, Event
 from models.follows import follower_inboxes
+from models.notifications import BASECAMP_CANCELLED, BASECAMP_CHANGED, BASECAMP_REMINDER
 from server.as2.activities import new_activity_id
+from server.services import notify
 from server.services.basecamp_input import BasecampInput, InvalidBasecamp, parse_input
 from server.services.distribution import distribute
 from server.services.markdown import render_markdown
@@ -61,6 +63,7 @@ from server.services.network_actor import (
     network_actor,
     publish_note,
 )
+from server.services.notifications import tell_attendees
 from server.urls import Urls
 
 REMINDER = "basecamp.reminder"
@@ -285,8 +288,10 @@ async def update_basecamp(
     *,
     now: datetime,
     allowed_hosts: Sequence[Community] | None = None,
+    by: int | None = None,
 ) -> Event:
-    """Apply an edit (SEQUENCE + 1), send Updates and move the reminder if the time moved."""
+    """Apply an edit (SEQUENCE + 1), send Updates and move the reminder if the time moved;
+    those who said yes hear of it (but not `by`, who made the change)."""
     hosts = await _resolve_hosts(session, data.host_names, allowed_hosts)
     before = {host.actor_id for host in (await hosts_of(session, [event.id]))[event.id]}
     moved = data.starts_at != event.starts_at
@@ -299,13 +304,20 @@ async def update_basecamp(
     await _federate(session, urls, event, verb="Update", now=now, announce_by=added)
     if moved and not event.is_cancelled:
         await _schedule_reminder(session, event, now=now)
+    if not event.is_cancelled:
+        when = describe_when(event.starts_at, event.ends_at, event.timezone)
+        detail = f"now {when}" if moved else ""
+        await notify.basecamp_changed(
+            session, event, kind=BASECAMP_CHANGED, detail=detail, by=by, now=now
+        )
     return event
 
 
 async def cancel_basecamp(
-    session: AsyncSession, urls: Urls, event: Event, *, now: datetime
+    session: AsyncSession, urls: Urls, event: Event, *, now: datetime, by: int | None = None
 ) -> Event:
-    """Call a Basecamp off: status CANCELLED, federated as an Update; the reminder is dropped."""
+    """Call a Basecamp off: status CANCELLED, federated as an Update; the reminder is dropped
+    and those who said yes hear of it (but not `by`, who called it off)."""
     if event.is_cancelled:
         return event
     event.status = CANCELLED
@@ -314,6 +326,9 @@ async def cancel_basecamp(
     await session.flush()
     await _federate(session, urls, event, verb="Update", now=now)
     await jobs.cancel(session, _reminder_key(event.id), now=now)
+    await notify.basecamp_changed(
+        session, event, kind=BASECAMP_CANCELLED, detail="", by=by, now=now
+    )
     return event
 
 
@@ -570,6 +585,7 @@ async def run_reminder(session: AsyncSession, urls: Urls, payload: dict, now: da
             new_post=True,
             top_level=True,
         )
+    await tell_attendees(session, event, kind=BASECAMP_REMINDER, detail="", by=None, now=now)
 
 
 async def run_rsvp_update(session: AsyncSession, urls: Urls, payload: dict, now: datetime) -> None:

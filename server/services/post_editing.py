@@ -26,6 +26,7 @@ from models.posts import Post, tombstone
 from models.search_index import index_post
 from server.as2.activities import new_activity_id
 from server.as2.posts import note_activity, post_object
+from server.services import notify
 from server.services.distribution import distribute
 from server.services.markdown import render_markdown
 from server.services.mentions import Mention, dumps, link_mentions, loads, merge
@@ -73,6 +74,7 @@ async def edit_own_post(
         now=now,
     )
     post.mentions = dumps(addressed)
+    await notify.post_edited(session, post, mentioned=[m.href for m in mentions], now=now)
     group = await session.get(Actor, post.community_id)
     community = await session.get(Community, post.community_id)
     parent_id = await _parent_id(session, urls, post)

@@ -17,6 +17,7 @@ from models.actors import Actor
 from models.communities import Community
 from models.posts import Post, add_post
 from server.as2.posts import note_activity, post_object
+from server.services import notify
 from server.services.distribution import distribute
 from server.services.markdown import render_markdown
 from server.services.mentions import (
@@ -69,6 +70,7 @@ async def publish_post(
         last_activity_at=now,
     )
     post = await add_post(session, post, parent)
+    await notify.post_published(session, post, mentioned=[m.href for m in addressed], now=now)
     parent_id = urls.post_id_of(parent) if parent is not None else None
     language = await language_of_post(session, author.id, community)
     private = community is not None and community.manually_approves_followers

@@ -10,6 +10,8 @@ followers-only.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,7 +21,7 @@ from models.communities import Community
 from models.deliveries import enqueue
 from models.follows import Follow, remove_follow, upsert_follow
 from server.as2.activities import new_activity_id
-from server.services import moderation
+from server.services import moderation, notify
 from server.services.distribution import send_accept
 from server.urls import Urls
 
@@ -102,7 +104,9 @@ async def decide(
     await remove_follow(session, followed_id=community.actor_id, follower_id=follower.id)
 
 
-async def ask_to_join(session: AsyncSession, community: Community, member: Actor) -> None:
+async def ask_to_join(
+    session: AsyncSession, community: Community, member: Actor, *, now: datetime
+) -> None:
     """A member's request to join a private CoP, pending a moderator's decision."""
     if await is_member(session, community, member.id):
         return
@@ -113,6 +117,7 @@ async def ask_to_join(session: AsyncSession, community: Community, member: Actor
         state="pending",
         activity_ap_id=None,
     )
+    await notify.join_requested(session, community.actor_id, member.id, now=now)
 
 
 async def is_member(session: AsyncSession, community: Community, actor_id: int) -> bool:

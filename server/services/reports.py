@@ -25,7 +25,7 @@ from models.posts import Post
 from models.reports import RESOLUTIONS, Report
 from models.search_index import remove_document
 from server.as2.activities import new_activity_id
-from server.services import moderation
+from server.services import moderation, notify
 from server.urls import Urls
 
 REASON_LIMIT = 1000
@@ -55,6 +55,7 @@ async def report_post(
     )
     session.add(report)
     await session.flush()
+    await notify.reported(session, report, now=now)
     if post.ap_id is not None:
         await _tell_origin(session, urls, reporter, post, report.reason, now)
     return report

@@ -11,7 +11,8 @@ from models.actors import Actor, actors_by_ids
 from models.communities import Community, anyone_may_read, is_moderator
 from models.directory import groups_of, membership_state
 from models.outbox import activity_body
-from models.posts import Post, count_thread_posts, direct_replies, thread_posts
+from models.posts import Post, count_thread_posts, direct_replies, liked_among, thread_posts
+from models.watching import is_watching
 from server.appkeys import SESSIONS, SETTINGS, URLS
 from server.as2.collections import PAGE_SIZE, ordered_collection, ordered_collection_page
 from server.as2.replies import (
@@ -134,6 +135,12 @@ async def thread_page(request: web.Request) -> web.StreamResponse:
             and community is not None
             and await may_moderate(session, community, member.actor_id)
         )
+        liked = (
+            await liked_among(session, member.actor_id, [post.id for post in posts])
+            if member
+            else set()
+        )
+        watching = member is not None and await is_watching(session, member.actor_id, root.id)
     can_reply = can_reply and root.locked_at is None and not root.is_removed
     children: dict[int | None, list[Post]] = {}
     for post in posts:
@@ -148,6 +155,9 @@ async def thread_page(request: web.Request) -> web.StreamResponse:
         "can_moderate": can_moderate,
         "reported": request.query.get("reported") == "1",
         "share_targets": share_targets,
+        "liked": liked,
+        "watching": watching,
+        "watch_changed": request.query.get("watching"),
         "children": children,
         "authors": authors,
         "urls": request.app[URLS],

@@ -12,10 +12,11 @@ import time
 import aiohttp_jinja2
 from aiohttp import web
 
-from server.appkeys import LOGIN_LIMITER, SIGNUP_LIMITER
+from server.appkeys import LIKE_LIMITER, LOGIN_LIMITER, SIGNUP_LIMITER
 from server.http.ratelimit import LoginRateLimiter, SlidingWindow
 from server.services.content import sanitize_remote_html
 from server.web.csrf import csrf_middleware, set_visitor_cookie
+from server.web.engagement import LIKES_PER_HOUR
 from server.web.errors import html_errors
 from server.web.page_context import template_context
 from server.web.routes_auth import SIGNUPS_PER_HOUR
@@ -37,3 +38,4 @@ def install_web(app: web.Application) -> None:
     aiohttp_jinja2.get_env(app).filters["stored_html"] = sanitize_remote_html
     app[LOGIN_LIMITER] = LoginRateLimiter()
     app[SIGNUP_LIMITER] = SlidingWindow(SIGNUPS_PER_HOUR, 3600, time.monotonic)
+    app[LIKE_LIMITER] = SlidingWindow(LIKES_PER_HOUR, 3600, time.monotonic)

@@ -48,7 +48,7 @@ from server.web.auth import Member, current_member, require_member
 from server.web.community_access import visible_community
 from server.web.confirm import ask_first
 from server.web.feeds import page_feed
-from server.web.requests import wake_delivery
+from server.web.requests import wake_delivery, wake_workers
 
 ROUTE_NAME = "basecamp"
 PAST_LIMIT = 20
@@ -440,6 +440,7 @@ async def edit(request: web.Request) -> web.Response:
                 data,
                 now=utcnow(),
                 allowed_hosts=None if member.is_admin else _union(allowed, current),
+                by=member.actor_id,
             )
     except InvalidBasecamp as error:
         async with request.app[SESSIONS]() as session:
@@ -447,7 +448,7 @@ async def edit(request: web.Request) -> web.Response:
             allowed = await _allowed_hosts(session, member)
         values = {**fields, "hosts": " ".join(chosen)}
         return _form(request, allowed, values, error.errors, event, status=400)
-    wake_delivery(request.app)
+    wake_workers(request.app)
     raise web.HTTPSeeOther(f"/b/{event.id}")
 
 
@@ -468,8 +469,8 @@ async def cancel(request: web.Request) -> web.Response:
         return question
     async with request.app[WRITE_SESSIONS].begin() as session:
         event = await _managed_event(session, request, member)
-        await cancel_basecamp(session, request.app[URLS], event, now=utcnow())
-    wake_delivery(request.app)
+        await cancel_basecamp(session, request.app[URLS], event, now=utcnow(), by=member.actor_id)
+    wake_workers(request.app)
     raise web.HTTPSeeOther(f"/b/{event.id}")
 
 

@@ -22,6 +22,7 @@ from models.directory import directory, groups_of, member_count, membership_stat
 from models.document_queries import recent_documents
 from models.policy import SiteSetting
 from models.posts import Post
+from models.watching import is_subscribed
 from server.appkeys import DELIVERY, FETCHER, REMOTE, SESSIONS, SETTINGS, URLS, WRITE_SESSIONS
 from server.peers.policy import DomainBlocked
 from server.peers.remote import LocalActorNotFound
@@ -39,7 +40,7 @@ from server.web.feeds import page_feed
 from server.web.form_limits import limited_field
 from server.web.mention_lookup import mentions_in, reply_mentions
 from server.web.private_access import may_read
-from server.web.requests import list_page
+from server.web.requests import list_page, wake_workers
 
 THREADS_PER_PAGE = 20
 TITLE_LIMIT = 200
@@ -92,6 +93,9 @@ async def community_page(request: web.Request, community: Community) -> web.Resp
         state = (
             await membership_state(session, member.actor_id, community.actor_id) if member else None
         )
+        following = member is not None and await is_subscribed(
+            session, member.actor_id, community.actor_id
+        )
         moderators = (await list_moderators(session, community, limit=MODERATORS_SHOWN)).actors
         basecamps = await basecamp_panel(session, community=community)
         documents = await recent_documents(session, community.actor_id, limit=RECENT_DOCUMENTS)
@@ -105,6 +109,7 @@ async def community_page(request: web.Request, community: Community) -> web.Resp
         "moderators": moderators,
         "members": members,
         "membership": state,
+        "following": following,
         "threads": threads,
         "total_threads": total,
         "page": page,
@@ -138,9 +143,10 @@ async def join_community(request: web.Request) -> web.Response:
             raise web.HTTPForbidden(text=f"You are {refused}.")
         actor = await session.get(Actor, member.actor_id)
         if community.manually_approves_followers:
-            await ask_to_join(session, community, actor)
+            await ask_to_join(session, community, actor, now=utcnow())
         else:
             await join(session, request.app[URLS], actor, community.actor)
+    wake_workers(request.app)
     raise web.HTTPSeeOther(f"/c/{name}")
 
 
@@ -239,7 +245,7 @@ async def start_thread(request: web.Request) -> web.Response:
             now=utcnow(),
             mentions=mentions,
         )
-    request.app[DELIVERY].wake()
+    wake_workers(request.app)
     raise web.HTTPSeeOther(f"/t/{post.id}")
 
 
@@ -275,7 +281,7 @@ async def reply(request: web.Request) -> web.Response:
             now=utcnow(),
             mentions=mentions,
         )
-    request.app[DELIVERY].wake()
+    wake_workers(request.app)
     raise web.HTTPSeeOther(f"/t/{post.thread_id}#post-{post.id}")
 
 
@@ -310,7 +316,7 @@ async def share_thread(request: web.Request) -> web.Response:
             now=utcnow(),
         )
         post.shared_from_id = original.id
-    request.app[DELIVERY].wake()
+    wake_workers(request.app)
     raise web.HTTPSeeOther(f"/t/{post.id}")
 
 

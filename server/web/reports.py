@@ -17,6 +17,7 @@ from server.appkeys import DELIVERY, SESSIONS, URLS, WRITE_SESSIONS
 from server.services import moderation, reports
 from server.web.auth import require_member
 from server.web.community_access import may_see
+from server.web.requests import wake_workers
 
 MAX_BAN_DAYS = 3650
 
@@ -53,7 +54,7 @@ async def report(request: web.Request) -> web.Response:
         await reports.report_post(
             session, request.app[URLS], reporter, post, reason, utcnow(), document=document
         )
-    request.app[DELIVERY].wake()
+    wake_workers(request.app)
     back = f"/d/{number}" if kind == "document" else f"/t/{post.thread_id or post.id}"
     raise web.HTTPSeeOther(f"{back}?reported=1")
 

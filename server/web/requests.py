@@ -1,11 +1,11 @@
 """What every handler of the website repeats: ids and page numbers from the URL, waking the
-delivery worker after a commit, and sentences for people."""
+workers after a commit, and sentences for people."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from server.appkeys import DELIVERY
+from server.appkeys import DELIVERY, SCHEDULER
 from server.http.errors import http_error
 
 MAX_PAGE = 100_000
@@ -30,6 +30,15 @@ def wake_delivery(app: web.Application) -> None:
     delivery = app.get(DELIVERY)
     if delivery is not None:
         delivery.wake()
+
+
+def wake_workers(app: web.Application) -> None:
+    """Wake the delivery worker and the scheduler (which makes notifications) after a commit
+    that queued work for both."""
+    wake_delivery(app)
+    scheduler = app.get(SCHEDULER)
+    if scheduler is not None:
+        scheduler.wake()
 
 
 def sentence(text: str) -> str:

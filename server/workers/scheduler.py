@@ -50,7 +50,7 @@ class SchedulerWorker(Wakeable):
         on_committed: Callable[[], None] | None = None,
     ):
         if handlers is None:
-            from server.services.basecamps import JOB_HANDLERS  # the kinds copnet schedules today
+            from server.services.job_kinds import JOB_HANDLERS
 
             handlers = JOB_HANDLERS
         self.engine = engine

@@ -1,0 +1,8 @@
+"""Every kind of scheduled job copnet runs, and its handler (read by the scheduler)."""
+
+from __future__ import annotations
+
+from server.services.basecamps import JOB_HANDLERS as BASECAMP_JOBS
+from server.services.notifications import JOB_HANDLERS as NOTIFICATION_JOBS
+
+JOB_HANDLERS = {**BASECAMP_JOBS, **NOTIFICATION_JOBS}
