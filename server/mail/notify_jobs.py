@@ -1,0 +1,137 @@
+"""Notification mail: each kind at once, in a daily or weekly digest, or never, per member.
+
+The recurring jobs read unmailed notifications (models.mail_recipients), queue one mail job per
+mail and stamp `emailed_at` in the same transaction, so nothing is mailed twice. Digests walk
+the members in batches by id and let go of each batch's rows: memory stays flat however many
+members there are.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import mail_recipients as due
+from models.mail import DAILY, IMMEDIATE, WEEKLY
+from server.mail import recurring
+from server.mail.compose import render
+from server.mail.describe import Line, describe
+from server.mail.message import Mail
+from server.mail.outbox import queue_mails
+from server.mail.unsubscribe import list_name_for_people, signature
+from server.settings import Settings
+from server.urls import Urls
+
+IMMEDIATE_WINDOW = timedelta(days=2)  # older and still unmailed (mail was off): not news
+WINDOWS = {DAILY: timedelta(days=2), WEEKLY: timedelta(days=8)}
+PASS_OVER_AFTER = timedelta(days=9)
+BATCH = 500
+
+
+def common_context(
+    settings: Settings, urls: Urls, recipient: due.Recipient, list_name: str
+) -> dict[str, Any]:
+    """What every non-essential mail's templates need: who, and how to stop it."""
+    link = urls.unsubscribe(
+        recipient.account_id,
+        list_name,
+        signature(recipient.unsubscribe_key, recipient.account_id, list_name),
+    )
+    return {
+        "settings": settings,
+        "name": recipient.display_name or recipient.name,
+        "unsubscribe_url": link,
+        "list_label": list_name_for_people(list_name),
+        "preferences_url": urls.mail_settings(),
+    }
+
+
+def compose_mail(recipient: due.Recipient, subject: str, template: str, context: dict) -> Mail:
+    text, html = render(template, context)
+    return Mail(
+        to=recipient.email,
+        to_name=recipient.display_name or recipient.name,
+        subject=subject,
+        text=text,
+        html=html,
+        unsubscribe_url=context["unsubscribe_url"],
+        list_id=context["list_id"],
+    )
+
+
+async def send_immediate(
+    session: AsyncSession, settings: Settings, urls: Urls, now: datetime
+) -> int:
+    """One mail per notification mailed at once; returns how many were queued."""
+    rows = await due.due_notifications(session, IMMEDIATE, now - IMMEDIATE_WINDOW)
+    people = await due.recipients(session, sorted({row.account_id for row in rows}))
+    lines = await describe(session, urls, rows)
+    mails = []
+    for row in rows:
+        recipient = people.get(row.account_id)
+        if recipient is None:
+            continue
+        line = lines[row.id]
+        context = common_context(settings, urls, recipient, row.kind)
+        context.update(line=line, list_id=row.kind.replace("_", "-"))
+        mails.append(compose_mail(recipient, line.text, "notification", context))
+    await queue_mails(session, mails, now=now)
+    await due.stamp(session, [row.id for row in rows], now)
+    await due.pass_over(session, now=now, older_than=now - PASS_OVER_AFTER)
+    return len(mails)
+
+
+async def send_digests(
+    session: AsyncSession, settings: Settings, urls: Urls, delivery: str, now: datetime
+) -> int:
+    """One digest mail per member with notifications mailed by `delivery`; returns how many."""
+    since = now - WINDOWS[delivery]
+    after, sent = 0, 0
+    while True:
+        ids = await due.digest_accounts(session, delivery, since, after=after, limit=BATCH)
+        if not ids:
+            return sent
+        rows = await due.due_notifications(session, delivery, since, account_ids=ids)
+        people = await due.recipients(session, ids)
+        lines = await describe(session, urls, rows)
+        grouped: dict[int, list[Line]] = defaultdict(list)
+        for row in rows:
+            grouped[row.account_id].append(lines[row.id])
+        mails = []
+        for account_id, items in grouped.items():
+            recipient = people[account_id]
+            context = common_context(settings, urls, recipient, delivery)
+            context.update(lines=items, delivery=delivery, list_id=f"{delivery}-digest")
+            period = "today" if delivery == DAILY else "this week"
+            subject = f"{len(items)} new on {settings.instance_name} {period}"
+            mails.append(compose_mail(recipient, subject, "digest", context))
+        await queue_mails(session, mails, now=now)
+        await due.stamp(session, [row.id for row in rows], now)
+        sent += len(mails)
+        after = ids[-1]
+        session.expunge_all()  # the batch's rows are done with: keep memory flat
+
+
+def job_handlers(settings: Settings) -> dict:
+    """The scheduler's handlers for the recurring notification mail jobs."""
+
+    async def notifications(session: AsyncSession, urls: Urls, _payload: dict, now: datetime):
+        await send_immediate(session, settings, urls, now)
+        await recurring.again(session, recurring.MAIL_NOTIFICATIONS, now)
+
+    async def daily(session: AsyncSession, urls: Urls, _payload: dict, now: datetime):
+        await send_digests(session, settings, urls, DAILY, now)
+        await recurring.again(session, recurring.MAIL_DAILY, now)
+
+    async def weekly(session: AsyncSession, urls: Urls, _payload: dict, now: datetime):
+        await send_digests(session, settings, urls, WEEKLY, now)
+        await recurring.again(session, recurring.MAIL_WEEKLY, now)
+
+    return {
+        recurring.MAIL_NOTIFICATIONS: notifications,
+        recurring.MAIL_DAILY: daily,
+        recurring.MAIL_WEEKLY: weekly,
+    }
