@@ -55,7 +55,10 @@ async def app_for(aiohttp_server, aiohttp_client, database_url, relay=None, **se
         if relay.ca_file:
             settings["smtp_ca_file"] = relay.ca_file
     web = await start_web(
-        aiohttp_server, aiohttp_client, database_url, mail_from="Copnet <noreply@copnet.test>",
+        aiohttp_server,
+        aiohttp_client,
+        database_url,
+        mail_from="Copnet <noreply@copnet.test>",
         **settings,
     )
     return web.app

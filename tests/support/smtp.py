@@ -50,7 +50,7 @@ class Inbox:
     refuse: str | None = None  # an SMTP reply to give every DATA instead of accepting
     logins: list[str] = field(default_factory=list)
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd calls it by this name
         if self.refuse:
             return self.refuse
         message = message_from_bytes(envelope.original_content, policy=policy.default)
