@@ -13,7 +13,7 @@ from models import jobs
 from models.accounts import Account, WebSession
 from models.base import utcnow
 from models.mail import RESET, MailToken
-from models.mail_queries import issue_token, is_verified
+from models.mail_queries import is_verified, issue_token
 from server.appkeys import SCHEDULER, SESSIONS, WRITE_SESSIONS
 from server.web.password_reset import BAD_LINK
 from tests.server.test_auth import HTML, PASSWORD, make_member, start_web
