@@ -257,7 +257,7 @@ def report(figures: dict, results: list[dict], jobs: int, database: str) -> None
         rate = row["mails"] / row["wall"] if row["wall"] else 0.0
         verdict = "ok" if row["wall"] < TARGET_SECONDS else "OVER TARGET"
         print(
-            f"  {row['what']:<28} {row['mails']:>7} mails  {rate:>8.0f} mails/s  "
+            f"  {row['what']:<28} {row['mails']:>7} mails  {rate:>8.0f} rows/s (mail jobs)  "
             f"wall {row['wall']:6.1f} s  RSS {row['before']:.0f} -> peak {row['peak']:.0f} MB"
             f"  ({verdict}: target < {TARGET_SECONDS:.0f} s)"
         )

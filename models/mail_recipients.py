@@ -66,16 +66,22 @@ def _unmailed(delivery: str, since: datetime):
 
 
 async def due_notifications(
-    session: AsyncSession, delivery: str, since: datetime, account_ids: Sequence[int] | None = None
+    session: AsyncSession,
+    delivery: str,
+    since: datetime,
+    account_ids: Sequence[int] | None = None,
+    *,
+    limit: int | None = None,
 ) -> list[Notification]:
-    """Unmailed notifications mailed by `delivery` to verified members, oldest first."""
+    """Unmailed notifications mailed by `delivery` to verified members, by member, oldest
+    first; at most `limit` (the rest wait for the next run)."""
     query = _verified(_with_delivery(select(Notification)), Notification.account_id).where(
         *_unmailed(delivery, since)
     )
     if account_ids is not None:
         query = query.where(Notification.account_id.in_(account_ids))
     query = query.order_by(Notification.account_id, Notification.created_at, Notification.id)
-    return list(await session.scalars(query))
+    return list(await session.scalars(query.limit(limit)))
 
 
 async def digest_accounts(

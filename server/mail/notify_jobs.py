@@ -29,6 +29,7 @@ IMMEDIATE_WINDOW = timedelta(days=2)  # older and still unmailed (mail was off):
 WINDOWS = {DAILY: timedelta(days=2), WEEKLY: timedelta(days=8)}
 PASS_OVER_AFTER = timedelta(days=9)
 BATCH = 500
+IMMEDIATE_BATCH = 2000  # per run (every minute); more waits a minute, never lost
 
 
 def common_context(
@@ -66,7 +67,9 @@ async def send_immediate(
     session: AsyncSession, settings: Settings, urls: Urls, now: datetime
 ) -> int:
     """One mail per notification mailed at once; returns how many were queued."""
-    rows = await due.due_notifications(session, IMMEDIATE, now - IMMEDIATE_WINDOW)
+    rows = await due.due_notifications(
+        session, IMMEDIATE, now - IMMEDIATE_WINDOW, limit=IMMEDIATE_BATCH
+    )
     people = await due.recipients(session, sorted({row.account_id for row in rows}))
     lines = await describe(session, urls, rows)
     mails = []

@@ -6,7 +6,9 @@ throwaway certificate, LOGIN), and the tests read the messages the relay receive
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from datetime import timedelta
 
 import pytest
@@ -18,7 +20,7 @@ from server.appkeys import SCHEDULER, WRITE_SESSIONS
 from server.mail.message import Mail
 from server.mail.outbox import MAIL_SEND, queue_mail
 from server.settings import SettingsError, load_settings
-from tests.server.test_auth import start_web
+from tests.server.test_auth import make_member, start_web
 from tests.support.instances import free_port
 from tests.support.smtp import start_relay
 
@@ -252,3 +254,35 @@ async def test_without_smtp_mail_goes_to_the_log(
     assert "Subject: Hello from copnet" in logged
     assert "https://copnet.test/t/1" in logged
     assert (await mail_jobs(app))[0].state == jobs.DONE
+
+
+async def test_a_request_never_waits_on_the_mail_server(
+    aiohttp_server, aiohttp_client, database_url
+):
+    """A mail server that accepts connections and never answers: the page still answers."""
+    hung = []
+
+    async def silent(reader, writer):
+        hung.append(writer)
+        await asyncio.sleep(3600)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    web = await start_web(
+        aiohttp_server,
+        aiohttp_client,
+        database_url,
+        smtp_url=f"smtp://127.0.0.1:{port}?starttls=off",
+    )
+    await make_member(web.app, "sam", email="sam@ward.example")
+    started = time.monotonic()
+    response = await web.post(
+        "/password/forgot", {"email": "sam@ward.example"}, form="/password/forgot"
+    )
+    assert response.status == 303
+    assert time.monotonic() - started < 5
+    [job] = await mail_jobs(web.app)
+    assert job.state == jobs.PENDING and job.attempts == 0
+    server.close()
+    for writer in hung:
+        writer.close()
