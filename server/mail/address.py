@@ -11,22 +11,12 @@ from __future__ import annotations
 import re
 from email.utils import formataddr, parseaddr
 
-MAX_ADDRESS = 254  # RFC 5321's limit on a path, less its angle brackets
+from models.email_address import valid_address
+
+__all__ = ["mailbox", "one_line", "valid_address", "valid_sender"]
+
 MAX_HEADER_WORDS = 200
-_LOCAL = re.compile(r"^[A-Za-z0-9!#$%&*+/=?^_`{|}~.-]{1,64}$")
-_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
-
-
-def valid_address(address: str) -> bool:
-    """True for one plain address (`local@domain.tld`, ASCII) that SMTP can carry."""
-    if not isinstance(address, str) or len(address) > MAX_ADDRESS or address.count("@") != 1:
-        return False
-    local, domain = address.split("@")
-    if not _LOCAL.match(local) or local.startswith(".") or local.endswith(".") or ".." in local:
-        return False
-    labels = domain.split(".")
-    return len(labels) >= 2 and all(_LABEL.match(label) for label in labels)
 
 
 def valid_sender(value: str) -> bool:

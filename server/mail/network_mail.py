@@ -77,13 +77,14 @@ async def send_network_digest(
         people = await due.network_digest_recipients(session, after=after, limit=batch)
         if not people:
             return sent
-        mails: list[Mail] = []
+        mails: list[Mail | None] = []
         for recipient in people:
             context = common_context(settings, urls, recipient, NETWORK)
             context.update(week=week, list_id="network-digest")
             mails.append(compose_mail(recipient, subject, "network_digest", context))
-        await queue_mails(session, mails, now=now)
-        sent += len(mails)
+        sendable = [mail for mail in mails if mail is not None]
+        await queue_mails(session, sendable, now=now)
+        sent += len(sendable)
         after = people[-1].account_id
         session.expunge_all()
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import mail_recipients as due
 from models.mail import DAILY, IMMEDIATE, WEEKLY
 from server.mail import recurring
+from server.mail.address import valid_address
 from server.mail.compose import render
 from server.mail.describe import Line, describe
 from server.mail.message import Mail
@@ -50,7 +51,12 @@ def common_context(
     }
 
 
-def compose_mail(recipient: due.Recipient, subject: str, template: str, context: dict) -> Mail:
+def compose_mail(
+    recipient: due.Recipient, subject: str, template: str, context: dict
+) -> Mail | None:
+    """The rendered mail; None for an address stored before addresses were checked strictly."""
+    if not valid_address(recipient.email):
+        return None
     text, html = render(template, context)
     return Mail(
         to=recipient.email,
@@ -72,7 +78,7 @@ async def send_immediate(
     )
     people = await due.recipients(session, sorted({row.account_id for row in rows}))
     lines = await describe(session, urls, rows)
-    mails = []
+    mails: list[Mail | None] = []
     for row in rows:
         recipient = people.get(row.account_id)
         if recipient is None:
@@ -81,10 +87,11 @@ async def send_immediate(
         context = common_context(settings, urls, recipient, row.kind)
         context.update(line=line, list_id=row.kind.replace("_", "-"))
         mails.append(compose_mail(recipient, line.text, "notification", context))
-    await queue_mails(session, mails, now=now)
+    sendable = [mail for mail in mails if mail is not None]
+    await queue_mails(session, sendable, now=now)
     await due.stamp(session, [row.id for row in rows], now)
     await due.pass_over(session, now=now, older_than=now - PASS_OVER_AFTER)
-    return len(mails)
+    return len(sendable)
 
 
 async def send_digests(
@@ -103,7 +110,7 @@ async def send_digests(
         grouped: dict[int, list[Line]] = defaultdict(list)
         for row in rows:
             grouped[row.account_id].append(lines[row.id])
-        mails = []
+        mails: list[Mail | None] = []
         for account_id, items in grouped.items():
             recipient = people[account_id]
             context = common_context(settings, urls, recipient, delivery)
@@ -111,9 +118,10 @@ async def send_digests(
             period = "today" if delivery == DAILY else "this week"
             subject = f"{len(items)} new on {settings.instance_name} {period}"
             mails.append(compose_mail(recipient, subject, "digest", context))
-        await queue_mails(session, mails, now=now)
+        sendable = [mail for mail in mails if mail is not None]
+        await queue_mails(session, sendable, now=now)
         await due.stamp(session, [row.id for row in rows], now)
-        sent += len(mails)
+        sent += len(sendable)
         after = ids[-1]
         session.expunge_all()  # the batch's rows are done with: keep memory flat
 

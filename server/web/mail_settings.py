@@ -27,6 +27,7 @@ from server.appkeys import (
 )
 from server.http.ratelimit import client_address
 from server.mail.account_mail import send_verification
+from server.mail.address import valid_address
 from server.services import passwords
 from server.web.auth import Member, require_member
 from server.web.password_reset import wake_scheduler
@@ -181,7 +182,7 @@ async def resend_verification(request: web.Request) -> web.StreamResponse:
         email = found.account.email
         limiter = request.app[RESET_EMAIL_LIMITER]
         key = f"verify:{email}"
-        if email is None or limiter.retry_after(key) is not None:
+        if email is None or not valid_address(email) or limiter.retry_after(key) is not None:
             raise web.HTTPSeeOther(PAGE)
         limiter.hit(key)
         await send_verification(
