@@ -17,6 +17,7 @@ from sqlalchemy import select
 from models import jobs
 from models.base import utcnow
 from server.appkeys import SCHEDULER, WRITE_SESSIONS
+from server.cli.main import main
 from server.mail.message import Mail
 from server.mail.outbox import MAIL_SEND, queue_mail
 from server.settings import SettingsError, load_settings
@@ -286,3 +287,18 @@ async def test_a_request_never_waits_on_the_mail_server(
     server.close()
     for writer in hung:
         writer.close()
+
+
+def test_copnet_mail_test_checks_the_settings(relays, monkeypatch, capsys):
+    relay = relays("starttls")
+    monkeypatch.setenv("COPNET_SMTP_URL", relay.url)
+    monkeypatch.setenv("COPNET_SMTP_CA_FILE", relay.ca_file)
+    monkeypatch.setenv("COPNET_MAIL_FROM", "noreply@copnet.test")
+    assert main(["mail", "test", "sam@ward.example"]) == 0
+    assert "sent to sam@ward.example" in capsys.readouterr().out
+    assert [m.rcpt_tos for m in relay.messages] == [["sam@ward.example"]]
+
+    monkeypatch.setenv("COPNET_SMTP_URL", f"smtp://127.0.0.1:{free_port()}")
+    assert main(["mail", "test", "sam@ward.example"]) == 1
+    assert "did not take the message" in capsys.readouterr().err
+    assert main(["mail", "test", "not an address"]) == 2
