@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import mail_recipients as due
 from models import network_digest as facts
 from server.mail import recurring
+from server.mail.member_mail import common_context, compose_mail
 from server.mail.message import Mail
-from server.mail.notify_jobs import BATCH, common_context, compose_mail
+from server.mail.notify_jobs import BATCH
 from server.mail.outbox import queue_mails
 from server.mail.unsubscribe import NETWORK
 from server.settings import Settings

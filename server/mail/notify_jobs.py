@@ -10,19 +10,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import mail_recipients as due
 from models.mail import DAILY, IMMEDIATE, WEEKLY
 from server.mail import recurring
-from server.mail.address import valid_address
-from server.mail.compose import render
 from server.mail.describe import Line, describe
+from server.mail.member_mail import common_context, compose_mail
 from server.mail.message import Mail
 from server.mail.outbox import queue_mails
-from server.mail.unsubscribe import list_name_for_people, signature
 from server.settings import Settings
 from server.urls import Urls
 
@@ -31,42 +28,6 @@ WINDOWS = {DAILY: timedelta(days=2), WEEKLY: timedelta(days=8)}
 PASS_OVER_AFTER = timedelta(days=9)
 BATCH = 500
 IMMEDIATE_BATCH = 2000  # per run (every minute); more waits a minute, never lost
-
-
-def common_context(
-    settings: Settings, urls: Urls, recipient: due.Recipient, list_name: str
-) -> dict[str, Any]:
-    """What every non-essential mail's templates need: who, and how to stop it."""
-    link = urls.unsubscribe(
-        recipient.account_id,
-        list_name,
-        signature(recipient.unsubscribe_key, recipient.account_id, list_name),
-    )
-    return {
-        "settings": settings,
-        "name": recipient.display_name or recipient.name,
-        "unsubscribe_url": link,
-        "list_label": list_name_for_people(list_name),
-        "preferences_url": urls.mail_settings(),
-    }
-
-
-def compose_mail(
-    recipient: due.Recipient, subject: str, template: str, context: dict
-) -> Mail | None:
-    """The rendered mail; None for an address stored before addresses were checked strictly."""
-    if not valid_address(recipient.email):
-        return None
-    text, html = render(template, context)
-    return Mail(
-        to=recipient.email,
-        to_name=recipient.display_name or recipient.name,
-        subject=subject,
-        text=text,
-        html=html,
-        unsubscribe_url=context["unsubscribe_url"],
-        list_id=context["list_id"],
-    )
 
 
 async def send_immediate(

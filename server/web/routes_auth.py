@@ -6,9 +6,11 @@ from dataclasses import dataclass, field
 
 import aiohttp_jinja2
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import account_queries as accounts
 from models import mail_queries
+from models.accounts import Account
 from models.actors import InvalidName, NameTaken
 from models.base import utcnow
 from models.names import RESERVED_NAMES, validate_name
@@ -202,7 +204,9 @@ async def _create_member(
     return token
 
 
-async def welcome_mail(app: web.Application, session, account, *, name: str, email: str | None):
+async def welcome_mail(
+    app: web.Application, session: AsyncSession, account: Account, *, name: str, email: str | None
+):
     """A new member with an address gets the link that confirms it."""
     if email is not None:
         settings, urls = app[SETTINGS], app[URLS]
