@@ -10,10 +10,11 @@ notification kind mailed weekly), 20 CoPs, 100,000 threads with 200,000 replies 
 them this week) and 5 notifications per member, then measures, each in its own transaction as
 the scheduler runs them:
 
-1. the weekly Network digest (`server.mail.network_mail.send_network_digest`): the week's facts
-   read once over all threads, one mail per member rendered and queued as a mail job;
-2. the weekly notification digest (`server.mail.notify_jobs.send_digests`): each member's
-   unmailed notifications described and mailed, then stamped.
+1. the weekly Network digest (`server.mail.network_mail`): the week's facts read once over all
+   threads, then one mail per member rendered and queued as a mail job, a batch of 500 members
+   per transaction (`network_batch`), as the scheduler's job runs them;
+2. the weekly notification digest (`server.mail.notify_jobs.digest_batch`): each member's
+   unmailed notifications described and mailed, then stamped, 500 members per transaction.
 
 For each it prints mails queued, rows/s, wall time and the peak RSS seen while it ran (sampled
 every 50 ms) next to the RSS before it: a flat line means batches, not the whole Network, are
@@ -53,8 +54,8 @@ from models.mail import WEEKLY, MailPreference, MailProfile  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
 from models.notifications import Notification  # noqa: E402
 from models.posts import Post  # noqa: E402
-from server.mail.network_mail import send_network_digest  # noqa: E402
-from server.mail.notify_jobs import send_digests  # noqa: E402
+from server.mail.network_mail import network_batch, this_week  # noqa: E402
+from server.mail.notify_jobs import digest_batch  # noqa: E402
 from server.settings import load_settings  # noqa: E402
 from server.urls import Urls  # noqa: E402
 
@@ -187,7 +188,27 @@ async def seed(sessions, scale: float) -> dict:
     return {"members": members, "threads": threads, "replies": replies}
 
 
-async def measured(what: str, sessions, run) -> dict:
+async def batches(sessions, run_batch) -> int:
+    """Run batch after batch, each in its own transaction, as the digest jobs do."""
+    after, total = 0, 0
+    while True:
+        async with sessions() as session:
+            queued, last = await run_batch(session, after)
+            await session.commit()
+        if last is None:
+            return total
+        total, after = total + queued, last
+
+
+async def network_digest(sessions, settings, urls, now) -> int:
+    async with sessions() as session:
+        week = await this_week(session, urls, now)
+    return await batches(
+        sessions, lambda s, after: network_batch(s, settings, urls, now, week, after=after)
+    )
+
+
+async def measured(what: str, run) -> dict:
     before = peak = rss_mb()
     done = asyncio.Event()
 
@@ -199,9 +220,7 @@ async def measured(what: str, sessions, run) -> dict:
 
     sampler = asyncio.create_task(sample())
     started = time.monotonic()
-    async with sessions() as session:
-        queued = await run(session)
-        await session.commit()
+    queued = await run()
     wall = time.monotonic() - started
     done.set()
     await sampler
@@ -227,15 +246,10 @@ async def bench(args) -> None:
         figures = await seed(session_factory(engine), args.scale)
         settings = load_settings({}, url="https://copnet.example")
         urls, now, sessions = Urls(settings.url), utcnow(), write_session_factory(engine)
+        weekly = lambda s, after: digest_batch(s, settings, urls, WEEKLY, now, after=after)  # noqa: E731
         results = [
-            await measured(
-                "Network digest", sessions, lambda s: send_network_digest(s, settings, urls, now)
-            ),
-            await measured(
-                "weekly notification digest",
-                sessions,
-                lambda s: send_digests(s, settings, urls, WEEKLY, now),
-            ),
+            await measured("Network digest", lambda: network_digest(sessions, settings, urls, now)),
+            await measured("weekly notification digest", lambda: batches(sessions, weekly)),
         ]
         async with sessions() as session:
             jobs = await session.scalar(select(func.count()).select_from(Job))

@@ -7,7 +7,7 @@ members.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -65,36 +65,68 @@ def _short(text: str, limit: int = 100) -> str:
     return words if len(words) <= limit else words[: limit - 1].rstrip() + "…"
 
 
+async def network_batch(
+    session: AsyncSession,
+    settings: Settings,
+    urls: Urls,
+    now: datetime,
+    week: Week,
+    *,
+    after: int,
+    batch: int = BATCH,
+) -> tuple[int, int | None]:
+    """The digest for the next `batch` members after id `after` who asked for it: (mails
+    queued, the last member id, or None when no member was left)."""
+    people = await due.network_digest_recipients(session, after=after, limit=batch)
+    if not people:
+        return 0, None
+    subject = f"This week on {settings.instance_name}"
+    mails: list[Mail | None] = []
+    for recipient in people:
+        context = common_context(settings, urls, recipient, NETWORK)
+        context.update(week=week, list_id="network-digest")
+        mails.append(compose_mail(recipient, subject, "network_digest", context))
+    sendable = [mail for mail in mails if mail is not None]
+    await queue_mails(session, sendable, now=now)
+    session.expunge_all()
+    return len(sendable), people[-1].account_id
+
+
 async def send_network_digest(
     session: AsyncSession, settings: Settings, urls: Urls, now: datetime, *, batch: int = BATCH
 ) -> int:
-    """Queue this week's digest for every member who asked for it; returns how many."""
+    """This week's digest for every member who asked for it, in one transaction (the job runs
+    one batch per transaction); returns how many mails were queued."""
     week = await this_week(session, urls, now)
     if not week:
         return 0  # a quiet week: no mail rather than an empty one
-    subject = f"This week on {settings.instance_name}"
     after, sent = 0, 0
     while True:
-        people = await due.network_digest_recipients(session, after=after, limit=batch)
-        if not people:
+        queued, last = await network_batch(
+            session, settings, urls, now, week, after=after, batch=batch
+        )
+        if last is None:
             return sent
-        mails: list[Mail | None] = []
-        for recipient in people:
-            context = common_context(settings, urls, recipient, NETWORK)
-            context.update(week=week, list_id="network-digest")
-            mails.append(compose_mail(recipient, subject, "network_digest", context))
-        sendable = [mail for mail in mails if mail is not None]
-        await queue_mails(session, sendable, now=now)
-        sent += len(sendable)
-        after = people[-1].account_id
-        session.expunge_all()
+        sent, after = sent + queued, last
 
 
 def job_handlers(settings: Settings) -> dict:
-    """The scheduler's handler for the weekly Network digest."""
+    """The scheduler's handler for the weekly Network digest: the week's facts are read once
+    and carried, with the last member reached, from one batch's run to the next."""
 
-    async def network(session: AsyncSession, urls: Urls, _payload: dict, now: datetime):
-        await send_network_digest(session, settings, urls, now)
-        await recurring.again(session, recurring.MAIL_NETWORK, now)
+    async def network(session: AsyncSession, urls: Urls, payload: dict, now: datetime):
+        if "week" in payload:
+            week = Week(**payload["week"])
+        else:
+            week = await this_week(session, urls, now)
+        last = None
+        if week:
+            after = int(payload.get("after", 0))
+            _queued, last = await network_batch(session, settings, urls, now, week, after=after)
+        if last is None:
+            await recurring.again(session, recurring.MAIL_NETWORK, now)
+        else:
+            carried = {"after": last, "week": asdict(week)}
+            await recurring.resume(session, recurring.MAIL_NETWORK, now, carried)
 
     return {recurring.MAIL_NETWORK: network}

@@ -55,55 +55,79 @@ async def send_immediate(
     return len(sendable)
 
 
+async def digest_batch(
+    session: AsyncSession,
+    settings: Settings,
+    urls: Urls,
+    delivery: str,
+    now: datetime,
+    *,
+    after: int,
+) -> tuple[int, int | None]:
+    """The digests of the next BATCH members after id `after`: (mails queued, the last member
+    id, or None when no member was left)."""
+    since = now - WINDOWS[delivery]
+    ids = await due.digest_accounts(session, delivery, since, after=after, limit=BATCH)
+    if not ids:
+        return 0, None
+    rows = await due.due_notifications(session, delivery, since, account_ids=ids)
+    people = await due.recipients(session, ids)
+    lines = await describe(session, urls, rows)
+    grouped: dict[int, list[Line]] = defaultdict(list)
+    for row in rows:
+        grouped[row.account_id].append(lines[row.id])
+    mails: list[Mail | None] = []
+    for account_id, items in grouped.items():
+        recipient = people[account_id]
+        context = common_context(settings, urls, recipient, delivery)
+        context.update(lines=items, delivery=delivery, list_id=f"{delivery}-digest")
+        period = "today" if delivery == DAILY else "this week"
+        subject = f"{len(items)} new on {settings.instance_name} {period}"
+        mails.append(compose_mail(recipient, subject, "digest", context))
+    sendable = [mail for mail in mails if mail is not None]
+    await queue_mails(session, sendable, now=now)
+    await due.stamp(session, [row.id for row in rows], now)
+    session.expunge_all()  # the batch's rows are done with: keep memory flat
+    return len(sendable), ids[-1]
+
+
 async def send_digests(
     session: AsyncSession, settings: Settings, urls: Urls, delivery: str, now: datetime
 ) -> int:
-    """One digest mail per member with notifications mailed by `delivery`; returns how many."""
-    since = now - WINDOWS[delivery]
+    """Every member's digest in one transaction (the jobs run one batch per transaction)."""
     after, sent = 0, 0
     while True:
-        ids = await due.digest_accounts(session, delivery, since, after=after, limit=BATCH)
-        if not ids:
+        queued, last = await digest_batch(session, settings, urls, delivery, now, after=after)
+        if last is None:
             return sent
-        rows = await due.due_notifications(session, delivery, since, account_ids=ids)
-        people = await due.recipients(session, ids)
-        lines = await describe(session, urls, rows)
-        grouped: dict[int, list[Line]] = defaultdict(list)
-        for row in rows:
-            grouped[row.account_id].append(lines[row.id])
-        mails: list[Mail | None] = []
-        for account_id, items in grouped.items():
-            recipient = people[account_id]
-            context = common_context(settings, urls, recipient, delivery)
-            context.update(lines=items, delivery=delivery, list_id=f"{delivery}-digest")
-            period = "today" if delivery == DAILY else "this week"
-            subject = f"{len(items)} new on {settings.instance_name} {period}"
-            mails.append(compose_mail(recipient, subject, "digest", context))
-        sendable = [mail for mail in mails if mail is not None]
-        await queue_mails(session, sendable, now=now)
-        await due.stamp(session, [row.id for row in rows], now)
-        sent += len(sendable)
-        after = ids[-1]
-        session.expunge_all()  # the batch's rows are done with: keep memory flat
+        sent, after = sent + queued, last
 
 
 def job_handlers(settings: Settings) -> dict:
-    """The scheduler's handlers for the recurring notification mail jobs."""
+    """The scheduler's handlers for the recurring notification mail jobs.
+
+    A digest job does one batch of members per run, each in its own transaction, and moves
+    itself on to the next batch at once: no transaction (on SQLite, no write lock) lasts for
+    the whole Network.
+    """
 
     async def notifications(session: AsyncSession, urls: Urls, _payload: dict, now: datetime):
         await send_immediate(session, settings, urls, now)
         await recurring.again(session, recurring.MAIL_NOTIFICATIONS, now)
 
-    async def daily(session: AsyncSession, urls: Urls, _payload: dict, now: datetime):
-        await send_digests(session, settings, urls, DAILY, now)
-        await recurring.again(session, recurring.MAIL_DAILY, now)
+    def digests(delivery: str, kind: str):
+        async def run(session: AsyncSession, urls: Urls, payload: dict, now: datetime):
+            after = int(payload.get("after", 0))
+            _queued, last = await digest_batch(session, settings, urls, delivery, now, after=after)
+            if last is None:
+                await recurring.again(session, kind, now)
+            else:
+                await recurring.resume(session, kind, now, {"after": last})
 
-    async def weekly(session: AsyncSession, urls: Urls, _payload: dict, now: datetime):
-        await send_digests(session, settings, urls, WEEKLY, now)
-        await recurring.again(session, recurring.MAIL_WEEKLY, now)
+        return run
 
     return {
         recurring.MAIL_NOTIFICATIONS: notifications,
-        recurring.MAIL_DAILY: daily,
-        recurring.MAIL_WEEKLY: weekly,
+        recurring.MAIL_DAILY: digests(DAILY, recurring.MAIL_DAILY),
+        recurring.MAIL_WEEKLY: digests(WEEKLY, recurring.MAIL_WEEKLY),
     }

@@ -39,8 +39,13 @@ NEXT_RUN: dict[str, Callable[[datetime], datetime]] = {
 
 
 async def again(session: AsyncSession, kind: str, now: datetime) -> None:
-    """Move the recurring job `kind` to its next time."""
-    await jobs.schedule(session, kind=kind, key=kind, run_at=NEXT_RUN[kind](now))
+    """Move the recurring job `kind` to its next time, from the start."""
+    await jobs.schedule(session, kind=kind, key=kind, run_at=NEXT_RUN[kind](now), payload={})
+
+
+async def resume(session: AsyncSession, kind: str, now: datetime, payload: dict) -> None:
+    """Run the recurring job `kind` again at once, carrying on from `payload` (the next batch)."""
+    await jobs.schedule(session, kind=kind, key=kind, run_at=now, payload=payload)
 
 
 async def ensure(session: AsyncSession, now: datetime) -> None:

@@ -23,7 +23,7 @@ from models.mail import MailProfile
 from models.notifications import Notification
 from models.posts import Post
 from server.appkeys import SCHEDULER, SESSIONS, URLS, WRITE_SESSIONS
-from server.mail import recurring
+from server.mail import network_mail, notify_jobs, recurring
 from server.mail.network_mail import send_network_digest
 from server.settings import load_settings
 from tests.server.test_auth import HTML, make_member, start_web
@@ -86,8 +86,10 @@ async def run_job(app, kind: str, *, at=None) -> None:
     scheduler = app[SCHEDULER]
     if at is not None:
         scheduler.clock = lambda: at
-    await scheduler.run_once()
-    await scheduler.run_once()
+    for _ in range(20):  # the job, its next batches, the mails they queued
+        if not await scheduler.run_once():
+            return
+    raise AssertionError("the mail jobs never settled")
 
 
 async def test_each_kind_is_mailed_at_once_in_a_digest_or_never_and_only_once(web, relay):
@@ -254,3 +256,29 @@ async def test_the_weekly_network_digest_goes_to_those_who_asked(web, relay):
     assert "Private matters" not in text and "Private_Ward" not in text
     assert "/network/" in digest.message["List-Unsubscribe"]
     assert re.search(r"<h2[^>]*>Busiest threads</h2>", digest.part("html"))
+
+
+async def test_digests_run_one_batch_of_members_per_transaction(web, relay, monkeypatch):
+    monkeypatch.setattr(notify_jobs, "BATCH", 1)
+    monkeypatch.setattr(network_mail, "BATCH", 1)
+    app = web.app
+    post = await a_thread(app, "Hand hygiene audits")
+    for name in ("sam", "kim"):
+        await notify(app, name, kinds.NEW_THREAD, community_id=post.community_id, post_id=post.id)
+        async with app[WRITE_SESSIONS]() as session:
+            await mail_queries.set_network_digest(session, await member_id(app, name), True)
+            await session.commit()
+    await run_job(app, recurring.MAIL_DAILY)
+    await run_job(app, recurring.MAIL_NETWORK)
+    received = sorted((m.rcpt_tos[0], m.message["Subject"]) for m in relay.messages)
+    assert received == [
+        ("kim@ward.example", "1 new on copnet today"),
+        ("kim@ward.example", "This week on copnet"),
+        ("sam@ward.example", "1 new on copnet today"),
+        ("sam@ward.example", "This week on copnet"),
+    ]
+    async with app[SESSIONS]() as session:
+        for kind in (recurring.MAIL_DAILY, recurring.MAIL_NETWORK):
+            job = await recurring.jobs.get_job(session, kind)
+            assert job.state == "pending" and job.payload == "{}"  # next time, from the start
+            assert job.run_at > utcnow() + timedelta(hours=1)
