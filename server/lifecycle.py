@@ -37,7 +37,7 @@ from server.appkeys import (
     WRITE_SESSIONS,
 )
 from server.mail import recurring
-from server.mail.wiring import GIVE_UP, job_handlers, job_senders
+from server.mail.wiring import GIVE_UP, PRIVATE, job_handlers, job_senders
 from server.media.store import media_store_for
 from server.peers.keycache import DatabaseKeyCache
 from server.peers.policy import FederationPolicy
@@ -148,6 +148,7 @@ async def workers(app: web.Application) -> AsyncIterator[None]:
         handlers=job_handlers(settings),
         senders=job_senders(settings),
         give_up_after=GIVE_UP,
+        private=PRIVATE,
         on_committed=app[DELIVERY].wake,
     )
     if not settings.run_workers:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.mail import network_mail, notify_jobs
+from server.mail import account_mail, network_mail, notify_jobs
 from server.mail.outbox import GIVE_UP_AFTER, MAIL_SEND, mail_sender
 from server.mail.transport import Transport, transport_for
 from server.services.basecamps import JOB_HANDLERS as BASECAMP_JOBS
@@ -14,6 +14,7 @@ def job_handlers(settings: Settings) -> dict[str, JobHandler]:
     """Every kind of scheduled job copnet runs in the database."""
     return {
         **BASECAMP_JOBS,
+        **account_mail.job_handlers(settings),
         **notify_jobs.job_handlers(settings),
         **network_mail.job_handlers(settings),
     }
@@ -25,3 +26,5 @@ def job_senders(settings: Settings, transport: Transport | None = None) -> dict[
 
 
 GIVE_UP = {MAIL_SEND: GIVE_UP_AFTER}
+# Jobs whose payload is personal (an address someone typed): emptied once done or given up.
+PRIVATE = frozenset({account_mail.RESET_REQUEST})

@@ -1,10 +1,11 @@
 """Forgotten passwords: ask for a link by mail, follow it once within the hour, choose anew.
 
-The answer to "send me a link" is the same whether or not an account uses the address, and
-it is rate limited by client address (a 429, which says nothing about any account) and, quietly,
-per address asked about. Every refused link (expired, used, altered, for a deleted account)
-gets one and the same message. A reset ends every session of the member and signs this browser
-in with a fresh one.
+The answer to "send me a link" is the same, and takes the same work, whether or not an account
+uses the address: the request only queues a job holding the address, and the scheduler looks
+it up. It is rate limited by client address (a 429, which says nothing about any account)
+and, quietly, per address asked about. Every refused link (expired, used, altered, for a
+deleted account) gets one and the same message. A reset ends every session of the member and
+signs this browser in with a fresh one.
 """
 
 from __future__ import annotations
@@ -21,11 +22,10 @@ from server.appkeys import (
     SCHEDULER,
     SESSIONS,
     SETTINGS,
-    URLS,
     WRITE_SESSIONS,
 )
 from server.http.ratelimit import client_address
-from server.mail.account_mail import send_reset
+from server.mail.account_mail import request_reset
 from server.services import passwords
 from server.web.auth import forget_signed_in, set_session_cookie
 from server.web.errors import render_error
@@ -80,24 +80,13 @@ async def forgot(request: web.Request) -> web.StreamResponse:
     per_email = request.app[RESET_EMAIL_LIMITER]
     if per_email.retry_after(email) is None:
         per_email.hit(email)
-        await _send_if_known(request, email)
+        await _request(request, email)
     raise web.HTTPSeeOther(f"{FORGOT}?sent=1")
 
 
-async def _send_if_known(request: web.Request, email: str) -> None:
+async def _request(request: web.Request, email: str) -> None:
     async with request.app[WRITE_SESSIONS]() as session:
-        member = await accounts.member_by_email(session, email)
-        if member is None:
-            return
-        await send_reset(
-            session,
-            request.app[SETTINGS],
-            request.app[URLS],
-            account_id=member.account.actor_id,
-            name=member.actor.display_name or member.name,
-            email=email,
-            now=utcnow(),
-        )
+        await request_reset(session, email, now=utcnow())
         await session.commit()
     wake_scheduler(request.app)
 

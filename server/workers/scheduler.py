@@ -10,7 +10,7 @@ time. Failures are retried with the delivery queue's backoff (federation.retry).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -49,6 +49,7 @@ class SchedulerWorker(Wakeable):
         handlers: Mapping[str, JobHandler] | None = None,
         senders: Mapping[str, JobSender] | None = None,
         give_up_after: Mapping[str, timedelta] | None = None,
+        private: Collection[str] = (),
         clock: Callable[[], datetime] = utcnow,
         batch: int = 20,
         lease: timedelta = timedelta(minutes=5),
@@ -66,6 +67,8 @@ class SchedulerWorker(Wakeable):
         # Kinds given up sooner than the retry schedule's two days (a mail a day late is news
         # no more).
         self.give_up_after = dict(give_up_after or {})
+        # Kinds whose payload is personal or secret (a mail, an address): emptied once finished.
+        self.private = frozenset(private) | frozenset(self.senders)
         self.clock = clock
         self.batch = batch
         self.lease = lease
@@ -102,7 +105,7 @@ class SchedulerWorker(Wakeable):
                     job_id,
                     lease_until=lease_until,
                     now=now,
-                    forget_payload=sender is not None,
+                    forget_payload=kind in self.private,
                 )
                 if not done:
                     raise _Superseded
@@ -136,5 +139,5 @@ class SchedulerWorker(Wakeable):
                 now=now,
                 error=error,
                 retry_at=retry_at,
-                forget_payload=kind in self.senders,
+                forget_payload=kind in self.private,
             )

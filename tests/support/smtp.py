@@ -153,3 +153,13 @@ def start_relay(mode: str = "plain", directory: Path | None = None) -> Relay:
     else:
         url = f"smtp://127.0.0.1:{port}?starttls=off"
     return Relay(controller=controller, inbox=inbox, url=url, ca_file=ca_file)
+
+
+async def run_jobs(app, rounds: int = 20) -> None:
+    """Run the app's scheduler until no job is due: requests queue jobs that queue mails."""
+    from server.appkeys import SCHEDULER
+
+    for _ in range(rounds):
+        if not await app[SCHEDULER].run_once():
+            return
+    raise AssertionError("scheduled jobs never settled")
