@@ -32,15 +32,17 @@ class LogTransport:
     async def send(self, message: EmailMessage) -> None:
         text = message.get_body(preferencelist=("plain",))
         body = text.get_content() if text is not None else ""
+        # One record per line: the log keeps one line per record (no forged lines), and a
+        # newcomer reads the mail as it would arrive.
         log.info(
-            "mail (not sent: COPNET_SMTP_URL is not set)\nTo: %s\nSubject: %s\n%s%s",
+            "mail not sent (COPNET_SMTP_URL is not set), to %s: %s",
             message["To"],
             message["Subject"],
-            "".join(
-                f"{name}: {message[name]}\n" for name in ("List-Unsubscribe",) if message[name]
-            ),
-            body,
         )
+        if message["List-Unsubscribe"]:
+            log.info("  | List-Unsubscribe: %s", message["List-Unsubscribe"])
+        for line in body.splitlines():
+            log.info("  | %s", line)
 
 
 class SmtpTransport:

@@ -252,7 +252,7 @@ async def test_without_smtp_mail_goes_to_the_log(
         await app[SCHEDULER].run_once()
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert "COPNET_SMTP_URL is not set" in logged
-    assert "Subject: Hello from copnet" in logged
+    assert "to Sam Okafor <sam@ward.example>: Hello from copnet" in logged
     assert "https://copnet.test/t/1" in logged
     assert (await mail_jobs(app))[0].state == jobs.DONE
 
