@@ -5,6 +5,12 @@ jobs and a crashed worker's lease simply runs out. A job's work and its `done` m
 one transaction, and the mark is fenced by the lease: a job rescheduled or cancelled while it
 ran is not marked done and its work is rolled back, so a reminder is never sent for an old
 time. Failures are retried with the delivery queue's backoff (federation.retry).
+
+Work outside the database (a `sender`: sending a mail) runs before that transaction opens, so no
+database lock waits on a remote server, and the job is marked done once it succeeded (a mail may
+then, rarely, go twice; never not at all). Some kinds give up sooner than the two-day schedule
+(`give_up_after`), and `private` kinds (and every sender's) have their payload emptied once
+finished.
 """
 
 from __future__ import annotations
