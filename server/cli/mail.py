@@ -1,4 +1,5 @@
-"""`copnet mail test ADDRESS`: send one message now, to check the SMTP settings."""
+"""`copnet mail test ADDRESS`: send one message now, to check the SMTP settings;
+`copnet mail require-email [yes|no]`: print or set whether joining needs an address."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import sys
 
 import aiosmtplib
 
+from models import mail_queries
+from server.cli.commands import open_session
 from server.mail.message import Mail, build_message
 from server.mail.smtp_url import parse_smtp_url
 from server.mail.transport import transport_for
@@ -24,6 +27,23 @@ def add_mail_commands(subparsers: argparse._SubParsersAction) -> None:
     )
     test.add_argument("address", help="where to send it, e.g. you@your.domain")
     test.set_defaults(handler=send_test)
+    require = actions.add_parser(
+        "require-email", help="print or set whether joining needs an e-mail address"
+    )
+    require.add_argument("answer", nargs="?", choices=("yes", "no"))
+    require.set_defaults(handler=lambda settings, args: asyncio.run(require_email(settings, args)))
+
+
+async def require_email(settings: Settings, args: argparse.Namespace) -> int:
+    """Print the setting, or change it (the admin page has the same switch)."""
+    async with open_session(settings) as session:
+        if args.answer is None:
+            print("yes" if await mail_queries.email_required(session) else "no")
+            return 0
+        await mail_queries.set_email_required(session, args.answer == "yes")
+        await session.commit()
+    print(f"joining needs an e-mail address: {args.answer}")
+    return 0
 
 
 def send_test(settings: Settings, args: argparse.Namespace) -> int:

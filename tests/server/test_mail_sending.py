@@ -299,3 +299,15 @@ def test_copnet_mail_test_checks_the_settings(relays, monkeypatch, capsys):
     assert main(["mail", "test", "sam@ward.example"]) == 1
     assert "did not take the message" in capsys.readouterr().err
     assert main(["mail", "test", "not an address"]) == 2
+
+
+def test_copnet_mail_require_email(database_url, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    assert main(["migrate"]) == 0
+    capsys.readouterr()
+    assert main(["mail", "require-email"]) == 0
+    assert capsys.readouterr().out.strip() == "no"
+    assert main(["mail", "require-email", "yes"]) == 0
+    capsys.readouterr()
+    assert main(["mail", "require-email"]) == 0
+    assert capsys.readouterr().out.strip() == "yes"
