@@ -9,6 +9,7 @@ import pytest
 
 from server.app import create_app
 from tests.browser.axe import assert_accessible
+from tests.browser.test_focus_and_borders import MEASURE
 from tests.server.test_auth import PASSWORD, make_member
 from tests.support.instances import free_port, settings_for
 from tests.support.smtp import run_jobs, start_relay
@@ -56,6 +57,7 @@ async def test_forgot_password_mail_link_new_password_signed_in(browser, mail_si
     await page.goto(base + "/login")
     await page.get_by_role("link", name="Forgot your password?").click()
     await assert_accessible(page, "the forgotten password page")
+    assert await page.evaluate(MEASURE) == []  # focus rings and control borders
     await page.get_by_label("E-mail address").fill("sam@ward.example")
     await page.get_by_role("button", name="Send me a link").click()
     assert await page.get_by_text("If an account here uses that address").is_visible()
@@ -85,5 +87,6 @@ async def test_forgot_password_mail_link_new_password_signed_in(browser, mail_si
     await old_page.goto(base + "/settings/mail")
     assert await old_page.get_by_role("heading", name="What we mail you").is_visible()
     await assert_accessible(old_page, "the mail settings page")
+    assert await old_page.evaluate(MEASURE) == []
     await earlier.close()
     await context.close()
