@@ -21,6 +21,7 @@ from models.accounts import Account, Invite, WebSession
 from models.actors import Actor, InvalidName, NameTaken, create_local_actor
 from models.base import utcnow
 from models.communities import Community
+from models.email_address import valid_address
 from models.follows import Follow
 from models.policy import SiteSetting
 
@@ -81,14 +82,7 @@ def normalize_email(email: str | None) -> str | None:
     value = email.strip().lower()
     if not value:
         return None
-    local, at, domain = value.rpartition("@")
-    if (
-        not at
-        or not local
-        or "." not in domain.strip(".")
-        or len(value) > MAX_EMAIL_LENGTH
-        or any(c.isspace() or c in "<>,;\"'" for c in value)
-    ):
+    if not valid_address(value):
         raise InvalidEmail(f"{email.strip()!r} is not an email address")
     return value
 

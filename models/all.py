@@ -9,6 +9,7 @@ from models import (  # noqa: F401
     follows,
     instances,
     jobs,
+    mail,
     moderation,
     notifications,
     outgoing,

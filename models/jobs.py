@@ -11,7 +11,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, select, text, update
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, insert, select, text, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, synonym
@@ -95,6 +95,31 @@ async def schedule(
     return job
 
 
+async def add_many(
+    session: AsyncSession, *, kind: str, run_at: datetime, payloads: list[dict[str, Any]]
+) -> None:
+    """Add one pending job (without a key) per payload in one INSERT; no commit.
+
+    Core, not ORM objects: a digest adds thousands of rows and must not keep them in memory.
+    """
+    if not payloads:
+        return
+    now = utcnow()
+    rows = [
+        {
+            "kind": kind,
+            "payload": json.dumps(payload, sort_keys=True),
+            "run_at": run_at,
+            "state": PENDING,
+            "attempts": 0,
+            "last_error": "",
+            "created_at": now,
+        }
+        for payload in payloads
+    ]
+    await session.execute(insert(Job), rows)
+
+
 async def cancel(session: AsyncSession, key: str, *, now: datetime | None = None) -> bool:
     """Cancel the pending job with this key; True if there was one."""
     result = await session.execute(
@@ -112,13 +137,29 @@ async def claim(engine: AsyncEngine, *, now: datetime, limit: int, lease: timede
 
 
 async def mark_done(
-    session: AsyncSession, job_id: int, *, lease_until: datetime, now: datetime
+    session: AsyncSession,
+    job_id: int,
+    *,
+    lease_until: datetime,
+    now: datetime,
+    forget_payload: bool = False,
 ) -> bool:
-    """Finish a job we still hold; False if it was rescheduled or cancelled meanwhile."""
+    """Finish a job we still hold; False if it was rescheduled or cancelled meanwhile.
+
+    `forget_payload` empties the payload (a sent mail's text, which may carry a link's token).
+    """
+    values: dict[str, Any] = {
+        "state": DONE,
+        "locked_until": None,
+        "finished_at": now,
+        "last_error": "",
+    }
+    if forget_payload:
+        values["payload"] = "{}"
     result: CursorResult = await session.execute(
         update(Job)
         .where(Job.id == job_id, Job.locked_until == lease_until, Job.state == PENDING)
-        .values(state=DONE, locked_until=None, finished_at=now, last_error="")
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)
@@ -132,8 +173,10 @@ async def mark_failed(
     now: datetime,
     error: str,
     retry_at: datetime | None,
+    forget_payload: bool = False,
 ) -> bool:
-    """Record a failed attempt: due again at `retry_at`, or given up when it is None."""
+    """Record a failed attempt: due again at `retry_at`, or given up when it is None (then
+    `forget_payload` empties the payload)."""
     values: dict[str, Any] = {
         "attempts": Job.attempts + 1,
         "locked_until": None,
@@ -141,6 +184,8 @@ async def mark_failed(
     }
     if retry_at is None:
         values.update(state=FAILED, finished_at=now)
+        if forget_payload:
+            values["payload"] = "{}"
     else:
         values["run_at"] = retry_at
     result: CursorResult = await session.execute(

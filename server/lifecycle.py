@@ -37,6 +37,8 @@ from server.appkeys import (
     URLS,
     WRITE_SESSIONS,
 )
+from server.mail import recurring
+from server.mail.wiring import GIVE_UP, PRIVATE, job_handlers, job_senders
 from server.media.store import media_store_for
 from server.peers.keycache import DatabaseKeyCache
 from server.peers.policy import FederationPolicy
@@ -140,8 +142,16 @@ async def workers(app: web.Application) -> AsyncIterator[None]:
     app[DELIVERY] = DeliveryWorker(
         app[ENGINE], app[WRITE_SESSIONS], app[CLIENT], app[URLS], knocks=app[SIGNATURE_KNOCKS]
     )
+    settings = app[SETTINGS]
     app[SCHEDULER] = SchedulerWorker(
-        app[ENGINE], app[WRITE_SESSIONS], app[URLS], on_committed=app[DELIVERY].wake
+        app[ENGINE],
+        app[WRITE_SESSIONS],
+        app[URLS],
+        handlers=job_handlers(settings),
+        senders=job_senders(settings),
+        give_up_after=GIVE_UP,
+        private=PRIVATE,
+        on_committed=app[DELIVERY].wake,
     )
 
     def intake_committed() -> None:
@@ -152,12 +162,15 @@ async def workers(app: web.Application) -> AsyncIterator[None]:
     app[INTAKE] = IntakeWorker(
         app[ENGINE], app[WRITE_SESSIONS], make_context_factory(app), on_committed=intake_committed
     )
-    if not app[SETTINGS].run_workers:
+    if not settings.run_workers:
         try:
             yield
         finally:
             app[DELIVERY].close()
         return
+    async with app[WRITE_SESSIONS]() as session:
+        await recurring.ensure(session, utcnow())
+        await session.commit()
     stop = asyncio.Event()
     tasks = [
         asyncio.create_task(app[INTAKE].run(stop), name="copnet-intake"),

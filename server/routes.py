@@ -18,9 +18,12 @@ from server.web import (
     documents,
     engagement,
     feeds,
+    mail_links,
+    mail_settings,
     moderation,
     modlog,
     notifications,
+    password_reset,
     people,
     post_actions,
     reports,
@@ -77,6 +80,21 @@ def add_routes(app: web.Application) -> None:
     router.add_get("/settings/export", account_settings.export)
     router.add_get("/settings/delete", account_settings.delete_page)
     router.add_post("/settings/delete", account_settings.delete_account)
+    # mail_settings
+    router.add_get(mail_settings.PAGE, mail_settings.page, name="settings_mail")
+    router.add_post(mail_settings.PAGE, mail_settings.save_preferences)
+    router.add_post("/settings/mail/address", mail_settings.change_address)
+    router.add_post("/settings/mail/verify", mail_settings.resend_verification)
+    # password_reset
+    router.add_get(password_reset.FORGOT, password_reset.forgot_page, name="password_forgot")
+    router.add_post(password_reset.FORGOT, password_reset.forgot)
+    router.add_get("/password/reset/{token}", password_reset.reset_page)
+    router.add_post("/password/reset/{token}", password_reset.reset)
+    # mail_links
+    router.add_get("/mail/verify/{token}", mail_links.verify)
+    unsubscribe = mail_links.UNSUBSCRIBE_PREFIX + "{account_id:\\d{1,18}}/{list}/{signature}"
+    router.add_get(unsubscribe, mail_links.unsubscribe_page)
+    router.add_post(unsubscribe, mail_links.unsubscribe)
     router.add_get("/goodbye", account_settings.goodbye)
     router.add_get("/welcome", account_settings.welcome)
     # people

@@ -11,6 +11,9 @@ from pathlib import Path
 
 from yarl import URL
 
+from server.mail.address import valid_sender
+from server.mail.smtp_url import parse_smtp_url
+
 DEFAULT_URL = "http://localhost:8080"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/copnet.sqlite3"
 TRUE_WORDS = {"1", "true", "yes", "on"}
@@ -49,6 +52,20 @@ class Settings:
     # How to sign to a server whose signature standard is not known yet (docs/architecture.md,
     # "Signatures"): "cavage" (every fediverse server reads it) or "rfc9421".
     signature_first_knock: str = "cavage"
+    # empty: mail is written to the log instead of being sent; kept out of repr (a password)
+    smtp_url: str = field(default="", repr=False)
+    mail_from: str = ""  # empty: copnet@DOMAIN
+    smtp_ca_file: str = ""  # a CA bundle to trust besides the system's (an internal relay)
+
+    @property
+    def mail_enabled(self) -> bool:
+        """True when mail goes to a real SMTP server."""
+        return bool(self.smtp_url)
+
+    @property
+    def sender(self) -> str:
+        """The From address of every mail."""
+        return self.mail_from or f"copnet@{self.base.host}"
 
     @property
     def base(self) -> URL:
@@ -83,6 +100,9 @@ _SOURCES = (
     ("COPNET_METRICS_PORT", "metrics_port", "metrics_port"),
     ("COPNET_METRICS_HOST", "metrics_host", "metrics_host"),
     ("COPNET_SIGNATURE_FIRST_KNOCK", "signature_first_knock", "signature_first_knock"),
+    ("COPNET_SMTP_URL", "smtp_url", "smtp_url"),
+    ("COPNET_MAIL_FROM", "mail_from", "mail_from"),
+    ("COPNET_SMTP_CA_FILE", "smtp_ca_file", "smtp_ca_file"),
 )
 FIRST_KNOCKS = ("cavage", "rfc9421")
 LOG_FORMATS = ("text", "json")
@@ -155,6 +175,7 @@ def _validate(raw: dict[str, object]) -> Settings:
     if "trusted_proxies" in raw:
         values["trusted_proxies"] = _networks("COPNET_TRUSTED_PROXIES", raw["trusted_proxies"])
     values.update(_operations(raw))
+    values.update(_mail(raw))
     if "host_map" in raw:
         host_map = raw["host_map"]
         if not isinstance(host_map, dict) or not all(
@@ -188,6 +209,30 @@ def _operations(raw: dict[str, object]) -> dict[str, object]:
                 "COPNET_SIGNATURE_FIRST_KNOCK", f"{knock!r} is not cavage or rfc9421"
             )
         values["signature_first_knock"] = knock
+    return values
+
+
+def _mail(raw: dict[str, object]) -> dict[str, object]:
+    values: dict[str, object] = {}
+    if str(raw.get("smtp_url") or "").strip():
+        url = str(raw["smtp_url"]).strip()
+        try:
+            parse_smtp_url(url)
+        except ValueError as problem:
+            raise SettingsError("COPNET_SMTP_URL", str(problem)) from None
+        values["smtp_url"] = url
+    if str(raw.get("mail_from") or "").strip():
+        sender = str(raw["mail_from"]).strip()
+        if not valid_sender(sender):
+            raise SettingsError(
+                "COPNET_MAIL_FROM", f"{sender!r} is not an address like copnet@example.org"
+            )
+        values["mail_from"] = sender
+    if str(raw.get("smtp_ca_file") or "").strip():
+        path = str(raw["smtp_ca_file"]).strip()
+        if not Path(path).is_file():
+            raise SettingsError("COPNET_SMTP_CA_FILE", f"file {path} does not exist")
+        values["smtp_ca_file"] = path
     return values
 
 

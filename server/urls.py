@@ -81,6 +81,22 @@ class Urls:
         """A member's chosen profile picture (re-encoded PNG), named by its digest."""
         return self._join(f"/u/{name}/picture/{sha256}.png")
 
+    def mail_settings(self) -> str:
+        """The member's mail preferences page."""
+        return self._join("/settings/mail")
+
+    def verify_email(self, token: str) -> str:
+        """The link that proves a member reads their address."""
+        return self._join(f"/mail/verify/{token}")
+
+    def password_reset(self, token: str) -> str:
+        """The single-use link to choose a new password."""
+        return self._join(f"/password/reset/{token}")
+
+    def unsubscribe(self, account_id: int, list_name: str, signature: str) -> str:
+        """A one-click unsubscribe link (RFC 8058), valid without signing in."""
+        return self._join(f"/mail/unsubscribe/{account_id}/{list_name}/{signature}")
+
     def actor(self, actor) -> str:
         """The ActivityPub id of any actor row, local or remote."""
         if actor.ap_id:

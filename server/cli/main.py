@@ -27,6 +27,7 @@ from server.cli.admin import add_admin_commands
 from server.cli.backup import add_backup_commands
 from server.cli.basecamp import add_basecamp_commands
 from server.cli.federation import add_federation_commands
+from server.cli.mail import add_mail_commands
 from server.cli.moderation import add_moderation_commands
 from server.cli.post import add_community_set_command, add_post_commands
 from server.ops.database import database_problem, schema_problem, settled
@@ -86,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_status_command(sub)
     add_backup_commands(sub)
     add_moderation_commands(sub)
+    add_mail_commands(sub)
     return parser
 
 

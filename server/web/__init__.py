@@ -12,13 +12,20 @@ import time
 import aiohttp_jinja2
 from aiohttp import web
 
-from server.appkeys import LIKE_LIMITER, LOGIN_LIMITER, SIGNUP_LIMITER
+from server.appkeys import (
+    LIKE_LIMITER,
+    LOGIN_LIMITER,
+    RESET_ADDRESS_LIMITER,
+    RESET_EMAIL_LIMITER,
+    SIGNUP_LIMITER,
+)
 from server.http.ratelimit import LoginRateLimiter, SlidingWindow
 from server.services.content import sanitize_remote_html
 from server.web.csrf import csrf_middleware, set_visitor_cookie
 from server.web.engagement import LIKES_PER_HOUR
 from server.web.errors import html_errors
 from server.web.page_context import template_context
+from server.web.password_reset import RESETS_PER_ADDRESS_HOUR, RESETS_PER_EMAIL_HOUR
 from server.web.routes_auth import SIGNUPS_PER_HOUR
 from server.web.security_headers import forbid_framing
 
@@ -39,3 +46,5 @@ def install_web(app: web.Application) -> None:
     app[LOGIN_LIMITER] = LoginRateLimiter()
     app[SIGNUP_LIMITER] = SlidingWindow(SIGNUPS_PER_HOUR, 3600, time.monotonic)
     app[LIKE_LIMITER] = SlidingWindow(LIKES_PER_HOUR, 3600, time.monotonic)
+    app[RESET_ADDRESS_LIMITER] = SlidingWindow(RESETS_PER_ADDRESS_HOUR, 3600, time.monotonic)
+    app[RESET_EMAIL_LIMITER] = SlidingWindow(RESETS_PER_EMAIL_HOUR, 3600, time.monotonic)

@@ -181,7 +181,7 @@ PASSWORD_FIELDS = ("current_password", "new_password", "new_password_confirm")
 async def password_page(request: web.Request) -> web.Response:
     """The form to change one's password."""
     await require_member(request)
-    saved = request.query.get("saved") == "1"
+    saved = request.query.get("saved") in ("1", "reset")  # reset: after a link by mail
     return _render(request, "settings_password.html", {"form": Form(), "saved": saved})
 
 

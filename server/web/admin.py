@@ -6,6 +6,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from models import account_queries as accounts
+from models import mail_queries
 from models.communities import get_community
 from server.appkeys import SESSIONS, SETTINGS, URLS, WRITE_SESSIONS
 from server.http.errors import http_error
@@ -26,6 +27,7 @@ async def _page(
             "settings": request.app[SETTINGS],
             "signup_mode": await accounts.get_signup_mode(session),
             "cop_creation": await accounts.get_cop_creation(session),
+            "email_required": await mail_queries.email_required(session),
             "pending": await accounts.pending_communities(session),
             "unused_invites": await accounts.count_unused_invites(session),
             "members": await accounts.count_accounts(session),
@@ -45,7 +47,7 @@ async def admin_page(request: web.Request) -> web.Response:
 
 
 async def save_settings(request: web.Request) -> web.StreamResponse:
-    """Change the sign-up mode and who may start CoPs."""
+    """Change the sign-up mode, whether joining needs an address, and who may start CoPs."""
     await require_admin(request)
     data = await request.post()
     signup_mode = data.get("signup_mode")
@@ -53,6 +55,7 @@ async def save_settings(request: web.Request) -> web.StreamResponse:
     if signup_mode not in accounts.SIGNUP_MODES or cop_creation not in accounts.COP_CREATION_MODES:
         raise http_error(400, "choose one of the offered options")
     async with request.app[WRITE_SESSIONS]() as session:
+        await mail_queries.set_email_required(session, data.get("require_email") == "yes")
         await accounts.set_signup_mode(session, str(signup_mode))
         await accounts.set_cop_creation(session, str(cop_creation))
         await session.commit()

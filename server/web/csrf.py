@@ -33,6 +33,9 @@ TOKEN_BYTES = 128
 STREAMED_MULTIPART = request_key("copnet.csrf_multipart", object)  # reader after the token
 EXPIRED = "This form has expired, go back and try again."
 NO_COOKIES = " Signing in needs cookies: please allow them for this site."
+# Links whose signed URL is the proof (RFC 8058 one-click unsubscribe): mail clients POST to
+# them without cookies or a token, and a forged POST could only do what the link's owner asked.
+TOKEN_LINK_PREFIXES = ("/mail/unsubscribe/",)
 
 
 async def expected_token(request: web.Request) -> str | None:
@@ -89,7 +92,7 @@ async def multipart_reader(request: web.Request) -> MultipartReader:
 
 def needs_check(request: web.Request) -> bool:
     """Would a forged copy of this request do harm? (Unsafe method and form-like or cookied.)"""
-    if request.method in SAFE_METHODS:
+    if request.method in SAFE_METHODS or request.path.startswith(TOKEN_LINK_PREFIXES):
         return False
     return request.content_type in FORM_TYPES or SESSION_COOKIE in request.cookies
 

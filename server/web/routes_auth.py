@@ -6,12 +6,25 @@ from dataclasses import dataclass, field
 
 import aiohttp_jinja2
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import account_queries as accounts
+from models import mail_queries
+from models.accounts import Account
 from models.actors import InvalidName, NameTaken
+from models.base import utcnow
 from models.names import RESERVED_NAMES, validate_name
-from server.appkeys import LOGIN_LIMITER, SESSIONS, SETTINGS, SIGNUP_LIMITER, WRITE_SESSIONS
+from server.appkeys import (
+    LOGIN_LIMITER,
+    SCHEDULER,
+    SESSIONS,
+    SETTINGS,
+    SIGNUP_LIMITER,
+    URLS,
+    WRITE_SESSIONS,
+)
 from server.http.ratelimit import client_address
+from server.mail.account_mail import send_verification
 from server.services import passwords
 from server.web.auth import (
     SESSION_COOKIE,
@@ -68,7 +81,15 @@ def _signed_in_redirect(location: str, token: str, request: web.Request) -> web.
 
 # --- sign up ----------------------------------------------------------------------------------
 
-SIGNUP_FIELDS = ("name", "display_name", "email", "password", "password_confirm", "invite")
+SIGNUP_FIELDS = (
+    "name",
+    "display_name",
+    "email",
+    "password",
+    "password_confirm",
+    "invite",
+    "network_digest",
+)
 
 
 async def signup_page(request: web.Request) -> web.Response:
@@ -77,8 +98,10 @@ async def signup_page(request: web.Request) -> web.Response:
         raise web.HTTPFound("/")
     async with request.app[SESSIONS]() as session:
         mode = await accounts.get_signup_mode(session)
+        email_required = await mail_queries.email_required(session)
     values = {"invite": request.query.get("invite", "")}
-    return _render(request, "auth_signup.html", {"form": Form(values=values), "mode": mode})
+    context = {"form": Form(values=values), "mode": mode, "email_required": email_required}
+    return _render(request, "auth_signup.html", context)
 
 
 async def signup(request: web.Request) -> web.StreamResponse:
@@ -100,6 +123,7 @@ async def signup(request: web.Request) -> web.StreamResponse:
     form = Form(values=values)
     async with request.app[SESSIONS]() as session:
         mode = await accounts.get_signup_mode(session)
+        email_required = await mail_queries.email_required(session)
     name = values["name"].strip().lstrip("@").lower()
     values["name"] = name
     try:
@@ -119,6 +143,8 @@ async def signup(request: web.Request) -> web.StreamResponse:
     except accounts.InvalidEmail:
         form.error("email", "That does not look like an email address.")
         email = None
+    if email is None and email_required:
+        form.error("email", "This Network asks every member for an e-mail address.")
     try:
         passwords.check_password_rules(values["password"], name=name)
     except passwords.WeakPassword as weak:
@@ -132,9 +158,12 @@ async def signup(request: web.Request) -> web.StreamResponse:
         password_hash = await passwords.hash_password_async(values["password"])
         token = await _create_member(request, form, name, password_hash, email, display_name)
         if token is not None:
+            if email is not None:
+                request.app[SCHEDULER].wake()
             raise _signed_in_redirect(WELCOME, token, request)
     values["password"] = values["password_confirm"] = ""  # never echo a password back
-    return _render(request, "auth_signup.html", {"form": form, "mode": mode}, status=400)
+    context = {"form": form, "mode": mode, "email_required": email_required}
+    return _render(request, "auth_signup.html", context, status=400)
 
 
 async def _create_member(
@@ -165,10 +194,31 @@ async def _create_member(
             await session.rollback()
             form.error("invite", "That invitation code is not valid or was already used.")
             return None
+        await welcome_mail(request.app, session, account, name=display_name or name, email=email)
+        await mail_queries.set_network_digest(
+            session, account.actor_id, form.values["network_digest"] == "yes"
+        )
         token, _row = await accounts.create_session(session, account.actor_id)
         await accounts.record_login(session, account)
         await session.commit()
     return token
+
+
+async def welcome_mail(
+    app: web.Application, session: AsyncSession, account: Account, *, name: str, email: str | None
+):
+    """A new member with an address gets the link that confirms it."""
+    if email is not None:
+        settings, urls = app[SETTINGS], app[URLS]
+        await send_verification(
+            session,
+            settings,
+            urls,
+            account_id=account.actor_id,
+            name=name,
+            email=email,
+            now=utcnow(),
+        )
 
 
 # --- sign in and out --------------------------------------------------------------------------

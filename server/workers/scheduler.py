@@ -5,12 +5,18 @@ jobs and a crashed worker's lease simply runs out. A job's work and its `done` m
 one transaction, and the mark is fenced by the lease: a job rescheduled or cancelled while it
 ran is not marked done and its work is rolled back, so a reminder is never sent for an old
 time. Failures are retried with the delivery queue's backoff (federation.retry).
+
+Work outside the database (a `sender`: sending a mail) runs before that transaction opens, so no
+database lock waits on a remote server, and the job is marked done once it succeeded (a mail may
+then, rarely, go twice; never not at all). Some kinds give up sooner than the two-day schedule
+(`give_up_after`), and `private` kinds (and every sender's) have their payload emptied once
+finished.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,6 +31,9 @@ from server.workers.loop import Wakeable
 log = logging.getLogger(__name__)
 
 JobHandler = Callable[[AsyncSession, Urls, dict[str, Any], datetime], Awaitable[None]]
+# Work outside the database (sending a mail): done before the job's transaction opens, so no
+# database lock waits on a slow remote server; the job is marked done after it succeeded.
+JobSender = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 class _Superseded(Exception):
@@ -44,6 +53,9 @@ class SchedulerWorker(Wakeable):
         urls: Urls,
         *,
         handlers: Mapping[str, JobHandler] | None = None,
+        senders: Mapping[str, JobSender] | None = None,
+        give_up_after: Mapping[str, timedelta] | None = None,
+        private: Collection[str] = (),
         clock: Callable[[], datetime] = utcnow,
         batch: int = 20,
         lease: timedelta = timedelta(minutes=5),
@@ -57,6 +69,12 @@ class SchedulerWorker(Wakeable):
         self.sessions = sessions
         self.urls = urls
         self.handlers = dict(handlers)
+        self.senders = dict(senders or {})
+        # Kinds given up sooner than the retry schedule's two days (a mail a day late is news
+        # no more).
+        self.give_up_after = dict(give_up_after or {})
+        # Kinds whose payload is personal or secret (a mail, an address): emptied once finished.
+        self.private = frozenset(private) | frozenset(self.senders)
         self.clock = clock
         self.batch = batch
         self.lease = lease
@@ -74,36 +92,58 @@ class SchedulerWorker(Wakeable):
     async def _run(self, job_id: int, lease_until: datetime) -> None:
         kind = "?"
         try:
-            async with self.sessions.begin() as session:
+            async with self.sessions() as session:
                 job = await session.get(jobs.Job, job_id)
                 if job is None:
                     return
                 kind, payload = job.kind, job.data
-                handler = self.handlers.get(kind)
-                if handler is None:
-                    raise LookupError(f"no handler for scheduled jobs of kind {kind!r}")
+            handler = self.handlers.get(kind)
+            sender = self.senders.get(kind)
+            if handler is None and sender is None:
+                raise LookupError(f"no handler for scheduled jobs of kind {kind!r}")
+            if sender is not None:
+                await sender(payload)
+            async with self.sessions.begin() as session:
                 now = self.clock()
                 # Marked first: on PostgreSQL this row lock makes a concurrent reschedule wait.
-                if not await jobs.mark_done(session, job_id, lease_until=lease_until, now=now):
+                done = await jobs.mark_done(
+                    session,
+                    job_id,
+                    lease_until=lease_until,
+                    now=now,
+                    forget_payload=kind in self.private,
+                )
+                if not done:
                     raise _Superseded
-                await handler(session, self.urls, payload, now)
+                if handler is not None:
+                    await handler(session, self.urls, payload, now)
         except _Superseded:
             log.info("scheduled job %s (%s) changed while running; not done", job_id, kind)
             return
         except Exception as error:
             log.exception("scheduled job %s (%s) failed", job_id, kind)
-            await self._failed(job_id, lease_until, f"{type(error).__name__}: {error}")
+            await self._failed(job_id, kind, lease_until, f"{type(error).__name__}: {error}")
             return
         if self.on_committed is not None:
             self.on_committed()
 
-    async def _failed(self, job_id: int, lease_until: datetime, error: str) -> None:
+    async def _failed(self, job_id: int, kind: str, lease_until: datetime, error: str) -> None:
         now = self.clock()
         async with self.sessions.begin() as session:
             job = await session.get(jobs.Job, job_id)
             attempts = (job.attempts if job is not None else 0) + 1
             wait = next_attempt(attempts)
+            limit = self.give_up_after.get(kind)
+            if wait is not None and limit is not None and job is not None:
+                if now + wait - job.created_at > limit:
+                    wait = None
             retry_at = None if wait is None else now + wait
             await jobs.mark_failed(
-                session, job_id, lease_until=lease_until, now=now, error=error, retry_at=retry_at
+                session,
+                job_id,
+                lease_until=lease_until,
+                now=now,
+                error=error,
+                retry_at=retry_at,
+                forget_payload=kind in self.private,
             )
