@@ -9,8 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation.objects import object_id
 from models.actors import mark_gone
 from models.post_revisions import delete_revisions
-from models.posts import Post, tombstone
-from models.search import index_post
+from models.posts import Post, tombstone_post
 from server.activities import moderation
 from server.activities.base import Context, Ignore, Reject
 from server.activities.lookup import archived_post, author_of, community_of
@@ -60,8 +59,7 @@ async def receive(ctx: Context, session: AsyncSession, activity: dict, prepared:
     post = await session.get(Post, prepared.post.id)
     if post is None or post.is_deleted:
         return
-    tombstone(post, ctx.clock())
-    await index_post(session, post)
+    await tombstone_post(session, post, ctx.clock())
     await delete_revisions(session, post.id)
     community = await community_of(session, post)
     await distribute(
