@@ -40,7 +40,7 @@ def add_routes(app: web.Application) -> None:
     router.add_get("/.well-known/nodeinfo", discovery.nodeinfo_index)
     router.add_get("/nodeinfo/{version}", discovery.nodeinfo)
     router.add_get("/actor", actors.instance_actor)
-    router.add_get("/actor/outbox", actors.instance_outbox)
+    router.add_get("/actor/{part}", actors.instance_collection)
     router.add_get("/c/{name}", actors.community_actor, name="community")
     router.add_get("/c/{name}/icon.png", actors.community_icon)
     router.add_get("/c/{name}/outbox", actors.community_outbox)

@@ -8,7 +8,7 @@ from models.actors import ensure_instance_actor
 from models.communities import Community, moderators
 from models.follows import count_followers
 from server.appkeys import SESSIONS, SETTINGS, URLS
-from server.as2.actors import group_document, instance_actor_document
+from server.as2.actors import INSTANCE_COLLECTIONS, group_document, instance_actor_document
 from server.as2.collections import PAGE_SIZE, ordered_collection, ordered_collection_page
 from server.http.errors import http_error
 from server.http.negotiation import choose_representation
@@ -35,10 +35,13 @@ async def instance_actor(request: web.Request) -> web.StreamResponse:
     return activity_json(document)
 
 
-async def instance_outbox(request: web.Request) -> web.Response:
-    """The instance actor publishes nothing; its outbox is an empty collection."""
+async def instance_collection(request: web.Request) -> web.Response:
+    """The instance actor publishes, pins and follows nothing: each collection is empty."""
+    part = request.match_info["part"]
+    if part not in INSTANCE_COLLECTIONS:
+        raise http_error(404, f"the instance actor has no {part!r} collection")
     return activity_json(
-        ordered_collection(request.app[URLS].instance_actor() + "/outbox", 0, items=[])
+        ordered_collection(request.app[URLS].instance_actor_part(part), 0, items=[])
     )
 
 
