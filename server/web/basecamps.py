@@ -29,18 +29,16 @@ from server.as2.collections import ordered_collection
 from server.http.errors import http_error
 from server.http.negotiation import choose_representation
 from server.http.responses import activity_json
+from server.services.basecamp_documents import event_document_for, question_document_for
 from server.services.basecamp_input import InvalidBasecamp, fields_of, parse_input
+from server.services.basecamp_rsvps import record_rsvp, withdraw_rsvp
 from server.services.basecamps import (
     cancel_basecamp,
     create_basecamp,
-    event_document_for,
     may_manage,
     may_organise,
     organisable_hosts,
-    question_document_for,
-    record_rsvp,
     update_basecamp,
-    withdraw_rsvp,
 )
 from server.services.calendar import ICS_MEDIA_TYPE, calendar_bytes
 from server.services.network_actor import network_actor

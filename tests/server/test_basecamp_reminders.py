@@ -14,7 +14,8 @@ from models.event_queries import get_event
 from models.outgoing import OutgoingActivity
 from models.posts import Post
 from server.services.basecamp_input import parse_input
-from server.services.basecamps import REMINDER, cancel_basecamp, create_basecamp, update_basecamp
+from server.services.basecamp_reminders import REMINDER
+from server.services.basecamps import cancel_basecamp, create_basecamp, update_basecamp
 from server.services.markdown import render_markdown
 from server.urls import Urls
 from server.workers.scheduler import SchedulerWorker
