@@ -15,17 +15,18 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from federation.event_audiences import FULL, event_shape, shaped_event_document
 from federation.events import (
     EventFacts,
     Place,
     PollFacts,
     describe_when,
-    event_document,
     question_document,
 )
 from models.actors import Actor
 from models.event_queries import hosts_of, tallies
 from models.events import Event
+from models.instances import software_by_domain
 from server.urls import Urls
 
 
@@ -97,9 +98,19 @@ def _place(event: Event) -> Place:
     )
 
 
-async def event_document_for(session: AsyncSession, urls: Urls, event: Event) -> dict:
-    """The Basecamp as a Mobilizon-compatible AS2 `Event`."""
-    return event_document(await event_facts(session, urls, event))
+async def event_document_for(
+    session: AsyncSession, urls: Urls, event: Event, *, shape: str = FULL
+) -> dict:
+    """The Basecamp as an AS2 `Event`, in the shape its reader shows well (event_audiences)."""
+    return shaped_event_document(await event_facts(session, urls, event), shape)
+
+
+async def event_shape_for(session: AsyncSession, domain: str | None) -> str:
+    """The Event shape for a server, by the software its NodeInfo reported."""
+    if not domain:
+        return FULL
+    software = await software_by_domain(session, [domain])
+    return event_shape(software.get(domain))
 
 
 def poll_closes(event: Event) -> datetime:
