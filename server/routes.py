@@ -46,6 +46,7 @@ def add_routes(app: web.Application) -> None:
     router.add_get("/c/{name}/outbox", actors.community_outbox)
     router.add_get("/c/{name}/followers", actors.community_followers)
     router.add_get("/c/{name}/featured", actors.community_featured)
+    router.add_get("/c/{name}/events", actors.community_events)
     router.add_get("/c/{name}/moderators", actors.community_moderators)
     router.add_post("/inbox", inbox.shared_inbox)
     router.add_post("/c/{name}/inbox", inbox.community_inbox)

@@ -61,6 +61,7 @@ def group_document(community: Community, urls: Urls) -> dict:
         "outbox": urls.community_part(name, "outbox"),
         "followers": urls.community_part(name, "followers"),
         "featured": urls.community_part(name, "featured"),
+        "upcomingEvents": urls.community_part(name, "events"),
         "attributedTo": urls.community_part(name, "moderators"),
         "resources": urls.community_part(name, "resources"),
         "postingRestrictedToMods": community.posting_restricted_to_mods,
