@@ -30,6 +30,7 @@ from server.http.errors import http_error
 from server.http.negotiation import choose_representation
 from server.http.responses import activity_json
 from server.http.signer_hint import signer_authority
+from server.services.basecamp_discussion import discussion
 from server.services.basecamp_documents import (
     event_document_for,
     event_shape_for,
@@ -264,6 +265,7 @@ async def _page_context(
         "ics_url": f"/b/{event.id}.ics",
         "ap_id": event.ap_id or request.app[URLS].basecamp(event.id),
         "notice": notice,
+        "replies": await discussion(session, event),
     }
 
 

@@ -89,3 +89,49 @@ async def test_the_organiser_deletes_an_archived_event(network, fake):
 async def count_events(network) -> int:
     async with network.app[SESSIONS]() as session:
         return int(await session.scalar(select(func.count()).select_from(Event)) or 0)
+
+
+async def reply_to(network, fake, who, in_reply_to: str, text: str, network_url: str) -> str:
+    """A Mastodon reply to the Basecamp's status (note_serializer.rb: inReplyTo is its id)."""
+    note_id = fake.new_id(who, "statuses")
+    note = {
+        "id": note_id,
+        "type": "Note",
+        "attributedTo": who.id,
+        "inReplyTo": in_reply_to,
+        "to": [PUBLIC],
+        "cc": [network_url],
+        "content": f"<p>{text}</p>",
+        "tag": [{"type": "Mention", "href": network_url}],
+    }
+    create = {"id": note_id + "/activity", "type": "Create", "actor": who.id, "object": note}
+    response = await fake.send(who, f"{network.url}/inbox", create, session=network.client)
+    assert response.status == 202
+    await network.settle()
+    return note_id
+
+
+async def test_mastodon_replies_to_a_basecamp_are_threaded_and_shown_on_its_page(network, fake):
+    await network.community("nursing", "Nursing Practice")
+    basecamp_id = await organise(network.app)
+    event_url = f"{network.url}/b/{basecamp_id}"
+    network_url = (await get_as2(network, event_url))["attributedTo"]
+    alice = fake.actor("mastodon.test", "alice", software="mastodon")
+    bob = fake.actor("mastodon.test", "bob", software="mastodon", key_index=1)
+    first = await reply_to(
+        network, fake, alice, event_url, "Is there step-free access?", network_url
+    )
+    await reply_to(network, fake, bob, f"{event_url}/poll", "Bringing two colleagues", network_url)
+    await reply_to(network, fake, alice, first, "Found it: yes, from The Headrow.", network_url)
+
+    async with network.app[SESSIONS]() as session:
+        event = await session.get(Event, basecamp_id)
+        thread_id = event.thread_id
+    assert thread_id is not None
+    context = await get_as2(network, f"{network.url}/t/{thread_id}/context?page=1")
+    assert context["orderedItems"][1:] == [first, *context["orderedItems"][2:]]
+    assert len(context["orderedItems"]) == 4  # the Network's opening post and three replies
+    page = await (await network.client.get(event_url, headers={"Accept": "text/html"})).text()
+    for text in ("Is there step-free access?", "Bringing two colleagues", "from The Headrow"):
+        assert text in page
+    assert f"/t/{thread_id}" in page
