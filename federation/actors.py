@@ -9,7 +9,7 @@ from typing import Any
 from yarl import URL
 
 from federation.keys import KeyFormatError, load_public_key
-from federation.origin import authority, domain_of
+from federation.origin import authority, same_origin
 
 # Mastodon's ActivityPub::FetchRemoteActorService::SUPPORTED_TYPES.
 ACTOR_TYPES = ("Person", "Group", "Service", "Application", "Organization")
@@ -189,7 +189,7 @@ def _profile_url(value: Any, ap_id: URL) -> str | None:
     # Like Mastodon's url_to_href(…, 'text/html'): prefer the HTML page, else the first link.
     chosen = next((href for href, media in links if media == "text/html"), links[0][0])
     # Mastodon drops a profile URL on another host: it would let an actor pose as a page elsewhere.
-    return chosen if domain_of(chosen) == domain_of(str(ap_id)) else None
+    return chosen if same_origin(chosen, str(ap_id)) else None
 
 
 def _icon_url(value: Any) -> str | None:

@@ -385,8 +385,8 @@ class PollFacts:
     followers: str
     content_html: str
     tallies: dict[str, int]  # role -> count
-    closes: datetime
-    closed: bool
+    closes: datetime  # `endTime`: never moves, or GoToSocial treats the poll as a new one
+    closed: datetime | None  # when it closed (its end, or earlier when called off)
     published: datetime | None = None
     updated: datetime | None = None
 
@@ -417,8 +417,8 @@ def question_document(poll: PollFacts) -> dict[str, Any]:
         "votersCount": sum(poll.tallies.get(role, 0) for _name, role in POLL_OPTIONS),
         "sensitive": False,
     }
-    if poll.closed:
-        document["closed"] = format_datetime(poll.closes)
+    if poll.closed is not None:
+        document["closed"] = format_datetime(poll.closed)
     if poll.published is not None:
         document["published"] = format_datetime(poll.published)
     if poll.updated is not None:

@@ -20,6 +20,9 @@ ACTOR_EXTENSIONS = {
     "sensitive": "as:sensitive",
     "mz": "https://joinmobilizon.org/ns#",
     "resources": {"@id": "mz:resources", "@type": "@id"},
+    # FEP-8a8e (event objects): a group's upcoming events, soonest first.
+    "fep8a8e": "https://w3id.org/fep/8a8e/",
+    "upcomingEvents": {"@id": "fep8a8e:upcomingEvents", "@type": "@id"},
 }
 ACTOR_CONTEXT = [AS_CONTEXT, SECURITY_CONTEXT, ACTOR_EXTENSIONS]
 COLLECTION_CONTEXT = AS_CONTEXT

@@ -24,8 +24,8 @@ from models.documents import Document, DocumentVersion
 from models.event_queries import recount
 from models.events import Event, EventParticipant
 from models.follows import Follow
-from models.posts import Like, Post, tombstone
-from models.search_index import index_document, index_post, remove_document
+from models.posts import Like, Post, tombstone_post
+from models.search_index import index_document, remove_document
 
 FORMER_MEMBER = "former_member"
 FORMER_MEMBER_LABEL = "Former member"
@@ -193,8 +193,7 @@ async def remove_member(
     )
     if content == "remove":
         for post in posts:
-            tombstone(post, now)
-            await index_post(session, post)
+            await tombstone_post(session, post, now)
         for document in documents:
             document.deleted_at = now
             await remove_document(session, document.id)

@@ -211,10 +211,10 @@ async def recount(session: AsyncSession, event: Event) -> int:
     return going
 
 
-async def participant_inboxes(session: AsyncSession, event_id: int) -> list[str]:
-    """Inboxes of remote actors who said they are going or might (for Updates)."""
+async def participant_inboxes(session: AsyncSession, event_id: int) -> list[tuple[str, str | None]]:
+    """(inbox, domain) of remote actors who said they are going or might (for Updates)."""
     query = (
-        select(func.coalesce(Actor.shared_inbox_url, Actor.inbox_url))
+        select(func.coalesce(Actor.shared_inbox_url, Actor.inbox_url), Actor.domain)
         .join(EventParticipant, EventParticipant.actor_id == Actor.id)
         .where(
             EventParticipant.event_id == event_id,
@@ -225,7 +225,7 @@ async def participant_inboxes(session: AsyncSession, event_id: int) -> list[str]
         )
         .distinct()
     )
-    return [inbox for inbox in await session.scalars(query) if inbox]
+    return [(inbox, domain) for inbox, domain in await session.execute(query) if inbox]
 
 
 async def participant_by_activity(

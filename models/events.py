@@ -69,6 +69,14 @@ class Event(Base):
     participant_count: Mapped[int] = mapped_column(Integer, default=0)
     published: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A Basecamp poll's `endTime`, fixed when first published: GoToSocial treats a poll whose
+    # expiry moved as a new poll and drops its votes, so moving the Basecamp must not move it.
+    poll_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Replies to a Basecamp's Event or poll (Mastodon users answering the status) are kept in a
+    # thread of the Network actor's CoP, created with the first one.
+    thread_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("posts.id", ondelete="SET NULL")
+    )
 
     @property
     def is_basecamp(self) -> bool:

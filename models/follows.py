@@ -94,6 +94,22 @@ async def follower_inboxes(session: AsyncSession, followed_id: int) -> list[tupl
     return [(row[0], row[1]) for row in await session.execute(query)]
 
 
+async def personal_follower_inboxes(session: AsyncSession, followed_id: int) -> set[str]:
+    """The inboxes of accepted followers with no shared inbox: each reaches that one follower."""
+    query = (
+        select(Actor.inbox_url)
+        .join(Follow, Follow.follower_id == Actor.id)
+        .where(
+            Follow.followed_id == followed_id,
+            Follow.state == "accepted",
+            Actor.gone.is_(False),
+            Actor.shared_inbox_url.is_(None),
+            Actor.inbox_url.is_not(None),
+        )
+    )
+    return {inbox for inbox in await session.scalars(query) if inbox}
+
+
 async def follow_activity_id(
     session: AsyncSession, *, followed_id: int, follower_id: int
 ) -> str | None:

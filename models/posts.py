@@ -170,6 +170,18 @@ def tombstone(post: Post, when: datetime) -> None:
     post.mentions = "[]"
 
 
+async def tombstone_post(session: AsyncSession, post: Post, when: datetime) -> None:
+    """Tombstone a post and stop counting it among its thread's replies."""
+    if post.thread_id is not None and not post.is_deleted:
+        await session.execute(
+            update(Post)
+            .where(Post.id == post.thread_id, Post.reply_count > 0)
+            .values(reply_count=Post.reply_count - 1)
+        )
+    tombstone(post, when)
+    await index_post(session, post)
+
+
 async def add_like(
     session: AsyncSession, post: Post, actor_id: int, activity_ap_id: str | None
 ) -> bool:
@@ -187,15 +199,17 @@ async def add_like(
 async def remove_like(
     session: AsyncSession, *, actor_id: int, activity_ap_id: str | None, post: Post | None
 ) -> Post | None:
-    """Undo a like found by its activity id or by (post, actor); returns the post."""
-    query = select(Like).where(Like.actor_id == actor_id)
+    """Undo a like found by its activity id, else by (post, actor); returns the post.
+
+    Lemmy and PieFed embed a Like with a fresh id in their Undo, so the id alone often misses.
+    """
+    like = None
     if activity_ap_id:
-        query = query.where(Like.activity_ap_id == activity_ap_id)
-    elif post is not None:
-        query = query.where(Like.post_id == post.id)
-    else:
-        return None
-    like = await session.scalar(query)
+        like = await session.scalar(
+            select(Like).where(Like.actor_id == actor_id, Like.activity_ap_id == activity_ap_id)
+        )
+    if like is None and post is not None:
+        like = await session.get(Like, (post.id, actor_id))
     if like is None:
         return None
     await session.delete(like)

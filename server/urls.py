@@ -19,6 +19,10 @@ class Urls:
         """The instance actor (signs fetches not made on behalf of a CoP)."""
         return self._join("/actor")
 
+    def instance_actor_part(self, part: str) -> str:
+        """One of the instance actor's (always empty) collections, e.g. "outbox"."""
+        return self._join(f"/actor/{part}")
+
     def shared_inbox(self) -> str:
         """The shared inbox for every local actor."""
         return self._join("/inbox")

@@ -14,7 +14,7 @@ from federation.objects import PostObject, object_id
 from federation.origin import same_origin
 from models.actors import Actor
 from models.follows import count_followers
-from models.posts import Post, add_post, tombstone
+from models.posts import Post, add_post, tombstone_post
 from models.search import index_post
 from server.activities import moderation
 from server.activities.base import (
@@ -127,8 +127,7 @@ async def receive(ctx: Context, session: AsyncSession, activity: dict, prepared:
     if prepared.post is None:
         post = await session.get(Post, prepared.deleted.id) if prepared.deleted else None
         if post is not None and not post.is_deleted:
-            tombstone(post, ctx.clock())
-            await index_post(session, post)
+            await tombstone_post(session, post, ctx.clock())
         return
     if prepared.deleted is not None:  # an Update of an archived post
         post = await session.get(Post, prepared.deleted.id)

@@ -13,6 +13,7 @@ from federation.origin import same_origin
 from federation.shapes import MAX_URL_LENGTH
 from models.actors import Actor
 from models.communities import Community, is_moderator
+from models.events import Event
 from models.posts import Post, add_post
 from server.activities.base import (
     Context,
@@ -29,6 +30,7 @@ from server.activities.lookup import (
     require_active,
 )
 from server.services import notify
+from server.services.basecamp_discussion import discussion_root, replied_basecamp_id
 from server.services.content import sanitize_remote_html, title_from
 from server.services.distribution import distribute
 from server.services.moderation_rules import banned_reason, closed_thread_reason
@@ -49,6 +51,7 @@ class Prepared:
     community: Community
     parent: Post | None
     ancestors: list[Ancestor] = field(default_factory=list)
+    basecamp_id: int | None = None  # a reply to a Basecamp's Event or poll
 
 
 async def verify(ctx: Context, activity: dict) -> Prepared:
@@ -67,7 +70,10 @@ async def verify(ctx: Context, activity: dict) -> Prepared:
             raise Ignore(f"{post.id} is already archived")
         community = await addressed_community(ctx, session, recipients)
         parent = await archived_post(ctx, session, post.in_reply_to)
+        basecamp = await _replied_basecamp(ctx, session, post.in_reply_to)
     ancestors: list[Ancestor] = []
+    if basecamp is not None:
+        return await _verify_basecamp_reply(ctx, post, author, basecamp)
     if post.in_reply_to and parent is None:
         ancestors, parent = await fetch_ancestors(ctx, post.in_reply_to)
         if parent is None:
@@ -92,6 +98,29 @@ async def verify(ctx: Context, activity: dict) -> Prepared:
             if not await is_moderator(session, community.actor_id, author.id):
                 raise Reject("only moderators may start threads in this community")
     return Prepared(post, author, community, parent, ancestors)
+
+
+async def _replied_basecamp(ctx: Context, session: AsyncSession, in_reply_to: str | None):
+    event_id = replied_basecamp_id(ctx.urls, in_reply_to)
+    event = await session.get(Event, event_id) if event_id is not None else None
+    return event if event is not None and event.is_basecamp else None
+
+
+async def _verify_basecamp_reply(
+    ctx: Context, post: PostObject, author: Actor, basecamp: Event
+) -> Prepared:
+    """A reply to a Basecamp joins its thread in the Network actor's CoP (basecamp_discussion)."""
+    async with ctx.sessions() as session:
+        community = await session.get(Community, basecamp.organizer_id)
+        parent = await session.get(Post, basecamp.thread_id) if basecamp.thread_id else None
+        if community is None:
+            raise Ignore("the Basecamp's organiser is gone")
+        refused = await banned_reason(session, community.actor_id, author.id, ctx.clock())
+        if refused is None and parent is not None:
+            refused = await closed_thread_reason(session, parent)
+    if refused is not None:
+        raise Reject(refused)
+    return Prepared(post, author, community, parent, basecamp_id=basecamp.id)
 
 
 def _parse(document) -> PostObject:
@@ -192,6 +221,10 @@ async def receive(ctx: Context, session: AsyncSession, activity: dict, prepared:
     parent = prepared.parent
     if parent is not None:
         parent = await session.get(Post, parent.id)
+    elif prepared.basecamp_id is not None:
+        parent = await discussion_root(session, ctx.urls, prepared.basecamp_id)
+        if parent is None:
+            return  # the Basecamp went away since verify
     for ancestor in prepared.ancestors:
         row = new_post(ancestor.post, ancestor.author, prepared.community.actor_id, top=False)
         parent = await add_post(session, row, parent)

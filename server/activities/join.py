@@ -16,7 +16,8 @@ from models.actors import Actor
 from models.event_queries import EventFull, get_event, participant_by_activity
 from models.events import GOING, Event, EventHost
 from server.activities.base import Context, Ignore, Reject, remote_actor
-from server.services.basecamps import answer_join, parse_basecamp_url, record_rsvp, withdraw_rsvp
+from server.services.basecamp_documents import parse_basecamp_url
+from server.services.basecamp_rsvps import answer_join, record_rsvp, withdraw_rsvp
 from server.services.moderation_rules import banned_from_any
 
 

@@ -16,6 +16,11 @@ from server.activities.lookup import addressed_community, archived_post, communi
 from server.services.distribution import distribute
 
 UNDOABLE = frozenset({"Follow", "Like"})
+# Kept nowhere, so an Undo of them has nothing to take back (like.verify_dislike).
+NOT_KEPT = {
+    "Dislike": "copnet does not count dislikes, so there is none to undo",
+    "Announce": "copnet does not count boosts of its posts, so there is none to undo",
+}
 
 
 @dataclass
@@ -41,6 +46,8 @@ async def verify(ctx: Context, activity: dict) -> Prepared | moderation.ModActio
         follow = await find_by_activity(session, inner_id) if inner_id else None
         if kind is None and follow is not None:
             kind = "Follow"
+        if kind in NOT_KEPT:
+            raise Ignore(NOT_KEPT[kind])
         if kind not in UNDOABLE and kind is not None:
             raise Ignore(f"Undo of {kind} is not handled")
         if kind == "Follow" or kind is None:
@@ -55,6 +62,7 @@ async def verify(ctx: Context, activity: dict) -> Prepared | moderation.ModActio
                 raise Ignore("no such follow here")
         target = object_id(inner.get("object")) if isinstance(inner, dict) else None
         post = await archived_post(ctx, session, target)
+    # The embedded Like may carry a fresh id (Lemmy, PieFed): the post and actor find it.
     return Prepared("Like", actor, inner_id, post=post)
 
 

@@ -18,7 +18,8 @@ from federation.origin import same_origin
 from models.actors import Actor
 from models.event_queries import get_event
 from server.activities.base import Context, Ignore, Reject, remote_actor
-from server.services.basecamps import parse_basecamp_url, poll_closes, record_rsvp
+from server.services.basecamp_documents import parse_basecamp_url, votes_close
+from server.services.basecamp_rsvps import record_rsvp
 
 
 @dataclass
@@ -57,7 +58,7 @@ async def verify(ctx: Context, activity: dict) -> Prepared:
         event = await get_event(session, found[0])
     if event is None or not event.is_basecamp:
         raise Ignore("no such poll")
-    if event.is_cancelled or ctx.clock() >= poll_closes(event):
+    if event.is_cancelled or ctx.clock() >= votes_close(event):
         raise Ignore("the poll is closed")
     voter = await remote_actor(ctx, activity["actor"])
     return Prepared(event_id=event.id, voter=voter, role=role, vote_id=vote_id or activity["id"])

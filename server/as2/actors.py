@@ -7,6 +7,9 @@ from models.actors import Actor
 from models.communities import Community
 from server.urls import Urls
 
+# The instance actor's collections: all empty, all served (server.views.actors).
+INSTANCE_COLLECTIONS = ("outbox", "featured", "followers", "following")
+
 
 def public_key(actor_url: str, urls: Urls, pem: str) -> dict:
     """The `publicKey` block of an actor."""
@@ -25,7 +28,11 @@ def instance_actor_document(actor: Actor, urls: Urls, *, name: str) -> dict:
         "summary": f"<p>The instance actor of the {name} Network.</p>",
         "url": urls.root,
         "inbox": urls.shared_inbox(),
-        "outbox": actor_url + "/outbox",
+        # GoToSocial dereferences `featured` on every fetch of an actor and logs an error when
+        # it is missing, then counts followers, following and outbox (gotosocial
+        # internal/federation/dereferencing/account.go: dereferenceAccountFeatured,
+        # dereferenceAccountStats); Mastodon reads the same (ActivityPub::ProcessAccountService).
+        **{part: urls.instance_actor_part(part) for part in INSTANCE_COLLECTIONS},
         "endpoints": {"sharedInbox": urls.shared_inbox()},
         "manuallyApprovesFollowers": True,
         "discoverable": False,
@@ -54,6 +61,7 @@ def group_document(community: Community, urls: Urls) -> dict:
         "outbox": urls.community_part(name, "outbox"),
         "followers": urls.community_part(name, "followers"),
         "featured": urls.community_part(name, "featured"),
+        "upcomingEvents": urls.community_part(name, "events"),
         "attributedTo": urls.community_part(name, "moderators"),
         "resources": urls.community_part(name, "resources"),
         "postingRestrictedToMods": community.posting_restricted_to_mods,

@@ -13,7 +13,7 @@ from models.base import utcnow
 from models.database import create_engine, session_factory
 from models.migrate import current_revision, head_revision, require_current, upgrade
 from server.cli.demo import DEMO_COMMUNITIES, DEMO_PASSWORD, seed_demo_people
-from server.services.basecamps import seed_demo_basecamp
+from server.services.basecamp_demo import seed_demo_basecamp
 from server.services.markdown import render_markdown
 from server.services.network_actor import announce_new_community, ensure_network_actor
 from server.settings import Settings

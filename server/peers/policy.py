@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from federation.origin import authority
 from models.policy_queries import (
     InvalidDomain,
     PolicySnapshot,
@@ -40,9 +41,13 @@ def block_reason(snapshot: PolicySnapshot, host: str) -> str | None:
     return None
 
 
-def is_allowed(snapshot: PolicySnapshot, host: str, *, local_domain: str | None = None) -> bool:
-    """Whether a normalised host may federate: local always, a block beats an allow."""
-    if local_domain is not None and host == local_domain:
+def is_allowed(snapshot: PolicySnapshot, host: str, *, is_local: bool = False) -> bool:
+    """Whether a normalised host may federate: this server always, a block beats an allow.
+
+    `is_local` is decided by federation.origin (host AND port): a partner on this host name
+    but another port is another server and meets the policy like any other.
+    """
+    if is_local:
         return True
     if block_reason(snapshot, host) is not None:
         return False
@@ -63,7 +68,7 @@ class FederationPolicy:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._sessions = sessions
-        self._local = normalize_domain(local_domain)
+        self._local = authority(f"http://{local_domain}/")
         self._ttl = ttl
         self._clock = clock
         self._snapshot: PolicySnapshot | None = None
@@ -89,13 +94,14 @@ class FederationPolicy:
             return fresh
 
     async def check_domain(self, domain_or_host: str) -> None:
-        """Raise DomainBlocked unless this Network federates with the domain."""
+        """Raise DomainBlocked unless this Network federates with the domain (`host[:port]`)."""
         try:
             host = normalize_domain(domain_or_host)
         except InvalidDomain:
             # Fail closed: a host we cannot read is not one we can vouch for.
             raise DomainBlocked(str(domain_or_host), "not a valid domain") from None
-        self._judge(await self.snapshot(), host)
+        local = authority(f"http://{domain_or_host}/") == self._local
+        self._judge(await self.snapshot(), host, local)
 
     async def check_urls(self, urls: Iterable[str | None]) -> None:
         """Raise DomainBlocked if the host of any URL is not federated with (None is skipped)."""
@@ -108,10 +114,10 @@ class FederationPolicy:
                 host = host_of(url)
             except InvalidDomain:
                 raise DomainBlocked(str(url), "not a URL with a valid host") from None
-            self._judge(snapshot, host)
+            self._judge(snapshot, host, authority(url) == self._local)
 
-    def _judge(self, snapshot: PolicySnapshot, host: str) -> None:
-        if is_allowed(snapshot, host, local_domain=self._local):
+    def _judge(self, snapshot: PolicySnapshot, host: str, is_local: bool) -> None:
+        if is_allowed(snapshot, host, is_local=is_local):
             return
         reason = block_reason(snapshot, host)
         raise DomainBlocked(host, reason if reason is not None else "not on the allowlist")

@@ -16,7 +16,7 @@ import icalendar
 from federation.events import CANCELLED, CONFIRMED, TENTATIVE, zone
 from models.communities import Community
 from models.events import Event
-from server.services.basecamps import event_ap_id
+from server.services.basecamp_documents import event_ap_id
 from server.services.content import html_to_text
 from server.urls import Urls
 

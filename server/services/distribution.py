@@ -7,6 +7,7 @@ software, because Mastodon and GoToSocial ignore an embedded Create (mbin #836).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,8 +48,19 @@ async def distribute(
     now: datetime,
     new_post: bool = False,
     top_level: bool = False,
+    by_a_group: bool = False,
+    already_served: Collection[str] = (),
 ) -> int:
-    """Announce an accepted activity to the CoP's followers; returns the deliveries queued."""
+    """Announce an accepted activity to the CoP's followers; returns the deliveries queued.
+
+    `by_a_group`: the object is the Network actor's (a `Group`). Lemmy's and PieFed's posts and
+    comments need a person as author (lemmy crates/apub/src/protocol/objects/page.rs:
+    `attributed_to: ObjectId<ApubPerson>`; PieFed, Lemmy-compatible, failed on a Group author
+    when importing a CoP's outbox), so such things are neither sent to threadiverse followers
+    nor listed in the CoP's outbox, which they import from.
+    `already_served`: personal inboxes that received the object itself (one follower each), so a
+    person following both the Network and the CoP does not get it twice.
+    """
     if community is None:  # a remote CoP's post, archived here: its own server distributes it
         return 0
     community_url = urls.actor(community.actor)
@@ -58,20 +70,23 @@ async def distribute(
     for inbox, domain in followers:
         kind = audience_kind(software.get(domain or ""))
         (threadiverse if kind == "threadiverse" else microblog).append(inbox)
-    # The FEP-1b12 form is always recorded: it is what the outbox lists for backfill.
     private = community.manually_approves_followers
-    embedded = announce_document(urls, community_url, activity, now, private=private)
-    await enqueue(
-        session,
-        actor_id=community.actor_id,
-        ap_id=embedded["id"],
-        type_="Announce",
-        document=embedded,
-        inboxes=threadiverse,
-        object_ap_id=activity.get("id"),
-        in_outbox=True,
-    )
-    queued = len(set(threadiverse))
+    queued = 0
+    if not by_a_group:
+        # The FEP-1b12 form is always recorded: it is what the outbox lists for backfill.
+        embedded = announce_document(urls, community_url, activity, now, private=private)
+        await enqueue(
+            session,
+            actor_id=community.actor_id,
+            ap_id=embedded["id"],
+            type_="Announce",
+            document=embedded,
+            inboxes=threadiverse,
+            object_ap_id=activity.get("id"),
+            in_outbox=True,
+        )
+        queued = len(set(threadiverse))
+    microblog = [inbox for inbox in microblog if inbox not in set(already_served)]
     wants_plain = new_post and (top_level or community.announce_replies_to_microblogs)
     if wants_plain and microblog:
         plain = announce_document(urls, community_url, object_id, now, private=private)

@@ -20,7 +20,7 @@ from models.communities import Community
 from models.events import Event
 from models.feed_queries import FeedPost
 from server import __version__
-from server.services.basecamps import event_ap_id, facts_of
+from server.services.basecamp_documents import event_ap_id, facts_of
 from server.services.content import sanitize_remote_html
 from server.urls import Urls
 

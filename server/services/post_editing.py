@@ -22,8 +22,7 @@ from models.communities import Community
 from models.deliveries import enqueue
 from models.follows import follower_inboxes
 from models.post_revisions import PostDeleted, delete_revisions, edit_post
-from models.posts import Post, tombstone
-from models.search_index import index_post
+from models.posts import Post, tombstone_post
 from server.as2.activities import new_activity_id
 from server.as2.posts import note_activity, post_object
 from server.services import notify
@@ -131,8 +130,7 @@ async def delete_post(
     if post.is_deleted:
         raise PostDeleted(f"post {post.id} is already deleted")
     mentions = loads(post.mentions)
-    tombstone(post, now)
-    await index_post(session, post)
+    await tombstone_post(session, post, now)
     await delete_revisions(session, post.id)
     await session.flush()
     group = await session.get(Actor, post.community_id)

@@ -14,8 +14,7 @@ from models import policy_queries
 from models.actors import Actor
 from models.follows import Follow
 from models.moderation import Suspension
-from models.posts import Post, tombstone
-from models.search_index import index_post
+from models.posts import Post, tombstone_post
 
 
 class CannotSuspend(Exception):
@@ -95,7 +94,6 @@ async def purge_posts(session: AsyncSession, author_ids: list[int], now: datetim
     )
     count = 0
     for post in posts:
-        tombstone(post, now)
-        await index_post(session, post)
+        await tombstone_post(session, post, now)
         count += 1
     return count

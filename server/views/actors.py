@@ -5,15 +5,18 @@ from __future__ import annotations
 from aiohttp import web
 
 from models.actors import ensure_instance_actor
+from models.base import utcnow
 from models.communities import Community, moderators
+from models.event_queries import list_events
 from models.follows import count_followers
 from server.appkeys import SESSIONS, SETTINGS, URLS
-from server.as2.actors import group_document, instance_actor_document
+from server.as2.actors import INSTANCE_COLLECTIONS, group_document, instance_actor_document
 from server.as2.collections import PAGE_SIZE, ordered_collection, ordered_collection_page
 from server.http.errors import http_error
 from server.http.negotiation import choose_representation
 from server.http.responses import activity_json, outbox_response, page_number
 from server.media.icons import identicon_png
+from server.services.basecamp_documents import event_ap_id
 from server.services.featured import featured_items
 from server.web.communities import community_page
 from server.web.community_access import visible_community
@@ -35,10 +38,13 @@ async def instance_actor(request: web.Request) -> web.StreamResponse:
     return activity_json(document)
 
 
-async def instance_outbox(request: web.Request) -> web.Response:
-    """The instance actor publishes nothing; its outbox is an empty collection."""
+async def instance_collection(request: web.Request) -> web.Response:
+    """The instance actor publishes, pins and follows nothing: each collection is empty."""
+    part = request.match_info["part"]
+    if part not in INSTANCE_COLLECTIONS:
+        raise http_error(404, f"the instance actor has no {part!r} collection")
     return activity_json(
-        ordered_collection(request.app[URLS].instance_actor() + "/outbox", 0, items=[])
+        ordered_collection(request.app[URLS].instance_actor_part(part), 0, items=[])
     )
 
 
@@ -92,6 +98,24 @@ async def community_featured(request: web.Request) -> web.Response:
         community = await _community_or_404(request, session)
         items = await featured_items(session, urls, community)
     collection_id = urls.community_part(community.actor.local_name or "", "featured")
+    return activity_json(ordered_collection(collection_id, len(items), items=items))
+
+
+async def community_events(request: web.Request) -> web.Response:
+    """The CoP's `upcomingEvents` (FEP-8a8e): Basecamps it hosts and events posted into it,
+    not yet over, soonest first, inlined (the first INLINE_LIMIT)."""
+    urls = request.app[URLS]
+    async with request.app[SESSIONS]() as session:
+        community = await _community_or_404(request, session)
+        events = await list_events(
+            session,
+            now=utcnow(),
+            upcoming=True,
+            community_id=community.actor_id,
+            limit=INLINE_LIMIT,
+        )
+    collection_id = urls.community_part(community.actor.local_name or "", "events")
+    items = [event_ap_id(urls, event) for event in events]
     return activity_json(ordered_collection(collection_id, len(items), items=items))
 
 

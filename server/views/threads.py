@@ -103,9 +103,15 @@ async def post_replies(request: web.Request) -> web.Response:
 
 
 async def thread_page(request: web.Request) -> web.StreamResponse:
-    """A thread for people: the whole reply tree; AS2 clients get the context collection."""
+    """A thread for people: the whole reply tree; AS2 clients get its first post.
+
+    As Lemmy does (the post at its URL, the thread at `.../context`), so a thread's browser URL
+    pasted into a threadiverse search box resolves to the post.
+    """
     if choose_representation(request.headers.get("Accept")) == "as2":
-        return await thread_context(request)  # its id names /context; both URLs serve it
+        async with request.app[SESSIONS]() as session:
+            await _thread_root(request, session, _post_id(request))
+        return await local_post(request)
     async with request.app[SESSIONS]() as session:
         root = await _thread_root(request, session, _post_id(request))
         posts = await thread_posts(session, root.id, limit=THREAD_PAGE_LIMIT)

@@ -29,18 +29,22 @@ from server.as2.collections import ordered_collection
 from server.http.errors import http_error
 from server.http.negotiation import choose_representation
 from server.http.responses import activity_json
+from server.http.signer_hint import signer_authority
+from server.services.basecamp_discussion import discussion
+from server.services.basecamp_documents import (
+    event_document_for,
+    event_shape_for,
+    question_document_for,
+)
 from server.services.basecamp_input import InvalidBasecamp, fields_of, parse_input
+from server.services.basecamp_rsvps import record_rsvp, withdraw_rsvp
 from server.services.basecamps import (
     cancel_basecamp,
     create_basecamp,
-    event_document_for,
     may_manage,
     may_organise,
     organisable_hosts,
-    question_document_for,
-    record_rsvp,
     update_basecamp,
-    withdraw_rsvp,
 )
 from server.services.calendar import ICS_MEDIA_TYPE, calendar_bytes
 from server.services.network_actor import network_actor
@@ -221,7 +225,10 @@ async def basecamp_page(request: web.Request) -> web.StreamResponse:
         if representation == "as2":
             if not event.is_basecamp:
                 raise web.HTTPFound(event.ap_id)  # archived from elsewhere: its origin is canonical
-            return activity_json(await event_document_for(session, urls, event))
+            shape = await event_shape_for(session, signer_authority(request))
+            response = activity_json(await event_document_for(session, urls, event, shape=shape))
+            response.headers["Vary"] = "Accept, Signature, Signature-Input"
+            return response
         context = await _page_context(request, session, event)
     response = aiohttp_jinja2.render_template("basecamp.html", request, context)
     response.headers["Vary"] = "Accept, Cookie"
@@ -260,6 +267,7 @@ async def _page_context(
         "ics_url": f"/b/{event.id}.ics",
         "ap_id": event.ap_id or request.app[URLS].basecamp(event.id),
         "notice": notice,
+        "replies": await discussion(session, event),
     }
 
 

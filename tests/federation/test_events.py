@@ -211,7 +211,7 @@ def test_the_poll_is_a_question_mastodon_can_render():
         content_html="<p>Are you coming?</p>",
         tallies={"going": 2, "declined": 1},
         closes=datetime(2027, 3, 29, 9, tzinfo=UTC),
-        closed=False,
+        closed=None,
     )
     document = question_document(poll)
     assert document["type"] == "Question"
@@ -223,8 +223,15 @@ def test_the_poll_is_a_question_mastodon_can_render():
     assert document["endTime"] == "2027-03-29T09:00:00Z"
     assert document["votersCount"] == 3
     assert "closed" not in document
-    closed = question_document(PollFacts(**{**poll.__dict__, "closed": True}))
+    closed = question_document(PollFacts(**{**poll.__dict__, "closed": poll.closes}))
     assert closed["closed"] == "2027-03-29T09:00:00Z"
+    # Called off early: `closed` says when, `endTime` stays (GoToSocial keeps the votes).
+    early = datetime(2027, 3, 1, 12, tzinfo=UTC)
+    cancelled = question_document(PollFacts(**{**poll.__dict__, "closed": early}))
+    assert (cancelled["endTime"], cancelled["closed"]) == (
+        document["endTime"],
+        "2027-03-01T12:00:00Z",
+    )
 
 
 def test_a_mastodon_vote_is_recognised_and_a_reply_is_not():

@@ -106,13 +106,12 @@ async def test_mastodon_user_follows_the_network_and_hears_of_a_basecamp(network
     assert question["id"] == f"{event_url}/poll"
     assert [option["name"] for option in question["oneOf"]] == ["Going", "Maybe", "Can't go"]
     assert parse_datetime(question["endTime"]) == parse_datetime(event["startTime"])
-    # The hosting CoP announces the Event to its threadiverse follower (FEP-1b12 form).
-    announces = fake.deliveries("Announce", host="lemmy.test")
-    embedded = [a.activity["object"] for a in announces]
-    assert [(a["type"], a["object"]["type"]) for a in embedded] == [
-        ("Create", "Event"),
-        ("Create", "Question"),
-    ]
+    # Lemmy takes posts only from people (crates/apub/src/protocol/objects/page.rs:
+    # attributed_to is an ApubPerson): the Network's Group-authored Event and poll are neither
+    # announced to the CoP's threadiverse follower nor listed in the CoP's outbox.
+    assert fake.deliveries("Announce", host="lemmy.test") == []
+    cop_outbox = await get_as2(network, f"{network.url}/c/nursing/outbox?page=1")
+    assert cop_outbox["orderedItems"] == []
     # The Event is served at its id (AS2), and its page is there for people.
     assert (await get_as2(network, event_url))["startTime"] == event["startTime"]
     assert (await get_as2(network, f"{event_url}/poll"))["type"] == "Question"

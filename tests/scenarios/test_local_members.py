@@ -137,11 +137,14 @@ async def test_mastodon_user_follows_a_member_and_gets_their_posts(network, fake
     assert cop in creates[0].activity["cc"]
 
 
-async def test_thread_url_negotiates_page_or_context_collection(network, fake):
+async def test_thread_url_negotiates_page_or_first_post(network, fake):
     await network.community("nursing", "Nursing")
     _member, post = await member_thread(network)
     thread = f"{network.url}/t/{post.id}"
     async with network.client.get(thread, headers=AS2) as response:
+        first = await response.json(content_type=None)
+    assert first["id"] == f"{network.url}/p/{post.id}"  # as Lemmy: the post, its context apart
+    async with network.client.get(first["context"], headers=AS2) as response:
         collection = await response.json(content_type=None)
     assert collection["type"] == "OrderedCollection"
     assert collection["id"] == thread + "/context"

@@ -106,6 +106,23 @@ async def test_instance_actor_is_an_application_with_a_key(copnet):
     assert page.status == 302
 
 
+async def test_instance_actor_serves_every_collection_gotosocial_and_mastodon_fetch(copnet):
+    """GoToSocial fetches `featured` of every actor it refreshes and logs an error without one,
+    then counts followers, following and outbox (superseriousbusiness/gotosocial
+    internal/federation/dereferencing/account.go: dereferenceAccountFeatured and
+    dereferenceAccountStats); Mastodon's ActivityPub::ProcessAccountService reads the same."""
+    actor = await get_as2(copnet, "/actor")
+    for part in ("featured", "followers", "following", "outbox"):
+        assert actor[part] == f"https://copnet.test/actor/{part}"
+        collection = await get_as2(copnet, f"/actor/{part}")
+        assert collection["id"] == actor[part]
+        assert collection["type"] == "OrderedCollection"
+        assert collection["totalItems"] == 0
+    missing = await copnet.get("/actor/likes", headers={"Accept": AS2})
+    assert missing.status == 404
+    assert "likes" in (await missing.json())["error"]
+
+
 async def test_outbox_is_paged(copnet):
     await add_community(copnet.app, "nursing", "Nursing")
     outbox = await get_as2(copnet, "/c/nursing/outbox")

@@ -15,7 +15,7 @@ from models.database import create_engine, session_factory
 from models.event_queries import hosts_of
 from models.outgoing import OutgoingActivity
 from models.policy import SiteSetting
-from server.services.basecamps import seed_demo_basecamp
+from server.services.basecamp_demo import seed_demo_basecamp
 from server.services.network_actor import (
     announce_new_community,
     ensure_network_actor,

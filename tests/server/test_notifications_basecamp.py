@@ -16,7 +16,8 @@ from models.notifications import (
     BASECAMP_REMINDER,
     Notification,
 )
-from server.services.basecamps import cancel_basecamp, record_rsvp, update_basecamp
+from server.services.basecamp_rsvps import record_rsvp
+from server.services.basecamps import cancel_basecamp, update_basecamp
 from tests.server.test_basecamp_reminders import (
     NOW,
     START,

@@ -62,10 +62,10 @@ def test_the_local_domain_is_always_allowed(mode, entry):
         allow=local if entry in ("allow", "both") else None,
         block=local if entry in ("block", "both") else None,
     )
-    assert is_allowed(policy, local, local_domain=local)
-    # ...but only the local host itself, not its subdomains or parents.
-    sub_expected = (mode != "allowlist" and entry == "none") or entry == "allow"
-    assert is_allowed(policy, "sub.cops.example", local_domain=local) is sub_expected
+    assert is_allowed(policy, local, is_local=True)
+    # ...but only this server itself: its host on another port meets the policy like any other.
+    other_expected = (mode != "allowlist" and entry == "none") or entry == "allow"
+    assert is_allowed(policy, local, is_local=False) is other_expected
 
 
 def test_the_most_specific_block_gives_the_reason():
@@ -139,10 +139,27 @@ async def test_allowlist_lets_only_allowed_domains_and_the_local_one(sessions, p
     await change(sessions, mode="allowlist", partner_example="allow")
     await policy.check_domain("partner.example")
     await policy.check_domain("social.partner.example")
-    await policy.check_domain("cops.example")
+    await policy.check_domain("cops.example:8443")
+    await policy.check_urls(["https://cops.example:8443/c/nursing"])
     with pytest.raises(DomainBlocked) as caught:
         await policy.check_domain("stranger.example")
     assert caught.value.reason == "not on the allowlist"
+
+
+async def test_this_host_on_another_port_is_another_server(sessions, policy):
+    """Same server = host and port (federation.origin): a partner on cops.example:9443 is not us."""
+    await change(sessions, mode="allowlist", partner_example="allow")
+    for other in ("https://cops.example:9443/users/a", "https://cops.example/users/a"):
+        with pytest.raises(DomainBlocked) as caught:
+            await policy.check_urls([other])
+        assert caught.value.reason == "not on the allowlist"
+    with pytest.raises(DomainBlocked):
+        await policy.check_domain("cops.example:9443")
+    await change(sessions, mode="open", cops_example="block")
+    policy.invalidate()
+    await policy.check_urls(["https://cops.example:8443/c/nursing"])  # ourselves, never blocked
+    with pytest.raises(DomainBlocked):
+        await policy.check_urls(["https://cops.example:9443/c/nursing"])
 
 
 async def test_idna_hosts_match_entries_in_either_spelling(sessions, policy):
