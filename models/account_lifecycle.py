@@ -24,6 +24,7 @@ from models.documents import Document, DocumentVersion
 from models.event_queries import recount
 from models.events import Event, EventParticipant
 from models.follows import Follow
+from models.harvest_sources import source_withdrawn
 from models.posts import Like, Post, tombstone
 from models.search_index import index_document, index_post, remove_document
 
@@ -187,6 +188,7 @@ async def remove_member(
         for post in posts:
             tombstone(post, now)
             await index_post(session, post)
+            await source_withdrawn(session, post.id)
         for document in documents:
             document.deleted_at = now
             await remove_document(session, document.id)

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.objects import object_id
 from models.actors import mark_gone
+from models.harvest_sources import source_withdrawn
 from models.post_revisions import delete_revisions
 from models.posts import Post, tombstone
 from models.search import index_post
@@ -62,6 +63,7 @@ async def receive(ctx: Context, session: AsyncSession, activity: dict, prepared:
         return
     tombstone(post, ctx.clock())
     await index_post(session, post)
+    await source_withdrawn(session, post.id)
     await delete_revisions(session, post.id)
     community = await community_of(session, post)
     await distribute(

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation.actors import InvalidActor
 from federation.fetch import FetchError
 from federation.objects import PostObject, object_id
+from models.harvest_sources import source_edited
 from models.post_revisions import remember_wording
 from models.posts import Post
 from models.search import index_post
@@ -65,6 +66,7 @@ async def receive(ctx: Context, session: AsyncSession, activity: dict, prepared:
     remember_wording(session, post, ctx.clock())
     apply_edit(post, prepared.post, ctx.clock())
     await index_post(session, post)
+    await source_edited(session, post.id)
     community = await community_of(session, post)
     announced = authors_addressing(activity) if ctx.forwarded else activity
     await distribute(

@@ -20,6 +20,7 @@ from models.actors import Actor
 from models.communities import Community
 from models.deliveries import enqueue
 from models.follows import follower_inboxes
+from models.harvest_sources import source_withdrawn
 from models.post_revisions import PostDeleted, delete_revisions, edit_post
 from models.posts import Post, tombstone
 from models.search_index import index_post
@@ -130,6 +131,7 @@ async def delete_post(
     mentions = loads(post.mentions)
     tombstone(post, now)
     await index_post(session, post)
+    await source_withdrawn(session, post.id)
     await delete_revisions(session, post.id)
     await session.flush()
     group = await session.get(Actor, post.community_id)

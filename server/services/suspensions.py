@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import policy_queries
 from models.actors import Actor
 from models.follows import Follow
+from models.harvest_sources import source_withdrawn
 from models.moderation import Suspension
 from models.posts import Post, tombstone
 from models.search_index import index_post
@@ -97,5 +98,6 @@ async def purge_posts(session: AsyncSession, author_ids: list[int], now: datetim
     for post in posts:
         tombstone(post, now)
         await index_post(session, post)
+        await source_withdrawn(session, post.id)
         count += 1
     return count
