@@ -76,6 +76,15 @@ async def create_page(
     return page
 
 
+async def fill_new_page(session: AsyncSession, page: HarvestPage, body: str) -> None:
+    """Write the body of a page created in this transaction (its sources needed its id)."""
+    first = await get_revision(session, page.id, 1)
+    if page.revision_number != 1 or first is None:
+        raise ValueError("only a page still at its first revision can be filled")
+    page.body = first.body = body.strip()
+    await session.flush()
+
+
 def _revision(
     page: HarvestPage,
     number: int,

@@ -83,6 +83,25 @@ async def pages_quoting(session: AsyncSession, post_id: int) -> list[HarvestPage
     return list(await session.scalars(query))
 
 
+async def pages_quoting_posts(
+    session: AsyncSession, post_ids: list[int]
+) -> dict[int, list[HarvestPage]]:
+    """For each of these posts that was harvested, the pages that quote it."""
+    if not post_ids:
+        return {}
+    query = (
+        select(PageSource.post_id, HarvestPage)
+        .join(HarvestPage, HarvestPage.id == PageSource.page_id)
+        .where(PageSource.post_id.in_(post_ids))
+        .distinct()
+        .order_by(HarvestPage.title, HarvestPage.id)
+    )
+    found: dict[int, list[HarvestPage]] = {}
+    for post_id, page in await session.execute(query):
+        found.setdefault(post_id, []).append(page)
+    return found
+
+
 async def source_edited(session: AsyncSession, post_id: int) -> None:
     """A harvested post was edited: its quotes are marked changed."""
     await session.execute(

@@ -18,6 +18,7 @@ from server.web import (
     documents,
     harvest,
     harvest_editing,
+    harvest_from_posts,
     moderation,
     modlog,
     people,
@@ -147,6 +148,8 @@ def add_routes(app: web.Application) -> None:
     router.add_get("/h/{id}/diff", harvest_editing.diff)
     router.add_post("/h/{id}/restore", harvest_editing.restore)
     router.add_post("/h/{id}/retire", harvest_editing.retire_or_reinstate)
+    router.add_get("/p/{id}/harvest", harvest_from_posts.harvest_form)
+    router.add_post("/p/{id}/harvest", harvest_from_posts.harvest_posts)
     # search
     router.add_get("/search", search.search_page, name="search")
     router.add_get("/c/{name}/search", search.search_page, name="community_search")

@@ -56,9 +56,9 @@ async def save_edit(request: web.Request) -> web.Response:
     wording, note, problem = read_wording(form)
     async with request.app[WRITE_SESSIONS]() as session:
         found = await find_page(request, session)
-        page = found.page
+        page, page_id = found.page, found.page.id
         context = {"actor": found.group, "page": page, "form": form, "base": base}
-        context["action"] = f"/h/{page.id}/edit"
+        context["action"] = f"/h/{page_id}/edit"
         if problem:
             return render(request, "harvest_edit.html", {**context, "error": problem}, status=400)
         try:
@@ -76,18 +76,16 @@ async def save_edit(request: web.Request) -> web.Response:
             await session.commit()
         except NotAllowed as refused:
             raise http_error(403, str(refused)) from None
-        except EditConflict:
-            await session.rollback()
-            return await _conflict(request, session, page.id, context, wording)
+        except EditConflict:  # nothing was written; the session closes without a commit
+            return await _conflict(request, session, page_id, context, wording)
     wake_delivery(request.app)
-    raise web.HTTPSeeOther(f"/h/{page.id}")
+    raise web.HTTPSeeOther(f"/h/{page_id}")
 
 
 async def _conflict(request, session, page_id: int, context: dict, wording) -> web.Response:
     """The editor again: their text kept in the form, the newer revision and the differences
     beside it, and the form now based on that newer revision."""
     page = await session.get(HarvestPage, page_id)
-    await session.refresh(page)
     theirs = await get_revision(session, page.id, page.revision_number)
     authors = await actors_by_ids(session, {theirs.author_id} if theirs.author_id else set())
     rows = side_by_side(
