@@ -13,7 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.communities import Community, is_moderator
 from models.document_queries import is_community_member
 from models.harvest import HarvestPage, PageRevision
-from models.harvest_queries import Wording, create_page, restore_revision, save_revision
+from models.harvest_queries import (
+    Wording,
+    create_page,
+    reinstate,
+    restore_revision,
+    retire,
+    save_revision,
+)
+from server.services.harvest_federation import announce_new_page, page_changed
 from server.urls import Urls
 
 
@@ -56,7 +64,7 @@ async def start_page(
 ) -> HarvestPage:
     """A new page of a CoP (its federation follows the commit); the caller commits."""
     await check_writer(session, community, author_id, None)
-    return await create_page(
+    page = await create_page(
         session,
         community_id=community.actor_id,
         author_id=author_id,
@@ -64,6 +72,8 @@ async def start_page(
         note=note,
         now=now,
     )
+    await announce_new_page(session, urls, page, now=now)
+    return page
 
 
 async def edit_page(
@@ -81,9 +91,11 @@ async def edit_page(
     """A new revision from an editor who started at `base`; EditConflict when someone was
     faster. The caller commits."""
     await check_writer(session, community, author_id, page)
-    return await save_revision(
+    revision = await save_revision(
         session, page, base=base, author_id=author_id, wording=wording, note=note, now=now
     )
+    await page_changed(session, urls, page, now=now)
+    return revision
 
 
 async def restore_page(
@@ -99,4 +111,25 @@ async def restore_page(
 ) -> PageRevision:
     """Bring back what revision `number` said, as a new revision; the caller commits."""
     await check_writer(session, community, author_id, page)
-    return await restore_revision(session, page, number, base=base, author_id=author_id, now=now)
+    revision = await restore_revision(
+        session, page, number, base=base, author_id=author_id, now=now
+    )
+    await page_changed(session, urls, page, now=now)
+    return revision
+
+
+async def set_retired(
+    session: AsyncSession,
+    urls: Urls,
+    *,
+    community: Community | None,
+    page: HarvestPage,
+    retired: bool,
+    author_id: int,
+    now: datetime,
+) -> None:
+    """Retire a page (kept, marked out of date) or bring it back; the caller commits."""
+    await check_writer(session, community, author_id, page)
+    (retire if retired else reinstate)(page, now)
+    await session.flush()
+    await page_changed(session, urls, page, now=now)

@@ -21,6 +21,7 @@ from models.harvest_sources import Provenance, add_source, source_marker
 from models.posts import Post
 from server.services.content import html_to_text
 from server.services.harvest import check_writer
+from server.services.harvest_federation import announce_new_page, page_changed
 from server.urls import Urls
 
 PASSAGE_LIMIT = 5_000
@@ -143,6 +144,7 @@ async def harvest(
     body = "\n\n".join([page.body, *markers]) if page.body else "\n\n".join(markers)
     if target.page is None:
         await fill_new_page(session, page, body)
+        await announce_new_page(session, urls, page, now=now)
     else:
         wording = Wording(title=page.title, summary=page.summary, body=body)
         await save_revision(
@@ -154,6 +156,7 @@ async def harvest(
             note=_note(len(quotes)),
             now=now,
         )
+        await page_changed(session, urls, page, now=now)
     return page
 
 

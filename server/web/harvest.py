@@ -11,7 +11,10 @@ from models.harvest_queries import Wording, editor_ids, list_pages
 from models.harvest_sources import sources_of
 from server.appkeys import SESSIONS, SETTINGS, URLS, WRITE_SESSIONS
 from server.http.errors import http_error
+from server.http.negotiation import choose_representation
+from server.http.responses import activity_json
 from server.services.harvest import NotAllowed, may_write, start_page
+from server.services.harvest_federation import page_article
 from server.services.harvest_render import render_page
 from server.web.auth import current_member, require_member
 from server.web.community_access import visible_community
@@ -141,10 +144,15 @@ async def page_context(request: web.Request, session, found: FoundPage) -> dict:
 
 
 async def page_view(request: web.Request) -> web.StreamResponse:
-    """GET /h/{id}: a harvest page with its sources and editors."""
-    member = await current_member(request)
+    """GET /h/{id}: a harvest page with its sources and editors; its Article for AS2 clients."""
+    as2 = choose_representation(request.headers.get("Accept")) == "as2"
+    member = None if as2 else await current_member(request)
     async with request.app[SESSIONS]() as session:
         found = await find_page(request, session)
+        if as2:
+            if found.page.ap_id is not None:
+                raise web.HTTPFound(found.page.ap_id)  # archived: its origin is canonical
+            return activity_json(await page_article(session, request.app[URLS], found.page))
         context = await page_context(request, session, found)
         context["may_write"] = (
             member is not None

@@ -8,10 +8,16 @@ from aiohttp import web
 from models.actors import actors_by_ids
 from models.base import utcnow
 from models.harvest import HarvestPage
-from models.harvest_queries import EditConflict, get_revision, reinstate, retire, revisions_of
+from models.harvest_queries import EditConflict, get_revision, revisions_of
 from server.appkeys import SESSIONS, URLS, WRITE_SESSIONS
 from server.http.errors import http_error
-from server.services.harvest import NotAllowed, check_writer, edit_page, restore_page
+from server.services.harvest import (
+    NotAllowed,
+    check_writer,
+    edit_page,
+    restore_page,
+    set_retired,
+)
 from server.services.harvest_diff import changed_only, side_by_side, wording_lines
 from server.web.auth import current_member, require_member
 from server.web.harvest import read_wording, render
@@ -201,8 +207,16 @@ async def retire_or_reinstate(request: web.Request) -> web.Response:
     async with request.app[WRITE_SESSIONS].begin() as session:
         found = await find_page(request, session)
         try:
-            await check_writer(session, found.community, member.actor_id, found.page)
+            await set_retired(
+                session,
+                request.app[URLS],
+                community=found.community,
+                page=found.page,
+                retired=action == "retire",
+                author_id=member.actor_id,
+                now=utcnow(),
+            )
         except NotAllowed as refused:
             raise http_error(403, str(refused)) from None
-        (retire if action == "retire" else reinstate)(found.page, utcnow())
+    wake_delivery(request.app)
     raise web.HTTPSeeOther(f"/h/{found.page.id}")

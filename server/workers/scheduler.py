@@ -50,9 +50,9 @@ class SchedulerWorker(Wakeable):
         on_committed: Callable[[], None] | None = None,
     ):
         if handlers is None:
-            from server.services.basecamps import JOB_HANDLERS  # the kinds copnet schedules today
+            from server.services import basecamps, harvest_federation  # copnet's job kinds
 
-            handlers = JOB_HANDLERS
+            handlers = {**basecamps.JOB_HANDLERS, **harvest_federation.JOB_HANDLERS}
         self.engine = engine
         self.sessions = sessions
         self.urls = urls
