@@ -11,13 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import jobs
 from models.actors import Actor, actors_by_ids
 from models.communities import Community
+from models.deliveries import enqueue
 from models.harvest import HarvestPage
 from models.harvest_queries import editor_ids
 from models.harvest_sources import sources_of
 from server.as2.activities import new_activity_id
 from server.as2.harvest import article_object
 from server.as2.posts import note_activity
-from server.services.distribution import distribute
+from server.services.distribution import audiences, distribute
 from server.urls import Urls
 
 PAGE_UPDATE = "harvest.page_update"
@@ -60,6 +61,19 @@ async def _send(session: AsyncSession, urls: Urls, page: HarvestPage, verb: str,
         new_post=verb == "Create",
         top_level=True,
     )
+    # The CoP wrote the page, so microblog followers also get its Create and Update from the
+    # author itself, as Mastodon expects an edit to come (the Announce alone shows the post).
+    _threadiverse, microblog = await audiences(session, community)
+    if microblog:
+        await enqueue(
+            session,
+            actor_id=community.actor_id,
+            ap_id=activity["id"],
+            type_=verb,
+            document=activity,
+            inboxes=microblog,
+            object_ap_id=article["id"],
+        )
     page.announced_revision = page.revision_number
     page.announced_at = now
 

@@ -61,13 +61,13 @@ async def site(aiohttp_server, aiohttp_client, database_url):
     return site
 
 
-async def announces(site) -> list[tuple[dict, list[str]]]:
-    """Every Announce the CoP queued, oldest first, with the inboxes it goes to."""
+async def announces(site, kind: str = "Announce") -> list[tuple[dict, list[str]]]:
+    """Every activity of a kind the CoP queued, oldest first, with the inboxes it goes to."""
     found = []
     async with site.app[SESSIONS]() as session:
         query = (
             select(OutgoingActivity)
-            .where(OutgoingActivity.type == "Announce")
+            .where(OutgoingActivity.type == kind)
             .order_by(OutgoingActivity.id)
         )
         for activity in await session.scalars(query):
@@ -125,6 +125,10 @@ async def test_a_new_page_is_an_article_announced_in_both_forms(site):
     assert article["tag"][0]["name"].startswith("Kim (@kim@copnet.test) · Wound Care · ")
     assert "<blockquote>" in article["content"] and "Every two hours" in article["content"]
     assert "https://www.w3.org/ns/activitystreams#Public" in article["to"]
+    direct = [
+        (doc, inboxes) for doc, inboxes in await announces(site, "Create") if doc["actor"] == COP
+    ]
+    assert direct == [(create, ["https://mastodon.example/inbox"])]  # from the author itself
     response = await site["visitor"].client.get(f"/h/{page_id}", headers=AS2)
     assert response.status == 200
     served = await response.json()
@@ -156,6 +160,10 @@ async def test_busy_editing_sends_one_update_an_hour(site):
     assert [(u["type"], u["object"]["content"]) for u in updates] == [
         ("Update", "<p>Fourth.</p>\n")
     ]
+    direct = [
+        (doc["object"]["content"], inboxes) for doc, inboxes in await announces(site, "Update")
+    ]
+    assert direct == [("<p>Fourth.</p>\n", ["https://mastodon.example/inbox"])]
     page = await site.page(page_id)
     assert (page.announced_revision, page.announced_at) == (4, due)
 
