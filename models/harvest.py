@@ -8,6 +8,7 @@ source drops its text from every revision at once.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
@@ -18,6 +19,8 @@ from models.base import Base, BigId, UTCDateTime, utcnow
 SOURCE_CURRENT = "current"
 SOURCE_CHANGED = "changed"  # the post was edited after it was harvested
 SOURCE_WITHDRAWN = "withdrawn"  # the post was deleted: its text is gone from here too
+# The line of a page body that stands for one harvested quote: `[[source:N]]`.
+SOURCE_MARKER = re.compile(r"^\[\[source:(\d{1,18})\]\][ \t]*$", re.MULTILINE)
 
 
 class HarvestPage(Base):

@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.harvest import HarvestPage, PageRevision
+from models.search_index import index_page
 
 TITLE_LIMIT = 200
 
@@ -73,6 +74,7 @@ async def create_page(
     await session.flush()
     session.add(_revision(page, 1, wording, author_id, note, now))
     await session.flush()
+    await index_page(session, page)
     return page
 
 
@@ -83,6 +85,7 @@ async def fill_new_page(session: AsyncSession, page: HarvestPage, body: str) -> 
         raise ValueError("only a page still at its first revision can be filled")
     page.body = first.body = body.strip()
     await session.flush()
+    await index_page(session, page)
 
 
 def _revision(
@@ -143,6 +146,7 @@ async def save_revision(
     session.add(revision)
     await session.flush()
     await session.refresh(page)
+    await index_page(session, page)
     return revision
 
 

@@ -20,6 +20,7 @@ from models.harvest import (
     HarvestPage,
     PageSource,
 )
+from models.search_index import index_page
 
 
 @dataclass(frozen=True)
@@ -108,15 +109,18 @@ async def source_edited(session: AsyncSession, post_id: int) -> None:
         update(PageSource)
         .where(PageSource.post_id == post_id, PageSource.state == SOURCE_CURRENT)
         .values(state=SOURCE_CHANGED)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session="fetch")
     )
 
 
 async def source_withdrawn(session: AsyncSession, post_id: int) -> None:
-    """A harvested post was deleted: its quotes lose their text and say so."""
+    """A harvested post was deleted: its quotes lose their text and say so (in search too)."""
+    pages = await pages_quoting(session, post_id)
     await session.execute(
         update(PageSource)
         .where(PageSource.post_id == post_id)
         .values(state=SOURCE_WITHDRAWN, quote="")
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session="fetch")
     )
+    for page in pages:
+        await index_page(session, page)

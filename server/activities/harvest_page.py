@@ -22,6 +22,7 @@ from models.harvest import HarvestPage, PageSource
 from models.harvest_queries import Wording, create_page, get_page_by_ap_id, save_revision
 from models.harvest_sources import Provenance, add_source
 from models.posts import get_post_by_ap_id
+from models.search_index import index_page
 from server.activities.base import (
     Context,
     Ignore,
@@ -139,6 +140,7 @@ async def receive(ctx: Context, session: AsyncSession, activity: dict, prepared:
         )
     page.retired_at = (page.retired_at or now) if prepared.retired else None
     await _replace_sources(session, page, prepared, now)
+    await index_page(session, page)
 
 
 def _changed(page: HarvestPage, wording: Wording) -> bool:

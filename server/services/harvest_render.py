@@ -10,10 +10,9 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from models.harvest import SOURCE_CHANGED, SOURCE_WITHDRAWN, PageSource
+from models.harvest import SOURCE_CHANGED, SOURCE_MARKER, SOURCE_WITHDRAWN, PageSource
 from server.services.markdown import render_markdown
 
-MARKER = re.compile(r"^\[\[source:(\d{1,18})\]\][ \t]*$", re.MULTILINE)
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~])")
 WITHDRAWN_TEXT = "A source was withdrawn by its author."
 MISSING_TEXT = "(A source of this page is missing.)"
@@ -59,7 +58,7 @@ def page_markdown(body: str, sources: dict[int, PageSource]) -> str:
     def block(match: re.Match) -> str:
         return "\n" + quote_block(sources.get(int(match.group(1)))) + "\n"
 
-    return MARKER.sub(block, body)
+    return SOURCE_MARKER.sub(block, body)
 
 
 def render_page(body: str, sources: list[PageSource]) -> str:

@@ -32,6 +32,7 @@ from models.harvest_sources import (
 )
 from models.post_revisions import edit_post
 from models.posts import Post, add_post
+from models.search import search
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -173,3 +174,54 @@ async def test_sources_follow_their_posts_edits_and_deletion(session, cop):
     stored = await session.get(PageSource, source.id)
     await session.refresh(stored)
     assert (stored.state, stored.quote) == (SOURCE_WITHDRAWN, "")
+
+
+async def test_pages_are_found_above_threads_and_have_their_own_filter(session, cop):
+    community, sam, kim = cop
+    thread = await add_post(
+        session,
+        Post(
+            community_id=community.actor_id,
+            author_id=kim.id,
+            title="Heel offloading on night shifts",
+            content_html="<p>Heel offloading with pillows, heel offloading boots.</p>",
+            published=T0 + timedelta(days=1),
+        ),
+        None,
+    )
+    page = await new_page(session, community, sam, body="Offloading the heel: pillows.")
+    quoted = await add_post(
+        session,
+        Post(community_id=community.actor_id, author_id=kim.id, source="zinc barrier cream"),
+        None,
+    )
+    await add_source(
+        session,
+        page,
+        post_id=quoted.id,
+        provenance=Provenance("https://copnet.test/p/9", "Kim", "@kim@copnet.test", "", T0),
+        quote="zinc barrier cream",
+        harvested_by=sam.id,
+        now=T0,
+    )
+    await save_revision(
+        session,
+        page,
+        base=1,
+        author_id=sam.id,
+        wording=Wording(page.title, "", page.body + "\n\n[[source:1]]"),
+        note="",
+        now=T0,
+    )
+    await session.commit()
+    found = await search(session, "heel offloading")
+    assert [(hit.kind, hit.ref_id) for hit in found.hits] == [
+        ("page", page.id),
+        ("thread", thread.id),
+    ]
+    only = await search(session, "heel offloading", kind="page")
+    assert [hit.ref_id for hit in only.hits] == [page.id]
+    assert [hit.ref_id for hit in (await search(session, "zinc", kind="page")).hits] == [page.id]
+    await source_withdrawn(session, quoted.id)
+    await session.commit()
+    assert (await search(session, "zinc", kind="page")).hits == []

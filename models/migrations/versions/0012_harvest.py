@@ -1,4 +1,7 @@
-"""harvest: a CoP's knowledge pages, their revisions and harvested sources
+"""harvest: a CoP's knowledge pages, their revisions and harvested sources; pages in search
+
+`search_entries` gains `page_id` (kind 'page'). On SQLite batch mode copies the table, so the
+trigger that keeps `search_fts` in step (migration 0004) is made again afterwards.
 
 Revision ID: 0012_harvest
 Revises: 0009_notifications
@@ -27,6 +30,48 @@ def _reference(table: str, column: str, target: str, ondelete: str) -> sa.Foreig
         name=op.f(f"fk_{table}_{column}_{target_table}"),
         ondelete=ondelete,
     )
+
+
+OLD_KIND_REF = (
+    "(kind = 'document' AND document_id IS NOT NULL AND post_id IS NULL) OR "
+    "(kind IN ('thread', 'reply') AND post_id IS NOT NULL AND document_id IS NULL)"
+)
+NEW_KIND_REF = (
+    "(kind = 'document' AND document_id IS NOT NULL AND post_id IS NULL AND page_id IS NULL) OR "
+    "(kind IN ('thread', 'reply') AND post_id IS NOT NULL AND document_id IS NULL "
+    "AND page_id IS NULL) OR "
+    "(kind = 'page' AND page_id IS NOT NULL AND post_id IS NULL AND document_id IS NULL)"
+)
+FTS_TRIGGER = """CREATE TRIGGER search_entries_fts_delete AFTER DELETE ON search_entries BEGIN
+        DELETE FROM search_fts WHERE rowid = old.id;
+    END"""
+
+
+def _search_entries(kind_ref: str, *, with_page: bool) -> None:
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        op.execute("DROP TRIGGER IF EXISTS search_entries_fts_delete")
+    with op.batch_alter_table("search_entries") as batch_op:
+        batch_op.drop_constraint(op.f("ck_search_entries_kind_ref"), type_="check")
+        if with_page:
+            batch_op.add_column(sa.Column("page_id", BigId, nullable=True))
+            batch_op.create_foreign_key(
+                op.f("fk_search_entries_page_id_harvest_pages"),
+                "harvest_pages",
+                ["page_id"],
+                ["id"],
+                ondelete="CASCADE",
+            )
+            batch_op.create_unique_constraint(op.f("uq_search_entries_page_id"), ["page_id"])
+        else:
+            batch_op.drop_constraint(op.f("uq_search_entries_page_id"), type_="unique")
+            batch_op.drop_constraint(
+                op.f("fk_search_entries_page_id_harvest_pages"), type_="foreignkey"
+            )
+            batch_op.drop_column("page_id")
+        batch_op.create_check_constraint("kind_ref", sa.text(kind_ref))
+    if sqlite:
+        op.execute(FTS_TRIGGER)
 
 
 def upgrade() -> None:
@@ -100,9 +145,12 @@ def upgrade() -> None:
                 server_default=sa.false(),
             )
         )
+    _search_entries(NEW_KIND_REF, with_page=True)
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM search_entries WHERE kind = 'page'")
+    _search_entries(OLD_KIND_REF, with_page=False)
     with op.batch_alter_table("communities") as batch_op:
         batch_op.drop_column("harvest_restricted_to_mods")
     op.drop_table("harvest_sources")
