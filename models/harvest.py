@@ -36,6 +36,8 @@ class HarvestPage(Base):
     summary: Mapped[str] = mapped_column(Text, default="")
     body: Mapped[str] = mapped_column(Text, default="")
     revision_number: Mapped[int] = mapped_column(Integer, default=1)
+    # What the page is about, for the Network-wide Harvest index ("Pressure care").
+    topic: Mapped[str] = mapped_column(String(100), default="", server_default="")
     created_by: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("actors.id", ondelete="SET NULL")
     )

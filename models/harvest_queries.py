@@ -224,9 +224,15 @@ async def list_pages(
     limit: int,
     offset: int = 0,
     include_retired: bool = True,
+    topic: str | None = None,
+    hidden_communities: list[int] | None = None,
 ) -> PageList:
-    """Pages of some CoPs (or all), most recently updated first."""
+    """Pages of some CoPs (or all but the hidden ones), most recently updated first."""
     where = []
+    if topic is not None:
+        where.append(HarvestPage.topic == topic)
+    if hidden_communities:
+        where.append(HarvestPage.community_id.not_in(hidden_communities))
     if community_ids is not None:
         where.append(HarvestPage.community_id.in_(community_ids))
     if not include_retired:
@@ -240,6 +246,19 @@ async def list_pages(
         .offset(offset)
     )
     return PageList(total=int(total or 0), pages=list(await session.scalars(query)))
+
+
+def clean_topic(topic: str) -> str:
+    """A topic as the index shows it: one line, at most 100 characters."""
+    return " ".join(topic.split())[:100]
+
+
+async def topics(session: AsyncSession, community_ids: list[int] | None = None) -> list[str]:
+    """Every topic pages are filed under, alphabetically."""
+    query = select(HarvestPage.topic).where(HarvestPage.topic != "").distinct()
+    if community_ids is not None:
+        query = query.where(HarvestPage.community_id.in_(community_ids))
+    return sorted(await session.scalars(query), key=str.casefold)
 
 
 async def get_page_by_ap_id(session: AsyncSession, ap_id: str) -> HarvestPage | None:

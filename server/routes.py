@@ -19,6 +19,7 @@ from server.web import (
     harvest,
     harvest_editing,
     harvest_from_posts,
+    harvest_index,
     moderation,
     modlog,
     people,
@@ -137,6 +138,8 @@ def add_routes(app: web.Application) -> None:
     router.add_get("/d/{id}/delete", document_removal.removal_confirmation)
     router.add_post("/d/{id}/delete", document_removal.remove_document_from_web)
     # harvest
+    router.add_get("/harvest", harvest_index.network_harvest, name="network_harvest")
+    router.add_get("/c/{name}/harvest.zip", harvest_index.export_zip)
     router.add_get("/c/{name}/harvest", harvest.community_harvest, name="harvest")
     router.add_get("/c/{name}/harvest/new", harvest.new_page_form)
     router.add_post("/c/{name}/harvest/new", harvest.create_page_from_web)

@@ -7,7 +7,7 @@ from aiohttp import web
 
 from models.actors import actors_by_ids
 from models.base import utcnow
-from models.harvest_queries import Wording, editor_ids, list_pages
+from models.harvest_queries import Wording, clean_topic, editor_ids, list_pages
 from models.harvest_sources import sources_of
 from server.appkeys import SESSIONS, SETTINGS, URLS, WRITE_SESSIONS
 from server.http.errors import http_error
@@ -126,6 +126,7 @@ async def create_page_from_web(request: web.Request) -> web.Response:
             )
         except NotAllowed as refused:
             raise http_error(403, str(refused)) from None
+        page.topic = clean_topic(str(form.get("topic", "")))
     wake_delivery(request.app)
     raise web.HTTPSeeOther(f"/h/{page.id}")
 

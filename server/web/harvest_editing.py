@@ -8,7 +8,7 @@ from aiohttp import web
 from models.actors import actors_by_ids
 from models.base import utcnow
 from models.harvest import HarvestPage
-from models.harvest_queries import EditConflict, get_revision, revisions_of
+from models.harvest_queries import EditConflict, clean_topic, get_revision, revisions_of
 from server.appkeys import SESSIONS, URLS, WRITE_SESSIONS
 from server.http.errors import http_error
 from server.services.harvest import (
@@ -42,7 +42,7 @@ async def edit_form(request: web.Request) -> web.Response:
         except NotAllowed as refused:
             raise http_error(403, str(refused)) from None
     page = found.page
-    form = {"title": page.title, "summary": page.summary, "body": page.body}
+    form = {"title": page.title, "summary": page.summary, "body": page.body, "topic": page.topic}
     context = {
         "actor": found.group,
         "page": page,
@@ -79,6 +79,7 @@ async def save_edit(request: web.Request) -> web.Response:
                 note=note,
                 now=utcnow(),
             )
+            page.topic = clean_topic(str(form.get("topic", "")))
             await session.commit()
         except NotAllowed as refused:
             raise http_error(403, str(refused)) from None

@@ -3,12 +3,16 @@ restore, retire, who may write, and what a page may never show."""
 
 from __future__ import annotations
 
+import io
+import zipfile
+
 import pytest
 
 from models.communities import get_community
 from models.harvest_queries import revisions_of
 from server.appkeys import SESSIONS, WRITE_SESSIONS
-from tests.server.harvest_support import HTML, start_site
+from tests.server.harvest_support import HTML, join, start_site, write_post
+from tests.support.instances import add_community
 
 
 @pytest.fixture
@@ -154,3 +158,67 @@ async def test_the_cop_page_lists_its_harvest_and_a_printable_page_exists(site):
     text = await printed.text()
     assert printed.status == 200 and "Check heels daily." in text and "Printed" in text
     assert "<nav" not in text
+
+
+async def test_the_network_index_lists_readable_pages_by_cop_and_topic(site):
+    falls = await site.new_page("kim", "Falls at night", "Text.")
+    token = await site["kim"].token(f"/h/{falls}/edit")
+    response = await site["kim"].post(
+        f"/h/{falls}/edit",
+        {"title": "Falls at night", "summary": "", "body": "Text.", "base_revision": "1"}
+        | {"topic": "  Falls   prevention ", "note": ""},
+        token=token,
+    )
+    assert response.status == 303
+    await site.new_page("kim", "Skin checks", "Heels.")
+    await add_community(site.app, "safeguarding", "Safeguarding")
+    await join(site.app, "kim", "safeguarding")
+    secret = await site.new_page("kim", "Secret case notes", "Private.", cop="safeguarding")
+    async with site.app[WRITE_SESSIONS]() as session:
+        (await get_community(session, "safeguarding")).manually_approves_followers = True
+        await session.commit()
+    index = await (await site["visitor"].client.get("/harvest")).text()
+    assert "Wound Care" in index and "Falls at night" in index and "Skin checks" in index
+    assert "Secret case notes" not in index
+    assert f'<a href="/h/{secret}">' in await (await site["kim"].client.get("/harvest")).text()
+    by_topic = await (await site["visitor"].client.get("/harvest?topic=Falls prevention")).text()
+    assert "Falls at night" in by_topic and "Skin checks" not in by_topic
+
+
+async def test_a_cops_harvest_exports_as_a_zip_of_markdown_with_its_sources(site):
+    root = await write_post(site.app, "sam", "wound_care", "How often do you turn patients?")
+    reply = await write_post(site.app, "kim", "wound_care", "Every two hours.", root)
+    token = await site["kim"].token(f"/p/{reply}/harvest")
+    await site["kim"].post(
+        f"/p/{reply}/harvest",
+        {"post": str(reply), "new_title": "Turning", "community": "wound_care", "page_id": ""},
+        token=token,
+    )
+    await site.new_page("kim", "Skin checks", "## Heels\n\nDaily.")
+    response = await site["visitor"].client.get("/c/wound_care/harvest.zip")
+    assert response.status == 200
+    assert response.headers["Content-Type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(await response.read()))
+    names = sorted(archive.namelist())
+    assert "wound_care-harvest/SOURCES.md" in names
+    pages = [name for name in names if name.endswith(("-turning.md", "-skin-checks.md"))]
+    assert len(pages) == 2
+    turning = archive.read(next(n for n in pages if n.endswith("turning.md"))).decode()
+    assert turning.startswith("# Turning") and "> Every two hours." in turning
+    sources = archive.read("wound_care-harvest/SOURCES.md").decode()
+    assert "Kim (@kim@copnet.test)" in sources and f"<https://copnet.test/p/{reply}>" in sources
+    async with site.app[WRITE_SESSIONS]() as session:
+        (await get_community(session, "wound_care")).manually_approves_followers = True
+        await session.commit()
+    assert (await site["visitor"].client.get("/c/wound_care/harvest.zip")).status == 404
+
+
+async def test_search_finds_pages_first_with_their_own_filter(site):
+    await write_post(site.app, "sam", "wound_care", "Heel offloading with pillows works.")
+    page_id = await site.new_page("kim", "Heel offloading", "Pillows under the calves.")
+    html = await (await site["visitor"].client.get("/search?q=heel+offloading")).text()
+    assert html.index(f'href="/h/{page_id}"') < html.index('href="/t/')
+    assert "Harvest page" in html
+    only = await (await site["visitor"].client.get("/search?q=heel+offloading&kind=page")).text()
+    assert f'href="/h/{page_id}"' in only and 'href="/t/' not in only
+    assert '<option value="page"' in only

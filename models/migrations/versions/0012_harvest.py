@@ -84,6 +84,7 @@ def upgrade() -> None:
         sa.Column("summary", sa.Text(), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("revision_number", sa.Integer(), nullable=False),
+        sa.Column("topic", sa.String(length=100), nullable=False, server_default=""),
         sa.Column("created_by", BigId, nullable=True),
         sa.Column("created_at", When, nullable=False),
         sa.Column("updated_at", When, nullable=False),
