@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from models.harvest import HarvestPage, PageRevision
 from models.search_index import index_page
@@ -197,9 +198,10 @@ async def get_revision(session: AsyncSession, page_id: int, number: int) -> Page
 
 
 async def revisions_of(session: AsyncSession, page_id: int) -> list[PageRevision]:
-    """Every revision of a page, newest first."""
+    """Every revision of a page, newest first, without their text (history lists hundreds)."""
     query = (
         select(PageRevision)
+        .options(defer(PageRevision.body), defer(PageRevision.summary))
         .where(PageRevision.page_id == page_id)
         .order_by(PageRevision.number.desc())
     )

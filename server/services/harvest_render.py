@@ -8,14 +8,19 @@ shows that a source is missing (a page never quotes another page's sources).
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from urllib.parse import quote
 
-from models.harvest import SOURCE_CHANGED, SOURCE_MARKER, SOURCE_WITHDRAWN, PageSource
+from models.harvest import SOURCE_CHANGED, SOURCE_MARKER, SOURCE_WITHDRAWN, HarvestPage, PageSource
 from server.services.markdown import render_markdown
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~])")
 WITHDRAWN_TEXT = "A source was withdrawn by its author."
 MISSING_TEXT = "(A source of this page is missing.)"
+# Rendering a long page with hundreds of quotes takes far longer than reading it from the
+# database, and a page only changes with a revision or a source's state.
+CACHE_SIZE = 256
+_rendered: OrderedDict[tuple, str] = OrderedDict()
 
 
 def escape(text: str) -> str:
@@ -64,6 +69,25 @@ def page_markdown(body: str, sources: dict[int, PageSource]) -> str:
 def render_page(body: str, sources: list[PageSource]) -> str:
     """Safe HTML of a page body (raw HTML, scripts and images never survive)."""
     return render_markdown(page_markdown(body, {source.id: source for source in sources}))
+
+
+def render_page_cached(page: HarvestPage, sources: list[PageSource]) -> str:
+    """`render_page` of a page as it stands, remembered per revision and source states."""
+    key = (
+        page.id,
+        page.revision_number,
+        page.updated_at,
+        tuple((source.id, source.state, len(source.quote)) for source in sources),
+    )
+    html = _rendered.get(key)
+    if html is None:
+        html = render_page(page.body, sources)
+        _rendered[key] = html
+        if len(_rendered) > CACHE_SIZE:
+            _rendered.popitem(last=False)
+    else:
+        _rendered.move_to_end(key)
+    return html
 
 
 def plain_markdown(body: str, sources: list[PageSource]) -> str:

@@ -15,7 +15,7 @@ from server.http.negotiation import choose_representation
 from server.http.responses import activity_json
 from server.services.harvest import NotAllowed, may_write, start_page
 from server.services.harvest_federation import page_article
-from server.services.harvest_render import render_page
+from server.services.harvest_render import render_page_cached
 from server.web.auth import current_member, require_member
 from server.web.community_access import visible_community
 from server.web.harvest_access import FoundPage, find_page, may_read_community
@@ -138,7 +138,7 @@ async def page_context(request: web.Request, session, found: FoundPage) -> dict:
     return {
         "page": found.page,
         "actor": found.group,
-        "body_html": render_page(found.page.body, sources),
+        "body_html": render_page_cached(found.page, sources),
         "sources": sources,
         "editors": list(editors.values()),
     }

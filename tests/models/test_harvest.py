@@ -78,7 +78,7 @@ async def test_a_page_starts_with_revision_one_kept_with_author_time_and_note(se
         "started",
         T0,
     )
-    assert first.body == "First words."
+    assert (await get_revision(session, page.id, 1)).body == "First words."
 
 
 async def test_each_edit_adds_a_revision_and_an_old_base_is_a_conflict(session, cop):
