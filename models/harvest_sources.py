@@ -20,6 +20,7 @@ from models.harvest import (
     HarvestPage,
     PageSource,
 )
+from models.posts import Post
 from models.search_index import index_page
 
 
@@ -109,6 +110,17 @@ async def source_edited(session: AsyncSession, post_id: int) -> None:
         update(PageSource)
         .where(PageSource.post_id == post_id, PageSource.state == SOURCE_CURRENT)
         .values(state=SOURCE_CHANGED)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+async def sources_anonymised(session: AsyncSession, author_id: int, name: str) -> None:
+    """An author chose to leave as "Former member": their quotes stop naming them."""
+    from_them = select(Post.id).where(Post.author_id == author_id)
+    await session.execute(
+        update(PageSource)
+        .where(PageSource.post_id.in_(from_them))
+        .values(author_name=name, author_handle="")
         .execution_options(synchronize_session="fetch")
     )
 

@@ -8,6 +8,8 @@ import re
 
 import pytest
 
+from tests.browser.axe import assert_accessible
+
 pytestmark = pytest.mark.browser
 PASSPHRASE = "a long safe passphrase"
 
@@ -72,6 +74,7 @@ async def test_harvest_edit_diff_restore_and_search(browser, site):
     # Harvest the two replies into a new page.
     await nadia.locator(f"#post-{first}").get_by_role("link", name="Harvest").click()
     assert await nadia.locator(f"#pick-{first}").is_checked()
+    await assert_accessible(nadia, "the harvest form")
     await nadia.locator(f"#pick-{second}").check()
     await nadia.get_by_label("Or a new page called").fill("Night repositioning")
     await nadia.get_by_role("button", name="Harvest", exact=True).click()
@@ -81,6 +84,7 @@ async def test_harvest_edit_diff_restore_and_search(browser, site):
     assert "We turn every two hours" in await body.inner_text()
     assert "Foam wedges keep patients" in await body.inner_text()
     assert await nadia.locator(".harvest-body blockquote").count() == 2
+    await assert_accessible(nadia, "a harvest page")
     assert await nadia.get_by_text("Tom (@tom@127.0.0.1").count() >= 2
 
     # Two edits, each with a note.
@@ -95,9 +99,11 @@ async def test_harvest_edit_diff_restore_and_search(browser, site):
     assert "/diff?" in nadia.url and "from=2" in nadia.url and "to=3" in nadia.url
     added = nadia.locator("tr.diff-added td.diff-right")
     assert "- Log every turn" in " ".join(await added.all_inner_texts())
+    await assert_accessible(nadia, "the diff of two revisions")
 
     # Restore revision 1: the heading and the checklist go, the quotes stay.
     await nadia.goto(page_url + "/history")
+    await assert_accessible(nadia, "a page's history")
     await nadia.get_by_role("button", name="Restore revision 1").click()
     assert nadia.url == page_url
     text = await nadia.locator(".harvest-body").inner_text()

@@ -28,6 +28,7 @@ from models.harvest_sources import (
     pages_quoting,
     source_edited,
     source_withdrawn,
+    sources_anonymised,
     sources_of,
 )
 from models.post_revisions import edit_post
@@ -163,6 +164,10 @@ async def test_sources_follow_their_posts_edits_and_deletion(session, cop):
     await session.commit()
     assert source.state == SOURCE_CURRENT
     assert [p.id for p in await pages_quoting(session, post.id)] == [page.id]
+    await sources_anonymised(session, kim.id, "Former member")
+    await session.commit()
+    await session.refresh(source)
+    assert (source.author_name, source.author_handle) == ("Former member", "")
     await edit_post(session, post, title="", source="Turn every 3h", content_html="", now=T0)
     await session.commit()
     [seen] = await sources_of(session, page.id)
