@@ -71,7 +71,6 @@ def article_object(
             *({"type": "Person", "id": urls.actor(editor)} for editor in editors),
         ],
         "audience": group_url,
-        "context": urls.community_part(group.local_name or "", "harvest"),
         "to": [followers] if private else [PUBLIC],
         "cc": [group_url] if private else [followers],
         "url": page_url,
