@@ -131,7 +131,7 @@ async def create_page_from_web(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"/h/{page.id}")
 
 
-async def page_context(request: web.Request, session, found: FoundPage) -> dict:
+async def page_context(session, found: FoundPage) -> dict:
     """What the page and its printable view show."""
     sources = await sources_of(session, found.page.id)
     editors = await actors_by_ids(session, set(await editor_ids(session, found.page.id)))
@@ -154,7 +154,7 @@ async def page_view(request: web.Request) -> web.StreamResponse:
             if found.page.ap_id is not None:
                 raise web.HTTPFound(found.page.ap_id)  # archived: its origin is canonical
             return activity_json(await page_article(session, request.app[URLS], found.page))
-        context = await page_context(request, session, found)
+        context = await page_context(session, found)
         context["may_write"] = (
             member is not None
             and found.page.ap_id is None
@@ -167,6 +167,6 @@ async def print_view(request: web.Request) -> web.StreamResponse:
     """GET /h/{id}/print: the page alone, laid out for paper."""
     async with request.app[SESSIONS]() as session:
         found = await find_page(request, session)
-        context = await page_context(request, session, found)
+        context = await page_context(session, found)
     context["printed_at"] = utcnow()
     return render(request, "harvest_print.html", context)

@@ -211,3 +211,17 @@ async def test_a_withdrawn_source_leaves_the_articles_tags(site):
 def scheduler(site, now) -> SchedulerWorker:
     app = site.app
     return SchedulerWorker(app[ENGINE], app[WRITE_SESSIONS], app[URLS], clock=lambda: now)
+
+
+async def test_retiring_a_page_is_sent_as_an_update_saying_so(site):
+    page_id = await site.new_page("kim", "Old guidance", "Text.")
+    token = await site["kim"].token(f"/h/{page_id}")
+    response = await site["kim"].post(f"/h/{page_id}/retire", {"action": "retire"}, token=token)
+    assert response.status == 303
+    page = await site.page(page_id)
+    due = page.announced_at + UPDATE_INTERVAL + timedelta(seconds=1)
+    assert await scheduler(site, due).run_once() == 1
+    [(update, inboxes)] = await announces(site, "Update")
+    assert update["object"]["retired"] is True and update["object"]["id"] == f"{BASE}/h/{page_id}"
+    assert inboxes == ["https://mastodon.example/inbox"]
+    assert await scheduler(site, due + UPDATE_INTERVAL).run_once() == 0  # nothing new to send
