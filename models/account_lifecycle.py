@@ -24,6 +24,7 @@ from models.documents import Document, DocumentVersion
 from models.event_queries import recount
 from models.events import Event, EventParticipant
 from models.follows import Follow
+from models.harvest_sources import source_withdrawn, sources_anonymised
 from models.posts import Like, Post, tombstone_post
 from models.search_index import index_document, remove_document
 
@@ -194,11 +195,13 @@ async def remove_member(
     if content == "remove":
         for post in posts:
             await tombstone_post(session, post, now)
+            await source_withdrawn(session, post.id)
         for document in documents:
             document.deleted_at = now
             await remove_document(session, document.id)
     else:
         ghost = await former_member(session)
+        await sources_anonymised(session, actor_id, ghost.display_name or "Former member")
         await session.execute(
             update(Post).where(Post.author_id == actor_id).values(author_id=ghost.id)
         )

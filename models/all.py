@@ -7,6 +7,7 @@ from models import (  # noqa: F401
     documents,
     events,
     follows,
+    harvest,
     instances,
     jobs,
     mail,

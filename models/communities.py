@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, and_, func, or_, select
+from sqlalchemy import Boolean, ForeignKey, String, and_, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -23,6 +23,10 @@ class Community(Base):
         BigId, ForeignKey("actors.id", ondelete="CASCADE"), primary_key=True
     )
     posting_restricted_to_mods: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Who may write the CoP's harvest pages: every member, or (when set) only its moderators.
+    harvest_restricted_to_mods: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     manually_approves_followers: Mapped[bool] = mapped_column(Boolean, default=False)
     discoverable: Mapped[bool] = mapped_column(Boolean, default=True)
     # Plain Announces of replies flood Mastodon timelines, so they are opt-in per CoP.

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, BigId, UTCDateTime
+from models.harvest_sources import source_edited
 from models.posts import Post
 from models.search_index import index_post
 
@@ -53,6 +54,7 @@ async def edit_post(
     post.updated = now
     await session.flush()
     await index_post(session, post)
+    await source_edited(session, post.id)
     return revision
 
 

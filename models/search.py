@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import utcnow
 from models.documents import Document, DocumentVersion
+from models.harvest import HarvestPage, PageSource
 from models.posts import Post
 from models.search_index import (
     FTS_TABLE,
@@ -43,7 +44,9 @@ from models.search_index import (
     SearchEntry,
     document_body_text,
     index_document,
+    index_page,
     index_post,
+    page_body_text,
     post_body_text,
 )
 from models.text_analysis import (
@@ -55,7 +58,7 @@ from models.text_analysis import (
     snippet_html,
 )
 
-KINDS = ("thread", "reply", "document")
+KINDS = ("page", "thread", "reply", "document")
 TITLE_WEIGHT = 3.0  # how much more a title match counts than a body match
 
 
@@ -97,6 +100,9 @@ async def reindex_all(session: AsyncSession, *, batch: int = 500) -> int:
     )
     for document, version in documents:
         await index_document(session, document, version)
+        count += 1
+    for page in await session.scalars(select(HarvestPage).order_by(HarvestPage.id)):
+        await index_page(session, page)
         count += 1
     return count
 
@@ -212,15 +218,16 @@ async def search(
         found = await _sqlite_candidates(session, parsed, filters, candidates + 1)
     more = len(found) > candidates
     found = found[:candidates]
-    # One order on both engines: rank, then newer, then higher id.
-    found.sort(key=lambda row: (-row[2], -row[1].timestamp(), -row[0]))
+    # One order on both engines: harvest pages first (a CoP's distilled knowledge outranks the
+    # conversations it came from), then rank, then newer, then higher id.
+    found.sort(key=lambda row: (row[3] != "page", -row[2], -row[1].timestamp(), -row[0]))
     ranked = found[offset : offset + limit]
     if not ranked:
         return SearchPage(total=len(found), hits=[], query=parsed, more=more)
     shown = await _display(session, [row[0] for row in ranked])
     highlight = parsed.highlight
     hits = []
-    for entry_id, _published, score in ranked:
+    for entry_id, _published, score, _kind in ranked:
         if entry_id not in shown:
             continue
         entry, title, body = shown[entry_id]
@@ -240,7 +247,8 @@ async def search(
     return SearchPage(total=len(found), hits=hits, query=parsed, more=more)
 
 
-Candidate = tuple[int, datetime, float]  # (entry id, published, rank: higher is better)
+# (entry id, published, rank: higher is better, kind)
+Candidate = tuple[int, datetime, float, str]
 
 
 async def _sqlite_candidates(
@@ -252,13 +260,14 @@ async def _sqlite_candidates(
     match = bindparam("match", fts5_expression(parsed), type_=Text)
     rank = -func.bm25(literal_column(FTS_TABLE), literal_column(f"{TITLE_WEIGHT}"), 1.0)
     query = (
-        select(entries.c.id, entries.c.published, rank.label("rank"))
+        select(entries.c.id, entries.c.published, rank.label("rank"), entries.c.kind)
         .select_from(entries.join(fts, fts.c.rowid == entries.c.id))
         .where(literal_column(FTS_TABLE).op("MATCH")(match), *filters)
         .order_by(entries.c.published.desc(), entries.c.id.desc())
         .limit(cap)
     )
-    return [(row.id, row.published, float(row.rank)) for row in await session.execute(query)]
+    rows = await session.execute(query)
+    return [(row.id, row.published, float(row.rank), row.kind) for row in rows]
 
 
 async def _postgres_candidates(
@@ -287,7 +296,7 @@ async def _postgres_candidates(
     tsquery = cast(bindparam("tsquery", tsquery_literal(parsed), type_=Text), TSQUERY)
     vector = literal_column(f"search_entries.{SEARCH_VECTOR}", TSVECTOR)
     matches = vector.op("@@")(tsquery)
-    found: list[tuple[int, datetime]] = []
+    found: list[tuple[int, datetime, str]] = []
     top = min(now, until) if until is not None else now
     upper: datetime | None = None  # the newest window is open-ended (clocks differ)
     lower: datetime | None = top - FIRST_WINDOW
@@ -298,12 +307,12 @@ async def _postgres_candidates(
         if lower is not None:
             window.append(entries.c.published >= lower)
         query = (
-            select(entries.c.id, entries.c.published)
+            select(entries.c.id, entries.c.published, entries.c.kind)
             .where(*window)
             .order_by(entries.c.published.desc(), entries.c.id.desc())
             .limit(cap - len(found))
         )
-        found += [(row.id, row.published) for row in await session.execute(query)]
+        found += [(row.id, row.published, row.kind) for row in await session.execute(query)]
         if len(found) >= cap or lower is None or (since is not None and lower <= since):
             break
         # Size the next window from the density of matches so far (about 1.5 times what is
@@ -323,7 +332,7 @@ async def _postgres_candidates(
         )
     )
     rank_of = {row.id: float(row.rank) for row in ranks}
-    return [(entry_id, published, rank_of[entry_id]) for entry_id, published in found]
+    return [(entry_id, published, rank_of[entry_id], kind) for entry_id, published, kind in found]
 
 
 async def _display(
@@ -347,8 +356,14 @@ async def _display(
     if document_ids:
         rows = await session.execute(_latest_versions().where(Document.id.in_(document_ids)))
         documents = {document.id: (document, version) for document, version in rows}
+    pages = await _pages(session, [entry.page_id for entry in entries if entry.page_id is not None])
     shown = {}
     for entry in entries:
+        if entry.page_id is not None:
+            if entry.page_id in pages:
+                page, sources = pages[entry.page_id]
+                shown[entry.id] = (entry, page.title, normalise(page_body_text(page, sources)))
+            continue
         if entry.document_id is not None:
             document, version = documents.get(entry.document_id, (None, None))
             if document is not None and document.deleted_at is None:
@@ -361,3 +376,18 @@ async def _display(
         title = thread.title if thread is not None else ""
         shown[entry.id] = (entry, normalise(title), normalise(post_body_text(post)))
     return shown
+
+
+async def _pages(
+    session: AsyncSession, page_ids: list[int]
+) -> dict[int, tuple[HarvestPage, list[PageSource]]]:
+    """page id -> (page, its sources) for the pages among the hits."""
+    if not page_ids:
+        return {}
+    pages = {
+        p.id: (p, [])
+        for p in await session.scalars(select(HarvestPage).where(HarvestPage.id.in_(page_ids)))
+    }
+    for source in await session.scalars(select(PageSource).where(PageSource.page_id.in_(page_ids))):
+        pages[source.page_id][1].append(source)
+    return pages

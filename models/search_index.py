@@ -1,4 +1,5 @@
-"""The search index: one `search_entries` row per post or document, its terms per engine.
+"""The search index: one `search_entries` row per post, document or harvest page, its terms per
+engine.
 
 Each indexed post or document is one narrow `search_entries` row (kind, ids, CoP, date) plus its
 terms in the engine's own full-text structure: on PostgreSQL the `search_vector` tsvector column
@@ -10,8 +11,9 @@ itself is not copied: titles and snippets come from the posts and documents when
 shown.
 
 Posts are indexed by `models.posts` whenever one is stored, edited or tombstoned, documents by
-`models.document_queries` whenever a document or its latest version changes; hard deletes of
-posts, documents and CoPs cascade to the index.
+`models.document_queries` whenever a document or its latest version changes, harvest pages by
+`models.harvest_queries` on every revision and when a quoted source is withdrawn; hard deletes of
+posts, documents, pages and CoPs cascade to the index.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, BigId, UTCDateTime
 from models.documents import Document, DocumentVersion
+from models.harvest import SOURCE_MARKER, SOURCE_WITHDRAWN, HarvestPage, PageSource
 from models.text_analysis import FILLER, entry_terms, html_text
 
 if TYPE_CHECKING:  # posts imports this module to keep the index in step with its writes
@@ -49,14 +52,21 @@ def search_vector_sql(title_terms: str, body_terms: str) -> str:
     )
 
 
+KIND_REF = (
+    "(kind = 'document' AND document_id IS NOT NULL AND post_id IS NULL AND page_id IS NULL) OR "
+    "(kind IN ('thread', 'reply') AND post_id IS NOT NULL AND document_id IS NULL "
+    "AND page_id IS NULL) OR "
+    "(kind = 'page' AND page_id IS NOT NULL AND post_id IS NULL AND document_id IS NULL)"
+)
+
+
 class SearchEntry(Base):
     """One searchable thread, reply or document; its terms live in the engine's FTS index."""
 
     __tablename__ = "search_entries"
     __table_args__ = (
         CheckConstraint(
-            "(kind = 'document' AND document_id IS NOT NULL AND post_id IS NULL) OR "
-            "(kind IN ('thread', 'reply') AND post_id IS NOT NULL AND document_id IS NULL)",
+            KIND_REF,
             name="kind_ref",
         ),
         Index("ix_search_entries_community_published", "community_id", "published"),
@@ -71,13 +81,18 @@ class SearchEntry(Base):
     document_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("documents.id", ondelete="CASCADE"), unique=True
     )
+    page_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("harvest_pages.id", ondelete="CASCADE"), unique=True
+    )
     community_id: Mapped[int] = mapped_column(BigId, ForeignKey("actors.id", ondelete="CASCADE"))
     thread_id: Mapped[int | None] = mapped_column(BigId)  # threads: themselves; replies: root
     published: Mapped[datetime] = mapped_column(UTCDateTime)
 
     @property
     def ref_id(self) -> int:
-        """The id of the post or document this entry indexes."""
+        """The id of the post, document or page this entry indexes."""
+        if self.kind == "page":
+            return self.page_id  # type: ignore[return-value]
         return self.document_id if self.kind == "document" else self.post_id  # type: ignore[return-value]
 
 
@@ -102,6 +117,14 @@ def post_body_text(post: Post) -> str:
 def document_body_text(document: Document, version: DocumentVersion | None) -> str:
     """What is searchable in a document besides its title: description and extracted text."""
     parts = [document.description.strip(), (version.text if version is not None else "").strip()]
+    return "\n\n".join(part for part in parts if part)
+
+
+def page_body_text(page: HarvestPage, sources: list[PageSource]) -> str:
+    """What is searchable in a page besides its title: summary, body and its quotes."""
+    body = SOURCE_MARKER.sub("", page.body)
+    quotes = [s.quote.strip() for s in sources if s.state != SOURCE_WITHDRAWN and s.quote.strip()]
+    parts = [page.summary.strip(), body.strip(), *quotes]
     return "\n\n".join(part for part in parts if part)
 
 
@@ -183,6 +206,23 @@ async def index_document(
         values,
         document.title,
         document_body_text(document, version),
+    )
+
+
+async def index_page(session: AsyncSession, page: HarvestPage) -> None:
+    """Add or refresh a harvest page's entry (after every revision or change of its sources)."""
+    sources = list(await session.scalars(select(PageSource).where(PageSource.page_id == page.id)))
+    values = {
+        "kind": "page",
+        "post_id": None,
+        "document_id": None,
+        "page_id": page.id,
+        "community_id": page.community_id,
+        "thread_id": None,
+        "published": page.updated_at,
+    }
+    await _store(
+        session, SearchEntry.page_id == page.id, values, page.title, page_body_text(page, sources)
     )
 
 

@@ -18,6 +18,10 @@ from server.web import (
     documents,
     engagement,
     feeds,
+    harvest,
+    harvest_editing,
+    harvest_from_posts,
+    harvest_index,
     mail_links,
     mail_settings,
     moderation,
@@ -166,6 +170,22 @@ def add_routes(app: web.Application) -> None:
     # document_removal
     router.add_get("/d/{id}/delete", document_removal.removal_confirmation)
     router.add_post("/d/{id}/delete", document_removal.remove_document_from_web)
+    # harvest
+    router.add_get("/harvest", harvest_index.network_harvest, name="network_harvest")
+    router.add_get("/c/{name}/harvest.zip", harvest_index.export_zip)
+    router.add_get("/c/{name}/harvest", harvest.community_harvest, name="harvest")
+    router.add_get("/c/{name}/harvest/new", harvest.new_page_form)
+    router.add_post("/c/{name}/harvest/new", harvest.create_page_from_web)
+    router.add_get("/h/{id}", harvest.page_view, name="harvest_page")
+    router.add_get("/h/{id}/print", harvest.print_view)
+    router.add_get("/h/{id}/edit", harvest_editing.edit_form)
+    router.add_post("/h/{id}/edit", harvest_editing.save_edit)
+    router.add_get("/h/{id}/history", harvest_editing.history)
+    router.add_get("/h/{id}/diff", harvest_editing.diff)
+    router.add_post("/h/{id}/restore", harvest_editing.restore)
+    router.add_post("/h/{id}/retire", harvest_editing.retire_or_reinstate)
+    router.add_get("/p/{id}/harvest", harvest_from_posts.harvest_form)
+    router.add_post("/p/{id}/harvest", harvest_from_posts.harvest_posts)
     # search
     router.add_get("/search", search.search_page, name="search")
     router.add_get("/c/{name}/search", search.search_page, name="community_search")

@@ -77,6 +77,14 @@ class Urls:
         """The download URL of one version of a document (its bytes never change)."""
         return self._join(f"/d/{document_id}/v/{version_id}")
 
+    def harvest_page(self, page_id: int) -> str:
+        """A harvest page's id (its Article) and its page for people."""
+        return self._join(f"/h/{page_id}")
+
+    def harvest_page_part(self, page_id: int, part: str) -> str:
+        """A harvest page's history, print view or one revision's Update."""
+        return self._join(f"/h/{page_id}/{part}")
+
     def post_replies(self, post_id: int) -> str:
         """The replies collection of a post written here."""
         return self._join(f"/p/{post_id}/replies")

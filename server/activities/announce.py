@@ -14,6 +14,7 @@ from federation.objects import PostObject, object_id
 from federation.origin import same_origin
 from models.actors import Actor
 from models.follows import count_followers
+from models.harvest_sources import source_edited, source_withdrawn
 from models.posts import Post, add_post, tombstone_post
 from models.search import index_post
 from server.activities import moderation
@@ -128,12 +129,14 @@ async def receive(ctx: Context, session: AsyncSession, activity: dict, prepared:
         post = await session.get(Post, prepared.deleted.id) if prepared.deleted else None
         if post is not None and not post.is_deleted:
             await tombstone_post(session, post, ctx.clock())
+            await source_withdrawn(session, post.id)
         return
     if prepared.deleted is not None:  # an Update of an archived post
         post = await session.get(Post, prepared.deleted.id)
         if post is not None and not post.is_deleted:
             apply_edit(post, prepared.post, ctx.clock())
             await index_post(session, post)
+            await source_edited(session, post.id)
         return
     parent = await session.get(Post, prepared.parent.id) if prepared.parent else None
     group_id = parent.community_id if parent is not None else prepared.group.id

@@ -12,6 +12,7 @@ from federation.origin import same_origin
 from models.actors import Actor, mark_gone
 from models.event_queries import get_event_by_ap_id, hosts_of
 from models.events import Event
+from models.harvest_sources import source_withdrawn
 from models.post_revisions import delete_revisions
 from models.posts import Post, tombstone_post
 from server.activities import moderation
@@ -96,6 +97,7 @@ async def receive(ctx: Context, session: AsyncSession, activity: dict, prepared:
     if post is None or post.is_deleted:
         return
     await tombstone_post(session, post, ctx.clock())
+    await source_withdrawn(session, post.id)
     await delete_revisions(session, post.id)
     community = await community_of(session, post)
     await distribute(

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation.actors import InvalidActor
 from federation.fetch import FetchError
 from federation.objects import PostObject, object_id
+from models.harvest_sources import source_edited
 from models.post_revisions import remember_wording
 from models.posts import Post
 from models.search import index_post
@@ -68,6 +69,7 @@ async def receive(ctx: Context, session: AsyncSession, activity: dict, prepared:
     await index_post(session, post)
     mentioned = [mention.href for mention in prepared.post.mentions]
     await notify.post_edited(session, post, mentioned=mentioned, now=ctx.clock())
+    await source_edited(session, post.id)
     community = await community_of(session, post)
     announced = authors_addressing(activity) if ctx.forwarded else activity
     await distribute(

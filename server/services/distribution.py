@@ -38,6 +38,17 @@ async def send_accept(
     )
 
 
+async def audiences(session: AsyncSession, community: Community) -> tuple[list[str], list[str]]:
+    """The inboxes of a CoP's followers: (threadiverse software, microblog software)."""
+    followers = await follower_inboxes(session, community.actor_id)
+    software = await software_by_domain(session, (domain for _inbox, domain in followers))
+    threadiverse, microblog = [], []
+    for inbox, domain in followers:
+        kind = audience_kind(software.get(domain or ""))
+        (threadiverse if kind == "threadiverse" else microblog).append(inbox)
+    return threadiverse, microblog
+
+
 async def distribute(
     session: AsyncSession,
     urls: Urls,
@@ -64,12 +75,7 @@ async def distribute(
     if community is None:  # a remote CoP's post, archived here: its own server distributes it
         return 0
     community_url = urls.actor(community.actor)
-    followers = await follower_inboxes(session, community.actor_id)
-    software = await software_by_domain(session, (domain for _inbox, domain in followers))
-    threadiverse, microblog = [], []
-    for inbox, domain in followers:
-        kind = audience_kind(software.get(domain or ""))
-        (threadiverse if kind == "threadiverse" else microblog).append(inbox)
+    threadiverse, microblog = await audiences(session, community)
     private = community.manually_approves_followers
     queued = 0
     if not by_a_group:

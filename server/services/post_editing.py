@@ -21,6 +21,7 @@ from models.actors import Actor
 from models.communities import Community
 from models.deliveries import enqueue
 from models.follows import follower_inboxes
+from models.harvest_sources import source_withdrawn
 from models.post_revisions import PostDeleted, delete_revisions, edit_post
 from models.posts import Post, tombstone_post
 from server.as2.activities import new_activity_id
@@ -131,6 +132,7 @@ async def delete_post(
         raise PostDeleted(f"post {post.id} is already deleted")
     mentions = loads(post.mentions)
     await tombstone_post(session, post, now)
+    await source_withdrawn(session, post.id)
     await delete_revisions(session, post.id)
     await session.flush()
     group = await session.get(Actor, post.community_id)

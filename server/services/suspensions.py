@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import policy_queries
 from models.actors import Actor
 from models.follows import Follow
+from models.harvest_sources import source_withdrawn
 from models.moderation import Suspension
 from models.posts import Post, tombstone_post
 
@@ -95,5 +96,6 @@ async def purge_posts(session: AsyncSession, author_ids: list[int], now: datetim
     count = 0
     for post in posts:
         await tombstone_post(session, post, now)
+        await source_withdrawn(session, post.id)
         count += 1
     return count

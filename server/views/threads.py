@@ -10,6 +10,7 @@ from aiohttp import web
 from models.actors import Actor, actors_by_ids
 from models.communities import Community, anyone_may_read, is_moderator
 from models.directory import groups_of, membership_state
+from models.harvest_sources import pages_quoting_posts
 from models.outbox import activity_body
 from models.posts import Post, count_thread_posts, direct_replies, liked_among, thread_posts
 from models.watching import is_watching
@@ -55,6 +56,20 @@ async def _visible(request: web.Request, session, post: Post) -> bool:
     return community is None or (
         await may_see(request, session, community) and await may_read(request, session, community)
     )
+
+
+async def _harvested_into(request: web.Request, session, post_ids: list[int]) -> dict:
+    """The pages that quote each post, leaving out those this reader may not see."""
+    shown: dict[int, list] = {}
+    for post_id, pages in (await pages_quoting_posts(session, post_ids)).items():
+        for page in pages:
+            community = await session.get(Community, page.community_id)
+            if community is None or (
+                await may_see(request, session, community)
+                and await may_read(request, session, community)
+            ):
+                shown.setdefault(post_id, []).append(page)
+    return shown
 
 
 async def thread_context(request: web.Request) -> web.Response:
@@ -147,6 +162,7 @@ async def thread_page(request: web.Request) -> web.StreamResponse:
             else set()
         )
         watching = member is not None and await is_watching(session, member.actor_id, root.id)
+        harvested = await _harvested_into(request, session, [post.id for post in posts])
     can_reply = can_reply and root.locked_at is None and not root.is_removed
     children: dict[int | None, list[Post]] = {}
     for post in posts:
@@ -164,6 +180,7 @@ async def thread_page(request: web.Request) -> web.StreamResponse:
         "liked": liked,
         "watching": watching,
         "watch_changed": request.query.get("watching"),
+        "harvested": harvested,
         "children": children,
         "authors": authors,
         "urls": request.app[URLS],

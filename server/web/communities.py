@@ -20,6 +20,7 @@ from models.communities import (
 from models.communities import moderators as list_moderators
 from models.directory import directory, groups_of, member_count, membership_state, thread_list
 from models.document_queries import recent_documents
+from models.harvest_queries import list_pages
 from models.policy import SiteSetting
 from models.posts import Post
 from models.watching import is_subscribed
@@ -99,8 +100,15 @@ async def community_page(request: web.Request, community: Community) -> web.Resp
         moderators = (await list_moderators(session, community, limit=MODERATORS_SHOWN)).actors
         basecamps = await basecamp_panel(session, community=community)
         documents = await recent_documents(session, community.actor_id, limit=RECENT_DOCUMENTS)
+        harvest = await list_pages(
+            session,
+            community_ids=[community.actor_id],
+            limit=RECENT_DOCUMENTS,
+            include_retired=False,
+        )
     if not readable:  # a private CoP shows strangers what it is about, nothing more
         total, threads, documents, basecamps = 0, [], [], None
+        harvest = None
     settings = request.app[SETTINGS]
     context = {
         "community": community,
@@ -115,6 +123,7 @@ async def community_page(request: web.Request, community: Community) -> web.Resp
         "page": page,
         "pages": max(1, -(-total // THREADS_PER_PAGE)),
         "documents": documents,
+        "harvest": harvest.pages if harvest else [],
         "basecamps": basecamps,
         "feeds": _community_feeds(request, community),
     }

@@ -44,5 +44,6 @@ async def save_settings(request: web.Request) -> web.Response:
             error = f"{language!r} is not a language tag like en, fr or pt-BR."
             return _render(request, community, error=error, status=400)
         community.announce_replies_to_microblogs = form.get("announce_replies") == "yes"
+        community.harvest_restricted_to_mods = form.get("harvest_mods_only") == "yes"
         community.language = language
     raise web.HTTPSeeOther(f"/c/{community.actor.local_name}/settings?saved=1")

@@ -17,8 +17,13 @@ from server.web.private_access import may_read
 
 PAGE_SIZE = 20
 CANDIDATES = MAX_CANDIDATES  # a search ranks at most this many (newest) matches
-KIND_LABELS = {"thread": "Threads", "reply": "Replies", "document": "Documents"}
-HIT_LABELS = {"thread": "Thread", "reply": "Reply", "document": "Document"}
+KIND_LABELS = {
+    "page": "Harvest pages",
+    "thread": "Threads",
+    "reply": "Replies",
+    "document": "Documents",
+}
+HIT_LABELS = {"page": "Harvest page", "thread": "Thread", "reply": "Reply", "document": "Document"}
 
 
 def _date(raw: str | None, problems: list[str], label: str) -> date | None:

@@ -1,7 +1,7 @@
 """signature_standard: which HTTP signature standard each remote server accepts
 
 Revision ID: 0013_signature_standard
-Revises: 0011_mail
+Revises: 0012_harvest
 Create Date: 2026-12-02 05:00:00.000000
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import models.base
 
 revision = "0013_signature_standard"
-down_revision = "0011_mail"
+down_revision = "0012_harvest"
 branch_labels = None
 depends_on = None
 
