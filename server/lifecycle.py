@@ -40,6 +40,8 @@ from server.media.store import media_store_for
 from server.peers.keycache import DatabaseKeyCache
 from server.peers.policy import FederationPolicy
 from server.peers.remote import RemoteActors
+from server.services.basecamps import JOB_HANDLERS as BASECAMP_JOBS
+from server.services.document_text import DOCUMENT_TEXT, extractor, store_text
 from server.services.localnames import LocalNames
 from server.workers.delivery import DeliveryWorker
 from server.workers.inbox_writer import IntakeWriter
@@ -139,7 +141,12 @@ async def workers(app: web.Application) -> AsyncIterator[None]:
         on_committed=app[DELIVERY].wake,
     )
     app[SCHEDULER] = SchedulerWorker(
-        app[ENGINE], app[WRITE_SESSIONS], app[URLS], on_committed=app[DELIVERY].wake
+        app[ENGINE],
+        app[WRITE_SESSIONS],
+        app[URLS],
+        handlers={**BASECAMP_JOBS, DOCUMENT_TEXT: store_text},
+        preparers={DOCUMENT_TEXT: extractor(lambda: app[MEDIA])},
+        on_committed=app[DELIVERY].wake,
     )
     if not app[SETTINGS].run_workers:
         try:

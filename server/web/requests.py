@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server.appkeys import DELIVERY
+from server.appkeys import DELIVERY, SCHEDULER
 from server.http.errors import http_error
 
 MAX_PAGE = 100_000
@@ -30,6 +30,13 @@ def wake_delivery(app: web.Application) -> None:
     delivery = app.get(DELIVERY)
     if delivery is not None:
         delivery.wake()
+
+
+def wake_scheduler(app: web.Application) -> None:
+    """Tell this process's scheduler that a job is due now (when it runs here)."""
+    scheduler = app.get(SCHEDULER)
+    if scheduler is not None:
+        scheduler.wake()
 
 
 def sentence(text: str) -> str:

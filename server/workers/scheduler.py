@@ -5,6 +5,10 @@ jobs and a crashed worker's lease simply runs out. A job's work and its `done` m
 one transaction, and the mark is fenced by the lease: a job rescheduled or cancelled while it
 ran is not marked done and its work is rolled back, so a reminder is never sent for an old
 time. Failures are retried with the delivery queue's backoff (federation.retry).
+
+A kind may also have a preparer: slow work that needs no database (extracting a document's
+text) runs before the transaction opens, so no connection or SQLite write lock is held while it
+runs; what it returns joins the payload the handler gets.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from server.workers.loop import Wakeable
 log = logging.getLogger(__name__)
 
 JobHandler = Callable[[AsyncSession, Urls, dict[str, Any], datetime], Awaitable[None]]
+JobPreparer = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
 class _Superseded(Exception):
@@ -44,6 +49,7 @@ class SchedulerWorker(Wakeable):
         urls: Urls,
         *,
         handlers: Mapping[str, JobHandler] | None = None,
+        preparers: Mapping[str, JobPreparer] | None = None,
         clock: Callable[[], datetime] = utcnow,
         batch: int = 20,
         lease: timedelta = timedelta(minutes=5),
@@ -57,6 +63,7 @@ class SchedulerWorker(Wakeable):
         self.sessions = sessions
         self.urls = urls
         self.handlers = dict(handlers)
+        self.preparers = dict(preparers or {})
         self.clock = clock
         self.batch = batch
         self.lease = lease
@@ -74,11 +81,15 @@ class SchedulerWorker(Wakeable):
     async def _run(self, job_id: int, lease_until: datetime) -> None:
         kind = "?"
         try:
-            async with self.sessions.begin() as session:
+            async with self.sessions() as session:
                 job = await session.get(jobs.Job, job_id)
                 if job is None:
                     return
                 kind, payload = job.kind, job.data
+            prepare = self.preparers.get(kind)
+            if prepare is not None:
+                payload = {**payload, **await prepare(payload)}
+            async with self.sessions.begin() as session:
                 handler = self.handlers.get(kind)
                 if handler is None:
                     raise LookupError(f"no handler for scheduled jobs of kind {kind!r}")
