@@ -46,6 +46,7 @@ from server.services.localnames import LocalNames
 from server.workers.delivery import DeliveryWorker
 from server.workers.inbox_writer import IntakeWriter
 from server.workers.intake import IntakeWorker
+from server.workers.retention import RETENTION, ensure_scheduled, purger, reschedule
 from server.workers.scheduler import SchedulerWorker
 
 
@@ -144,8 +145,11 @@ async def workers(app: web.Application) -> AsyncIterator[None]:
         app[ENGINE],
         app[WRITE_SESSIONS],
         app[URLS],
-        handlers={**BASECAMP_JOBS, DOCUMENT_TEXT: store_text},
-        preparers={DOCUMENT_TEXT: extractor(lambda: app[MEDIA])},
+        handlers={**BASECAMP_JOBS, DOCUMENT_TEXT: store_text, RETENTION: reschedule},
+        preparers={
+            DOCUMENT_TEXT: extractor(lambda: app[MEDIA]),
+            RETENTION: purger(app[ENGINE], app[SETTINGS].retention_days),
+        },
         on_committed=app[DELIVERY].wake,
     )
     if not app[SETTINGS].run_workers:
@@ -154,6 +158,7 @@ async def workers(app: web.Application) -> AsyncIterator[None]:
         finally:
             app[DELIVERY].close()
         return
+    await ensure_scheduled(app[WRITE_SESSIONS], utcnow())
     stop = asyncio.Event()
     tasks = [
         asyncio.create_task(app[INTAKE].run(stop), name="copnet-intake"),

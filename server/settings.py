@@ -46,6 +46,7 @@ class Settings:
     metrics_token: str = ""  # empty: no /metrics on the main port
     metrics_port: int | None = None  # a separate listener for /metrics, without a token
     metrics_host: str = "127.0.0.1"
+    retention_days: int = 30  # finished queue rows older than this are removed; 0 keeps them
 
     @property
     def base(self) -> URL:
@@ -79,6 +80,7 @@ _SOURCES = (
     ("COPNET_METRICS_TOKEN", "metrics_token", "metrics_token"),
     ("COPNET_METRICS_PORT", "metrics_port", "metrics_port"),
     ("COPNET_METRICS_HOST", "metrics_host", "metrics_host"),
+    ("COPNET_RETENTION_DAYS", "retention_days", "retention_days"),
 )
 LOG_FORMATS = ("text", "json")
 
@@ -176,6 +178,8 @@ def _operations(raw: dict[str, object]) -> dict[str, object]:
         if not host:
             raise SettingsError("COPNET_METRICS_HOST", "must not be empty")
         values["metrics_host"] = host
+    if "retention_days" in raw:
+        values["retention_days"] = _days("COPNET_RETENTION_DAYS", raw["retention_days"])
     return values
 
 
@@ -214,6 +218,16 @@ def _port(value: object, variable: str = "COPNET_PORT") -> int:
     if not 0 < port < 65536:
         raise SettingsError(variable, f"{port} is not between 1 and 65535")
     return port
+
+
+def _days(variable: str, value: object) -> int:
+    try:
+        days = int(str(value).strip())
+    except ValueError:
+        raise SettingsError(variable, f"{value!r} is not a whole number of days") from None
+    if not 0 <= days <= 3650:
+        raise SettingsError(variable, f"{days} is not between 0 (keep forever) and 3650")
+    return days
 
 
 def _megabytes(variable: str, value: object) -> int:
