@@ -7,13 +7,12 @@ the routes are in `server/routes.py`.
 
 from __future__ import annotations
 
-import time
-
 import aiohttp_jinja2
 from aiohttp import web
 
-from server.appkeys import LOGIN_LIMITER, SIGNUP_LIMITER
+from server.appkeys import ENGINE, LOGIN_LIMITER, SIGNUP_LIMITER
 from server.http.ratelimit import LoginRateLimiter, SlidingWindow
+from server.http.ratelimit_store import DatabaseHits
 from server.services.content import sanitize_remote_html
 from server.web.csrf import csrf_middleware, set_visitor_cookie
 from server.web.errors import html_errors
@@ -35,5 +34,7 @@ def install_web(app: web.Application) -> None:
     # Stored HTML was sanitised when it came in; it is again on the way out, so a path that
     # forgot (or a row written by hand) cannot become a script on our pages.
     aiohttp_jinja2.get_env(app).filters["stored_html"] = sanitize_remote_html
-    app[LOGIN_LIMITER] = LoginRateLimiter()
-    app[SIGNUP_LIMITER] = SlidingWindow(SIGNUPS_PER_HOUR, 3600, time.monotonic)
+    # Kept in the database, so every web process counts the same attempts.
+    shared = DatabaseHits(lambda: app[ENGINE])
+    app[LOGIN_LIMITER] = LoginRateLimiter(store=shared)
+    app[SIGNUP_LIMITER] = SlidingWindow(SIGNUPS_PER_HOUR, 3600, store=shared, bucket="signup")

@@ -1,9 +1,10 @@
 """The retention job: a durable scheduled job that removes old finished queue rows.
 
-One row (key "retention") in scheduled_jobs, shared by every worker process: whichever claims it
-removes rows in small batches (models.retention) before the job's own transaction opens, then
-schedules the next run: at once while old rows remain, else an hour later. COPNET_RETENTION_DAYS
-says how long finished rows are kept (0 keeps them for ever).
+One row (key "retention") in scheduled_jobs, shared by every worker process: whichever claims
+it removes rows in small batches (models.retention), and rate-limit events older than a day,
+before the job's own transaction opens, then schedules the next run: at once while old rows
+remain, else an hour later. COPNET_RETENTION_DAYS says how long finished rows are kept (0 keeps
+them for ever).
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from models import jobs
 from models.base import utcnow
+from models.rate_limits import purge_hits
 from models.retention import purge_finished
 from server.urls import Urls
 
 RETENTION = "retention"
 EVERY = timedelta(hours=1)
+RATE_LIMIT_EVENTS = timedelta(days=1)
 log = logging.getLogger(__name__)
 
 
@@ -37,6 +40,8 @@ def purger(
     """The job's preparer: the batched removal, outside the job's transaction."""
 
     async def prepare(_payload: dict[str, Any]) -> dict[str, Any]:
+        # Rate-limit events matter for an hour at most, whatever the retention period.
+        await purge_hits(engine, before=clock().timestamp() - RATE_LIMIT_EVENTS.total_seconds())
         if retention_days <= 0:
             return {"more": False}
         cutoff = clock() - timedelta(days=retention_days)
