@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import os
 import tomllib
@@ -47,6 +48,7 @@ class Settings:
     metrics_port: int | None = None  # a separate listener for /metrics, without a token
     metrics_host: str = "127.0.0.1"
     retention_days: int = 30  # finished queue rows older than this are removed; 0 keeps them
+    event_loop: str = "asyncio"  # or "uvloop" (copnet[uvloop]) for `serve` and `worker`
 
     @property
     def base(self) -> URL:
@@ -81,8 +83,10 @@ _SOURCES = (
     ("COPNET_METRICS_PORT", "metrics_port", "metrics_port"),
     ("COPNET_METRICS_HOST", "metrics_host", "metrics_host"),
     ("COPNET_RETENTION_DAYS", "retention_days", "retention_days"),
+    ("COPNET_EVENT_LOOP", "event_loop", "event_loop"),
 )
 LOG_FORMATS = ("text", "json")
+EVENT_LOOPS = ("asyncio", "uvloop")
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -180,7 +184,20 @@ def _operations(raw: dict[str, object]) -> dict[str, object]:
         values["metrics_host"] = host
     if "retention_days" in raw:
         values["retention_days"] = _days("COPNET_RETENTION_DAYS", raw["retention_days"])
+    if "event_loop" in raw:
+        values["event_loop"] = _event_loop(str(raw["event_loop"]))
     return values
+
+
+def _event_loop(value: str) -> str:
+    loop = value.strip().lower()
+    if loop not in EVENT_LOOPS:
+        raise SettingsError("COPNET_EVENT_LOOP", f"{value!r} is not asyncio or uvloop")
+    if loop == "uvloop" and importlib.util.find_spec("uvloop") is None:
+        raise SettingsError(
+            "COPNET_EVENT_LOOP", "uvloop is not installed (pip install 'copnet[uvloop]')"
+        )
+    return loop
 
 
 def _public_url(value: str) -> str:

@@ -22,7 +22,7 @@ from models.actors import InvalidName, NameTaken
 from models.database import create_engine
 from models.migrate import NotMigrated, current_revision
 from server import __version__
-from server.cli import commands
+from server.cli import commands, loops
 from server.cli.admin import add_admin_commands
 from server.cli.backup import add_backup_commands
 from server.cli.basecamp import add_basecamp_commands
@@ -122,7 +122,7 @@ def _serve(settings, args) -> int:
     if args.processes > 1:
         return serve_processes(host, port, args.processes)
     app = create_app(settings)
-    asyncio.run(_serve_until_stopped(app, settings, host, port, reuse_port=args.reuse_port))
+    loops.run(settings, _serve_until_stopped(app, settings, host, port, reuse_port=args.reuse_port))
     return 0
 
 
@@ -145,6 +145,8 @@ async def _serve_until_stopped(
             ) from exc
         # Only now: a server that says "serving" is listening.
         where = f"listening on {host}:{port}" + (f", process {os.getpid()}" if reuse_port else "")
+        if settings.event_loop != "asyncio":
+            where += f", {settings.event_loop} event loop"
         print(f"copnet {__version__} serving {settings.url} ({where})", flush=True)
         await _until_signalled()
     finally:
@@ -168,7 +170,7 @@ def _worker(settings, args) -> int:
 
     asyncio.run(settled(commands.check_database(settings)))
     print(f"copnet {__version__} worker for {settings.url}", flush=True)
-    asyncio.run(run_worker_process(replace(settings, run_workers=True)))
+    loops.run(settings, run_worker_process(replace(settings, run_workers=True)))
     return 0
 
 
