@@ -3,7 +3,7 @@
 Run by hand::
 
     .venv/bin/python bench/fanout.py [--followers 10000] [--instances 1000] [--verify 0.01]
-                                     [--no-tls]
+                                     [--no-tls] [--prefill-rows N]
 
 Uses the PostgreSQL database named by COPNET_BENCH_DATABASE_URL, or creates a throwaway
 database on postgresql://postgres@127.0.0.1:5432/postgres and drops it afterwards.
@@ -19,6 +19,9 @@ rate with the same executor strategy, their ratio (target >= 60%), the peak RSS 
 backends. Wall-clock rates depend on whatever else the machine runs (the load average is
 printed); the CPU figures do not. From them the report derives a *projection* (computed, not
 measured) of the rate and ratio to expect with every core free.
+
+`--prefill-rows 10000000` first puts ten million finished deliveries in the table, so the
+figures show whether they hold on a grown table (the growth target).
 
 Then, unless `--no-tls`, the same fan-out again over HTTPS: the sink also listens with TLS,
 with a throwaway certificate for *.bench.test made for this run and trusted only by this
@@ -319,6 +322,37 @@ async def seed(sessions, args, port: int) -> tuple[Actor, list[str]]:
         return cop, list(inboxes)
 
 
+async def prefill(url: str, cop: Actor, rows: int) -> None:
+    """`rows` finished deliveries already in the table (the growth target), then ANALYZE."""
+    connection = await asyncpg.connect(
+        make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    )
+    try:
+        activity = await connection.fetchval(
+            "INSERT INTO outgoing_activities (ap_id, actor_id, type, in_outbox, body, digest,"
+            " created_at) VALUES ($1, $2, 'Announce', false, '{}', '-', now()) RETURNING id",
+            f"{BASE}/activities/old",
+            cop.id,
+        )
+        done = 0
+        while done < rows:
+            chunk = min(1_000_000, rows - done)
+            await connection.execute(
+                "INSERT INTO deliveries (activity_id, inbox_url, host, state, attempts,"
+                " next_attempt_at, last_status, last_error, created_at, finished_at)"
+                " SELECT $1, 'https://old.example/inbox/' || n, 'old.example', 'done', 1,"
+                " now() - interval '20 days', 202, '', now() - interval '20 days',"
+                " now() - interval '20 days'"
+                f" FROM generate_series({done + 1}, {done + chunk}) AS n",
+                activity,
+            )
+            done += chunk
+            sys.stderr.write(f"prefilled {done:,} of {rows:,} deliveries\n")
+        await connection.execute("VACUUM ANALYZE deliveries")
+    finally:
+        await connection.close()
+
+
 def follower_row(n: int, instances: int, port: int) -> dict:
     """One remote Person; instances with an even number advertise a shared inbox."""
     instance = n % instances
@@ -463,6 +497,8 @@ async def main(args) -> None:
         await upgrade(engine)
         sessions = session_factory(engine)
         cop, inboxes = await seed(sessions, args, port)
+        if args.prefill_rows:
+            await prefill(url, cop, args.prefill_rows)
         with measure() as figures["enqueue"]:
             figures["body"], total = await enqueue_fan_out(sessions, cop, inboxes)
         executor = ThreadPoolExecutor(args.threads, thread_name_prefix="bench-sign")
@@ -547,8 +583,10 @@ def report(args, total: int, figures: dict) -> None:
     print(f"body             {figures['body']} bytes, serialised and digested once")
     print(f"enqueue          {enqueue_span.wall * 1000:.0f} ms")
     runs = " (both runs, plain and TLS)" if "tls" in figures else ""
+    if args.prefill_rows:
+        runs += f", besides {args.prefill_rows:,} prefilled finished rows"
     print(
-        f"delivered        {counts.done} done, {counts.failed} failed, "
+        f"delivered        {counts.done - args.prefill_rows} done, {counts.failed} failed, "
         f"{counts.pending} pending{runs}"
     )
     print(f"delivery rate    {delivery_rate:.0f} deliveries/s ({deliver.wall:.2f} s)")
@@ -639,6 +677,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--threads", type=int, default=signing_threads(), help="signing threads")
     parser.add_argument("--no-tls", action="store_true", help="skip the run over HTTPS")
+    parser.add_argument(
+        "--prefill-rows",
+        type=int,
+        default=0,
+        help="finished deliveries in the table before the run (e.g. 10000000)",
+    )
     return parser.parse_args()
 
 

@@ -5,7 +5,7 @@ Run by hand from the repository root::
     .venv/bin/python bench/inbox.py [--requests 5000] [--concurrency 64] [--actors 50]
                                     [--senders 2] [--latency-seconds 10] [--quick]
                                     [--skip-reference] [--profile-copnet FILE]
-                                    [--processes N] [--skip-full-path]
+                                    [--processes N] [--skip-full-path] [--prefill-rows N]
 
 `--quick` is a small smoke run (about 30 s). `--profile-copnet out.svg` attaches py-spy (if
 installed in the virtualenv) to copnet during its peak phase (.svg flame graph, .json speedscope,
@@ -48,6 +48,10 @@ started with. The load generator itself costs about 0.1 ms of CPU per request. T
 one at a time under the same conditions; besides accepted/s, the table shows each server's own
 CPU time per accepted request (all its processes), the figure least disturbed by other work,
 and the CPU time of the PostgreSQL backends serving the benchmark database per request.
+
+`--prefill-rows 10000000` first puts ten million finished rows in `received_activities` (old
+enough for retention to leave them to its next run), so the figures show whether they hold
+on a grown table.
 
 `--processes N` runs copnet as `copnet serve --processes N` (N web processes on one port);
 compare a run with `--processes 2` to one without to see the gain. py-spy (--profile-copnet)
@@ -649,6 +653,37 @@ def dsn(url: URL) -> str:
     return url.render_as_string(hide_password=False)
 
 
+PREFILL_RECEIVED = """
+INSERT INTO received_activities (ap_id, type, actor_ap_id, signer_key_id, inbox, forwarded, body,
+    state, attempts, next_attempt_at, last_error, received_at, processed_at)
+SELECT 'https://old.example/activities/' || n, 'Create', 'https://old.example/users/a',
+    'https://old.example/users/a#main-key', 'shared', false, '{}', 'done', 1,
+    now() - interval '20 days', '', now() - interval '20 days' + n * interval '10 ms',
+    now() - interval '20 days' + n * interval '10 ms'
+FROM generate_series(1, $1) AS n
+"""
+
+
+async def prefill(url: URL, rows: int) -> None:
+    """`rows` finished received activities already in the table (the growth target: figures
+    must hold with millions of rows in it), in chunks of a million, then VACUUM ANALYZE."""
+    connection = await asyncpg.connect(dsn(url))
+    try:
+        done = 0
+        while done < rows:
+            chunk = min(1_000_000, rows - done)
+            await connection.execute(
+                PREFILL_RECEIVED.replace(
+                    "generate_series(1, $1)", f"generate_series({done + 1}, {done + chunk})"
+                )
+            )
+            done += chunk
+            log(f"prefilled {done:,} of {rows:,} received_activities rows")
+        await connection.execute("VACUUM ANALYZE received_activities")
+    finally:
+        await connection.close()
+
+
 async def prepare_database(url: URL) -> None:
     """Migrate the fresh database, create the CoP and the reference server's table."""
     from models.communities import create_community
@@ -1022,6 +1057,8 @@ async def bench(args) -> None:
                 await admin_connection.close()
             log(f"created database {name}")
             await prepare_database(url)
+            if args.prefill_rows:
+                await prefill(url, args.prefill_rows)
             log("migrated it; created the CoP and the reference table")
 
             log(f"generating {args.actors} actor keys")
@@ -1143,6 +1180,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--processes", type=int, default=1, help="copnet serve --processes N (1)")
     parser.add_argument(
         "--skip-full-path", action="store_true", help="skip the run with workers on"
+    )
+    parser.add_argument(
+        "--prefill-rows",
+        type=int,
+        default=0,
+        help="finished received_activities rows in the table before the run (e.g. 10000000)",
     )
     parser.add_argument(
         "--profile-copnet",
