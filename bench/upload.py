@@ -7,7 +7,8 @@ Run by hand from the repository root::
 Creates a throwaway PostgreSQL database on the server named by COPNET_BENCH_POSTGRES (default
 postgresql://postgres@127.0.0.1:5432/postgres), serves copnet from this process on loopback
 (workers off, media in a temporary folder), signs a member in and uploads `--uploads` PDFs of
-`--megabytes` MB each (200 pages of text, each PDF different) to a CoP's documents page,
+`--megabytes` MB each (200 pages, each with about 1,000 characters of text and an
+image making up the size; each PDF different) to a CoP's documents page,
 timing each POST until its 303 answer, in two modes in one run:
 
 - before: text extraction inline in the request, as copnet did before extraction became a
@@ -50,20 +51,32 @@ PAGES = 200
 
 
 def big_pdf(megabytes: float, tag: str) -> bytes:
-    """A valid PDF of about `megabytes` MB: PAGES pages, each a long stream of text lines."""
-    per_page = int(megabytes * 1024 * 1024 / PAGES)
-    line = f"({tag} wound care audit handover notes and falls prevention plan) Tj T* "
+    """A valid PDF of about `megabytes` MB, shaped like an illustrated report: PAGES pages, each
+    with about 1,000 characters of text and an image (random bytes) making up the size."""
+    image_bytes = int(megabytes * 1024 * 1024 / PAGES)
+    line = f"({tag} wound care audit: handover notes and the falls prevention plan) Tj T* "
+    text = "BT /F1 9 Tf 11 TL 36 800 Td " + line * 13 + "ET q 200 0 0 200 36 300 cm /Im1 Do Q"
+    content = text.encode()
+    font = 3 + 3 * PAGES
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>"]
-    kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(PAGES))
+    kids = " ".join(f"{3 + 3 * i} 0 R" for i in range(PAGES))
     objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {PAGES} >>".encode())
-    font = 3 + 2 * PAGES
+    side = int((image_bytes / 3) ** 0.5)
     for index in range(PAGES):
-        content = ("BT /F1 9 Tf 11 TL 36 800 Td " + line * (per_page // len(line)) + "ET").encode()
+        page, stream, image = 3 + 3 * index, 4 + 3 * index, 5 + 3 * index
+        resources = f"<< /Font << /F1 {font} 0 R >> /XObject << /Im1 {image} 0 R >> >>"
         objects.append(
-            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {4 + 2 * index} "
-            f"0 R /Resources << /Font << /F1 {font} 0 R >> >> >>".encode()
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {stream} 0 R "
+            f"/Resources {resources} >>".encode()
         )
+        assert page == len(objects)
         objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content))
+        pixels = os.urandom(side * side * 3)
+        objects.append(
+            b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceRGB "
+            b"/BitsPerComponent 8 /Length %d >>\nstream\n%s\nendstream"
+            % (side, side, len(pixels), pixels)
+        )
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
