@@ -15,7 +15,7 @@ from models.documents import Document, DocumentVersion
 from models.follows import upsert_follow
 from models.posts import Post
 from server.app import create_app
-from server.appkeys import MEDIA, SESSIONS
+from server.appkeys import MEDIA, SCHEDULER, SESSIONS
 from server.media.store import MediaStore
 from tests.data import samples
 from tests.support.instances import add_community, settings_for
@@ -89,6 +89,10 @@ class Site:
         location = response.headers["Location"]
         assert location.startswith("/d/")
         return int(location.removeprefix("/d/"))
+
+    async def run_jobs(self) -> int:
+        """Run the due scheduled jobs (text extraction of large files) as a worker would."""
+        return await self.app[SCHEDULER].run_once()
 
     async def db(self, query):
         async with self.app[SESSIONS]() as session:
@@ -181,6 +185,10 @@ async def test_a_large_upload_streams_past_the_request_size_limit(site):
     )
     assert version.size == len(data)
     assert version.media_type == "text/plain"
+    assert await site.run_jobs() == 1  # a file this large has its text extracted by a job
+    [version] = await site.db(
+        select(DocumentVersion).where(DocumentVersion.document_id == document_id)
+    )
     assert version.text.startswith("Line of handover notes")
 
 
