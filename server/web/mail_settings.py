@@ -176,15 +176,18 @@ async def _store_address(
 async def resend_verification(request: web.Request) -> web.StreamResponse:
     """Another link for the current address (a few an hour)."""
     member = await require_member(request)
-    async with request.app[WRITE_SESSIONS]() as session:
+    async with request.app[SESSIONS]() as session:
         found = await accounts.member_by_actor_id(session, member.actor_id)
-        assert found is not None
-        email = found.account.email
-        limiter = request.app[RESET_EMAIL_LIMITER]
-        key = f"verify:{email}"
-        if email is None or not valid_address(email) or await limiter.retry_after(key) is not None:
-            raise web.HTTPSeeOther(PAGE)
-        await limiter.hit(key)
+    assert found is not None
+    email = found.account.email
+    # Counted before the write session opens: the limiter writes through its own connection,
+    # which would wait on this session's lock on SQLite.
+    limiter = request.app[RESET_EMAIL_LIMITER]
+    key = f"verify:{email}"
+    if email is None or not valid_address(email) or await limiter.retry_after(key) is not None:
+        raise web.HTTPSeeOther(PAGE)
+    await limiter.hit(key)
+    async with request.app[WRITE_SESSIONS]() as session:
         await send_verification(
             session,
             request.app[SETTINGS],

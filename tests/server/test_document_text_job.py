@@ -35,7 +35,9 @@ async def versions(running: Site, document_id: int) -> list[DocumentVersion]:
 
 
 async def pending_jobs(running: Site) -> list[jobs.Job]:
-    return await running.db(select(jobs.Job).where(jobs.Job.state == jobs.PENDING))
+    """Pending text-extraction jobs (sharing also queues the new post's notify job)."""
+    query = select(jobs.Job).where(jobs.Job.state == jobs.PENDING, jobs.Job.kind == DOCUMENT_TEXT)
+    return await running.db(query)
 
 
 async def test_a_large_pdf_is_stored_at_once_and_searchable_after_its_job(site):  # noqa: F811
