@@ -3,6 +3,7 @@
 Run by hand::
 
     .venv/bin/python bench/fanout.py [--followers 10000] [--instances 1000] [--verify 0.01]
+                                     [--no-tls] [--prefill-rows N]
 
 Uses the PostgreSQL database named by COPNET_BENCH_DATABASE_URL, or creates a throwaway
 database on postgresql://postgres@127.0.0.1:5432/postgres and drops it afterwards.
@@ -16,7 +17,16 @@ Prints: deliveries/s through DeliveryWorker.run (as `copnet worker` runs it), th
 rate with the same executor strategy, their ratio (target >= 60%), the peak RSS of this process
 (target < 300 MB), and CPU time per delivery of the worker, the sink and the PostgreSQL
 backends. Wall-clock rates depend on whatever else the machine runs (the load average is
-printed); the CPU figures do not, and give the ratio to expect with every core free.
+printed); the CPU figures do not. From them the report derives a *projection* (computed, not
+measured) of the rate and ratio to expect with every core free.
+
+`--prefill-rows 10000000` first puts ten million finished deliveries in the table, so the
+figures show whether they hold on a grown table (the growth target).
+
+Then, unless `--no-tls`, the same fan-out again over HTTPS: the sink also listens with TLS,
+with a throwaway certificate for *.bench.test made for this run and trusted only by this
+run's client, so the cost of TLS per delivery (handshakes on new connections, encryption) is
+measured for worker and sink rather than assumed away.
 """
 
 from __future__ import annotations
@@ -29,12 +39,15 @@ import os
 import random
 import resource
 import socket
+import ssl
 import sys
+import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -95,12 +108,13 @@ def peak_rss_mb() -> float:
 # --- the sink: every remote inbox, in its own process ---------------------------------------
 
 
-def run_sink(port: int, public_pem: str, verify_fraction: float, ready) -> None:
-    """Serve 202 to every POST on 127.0.0.1:port; GET /stats reports what arrived."""
-    asyncio.run(_sink(port, public_pem, verify_fraction, ready))
+def run_sink(port: int, public_pem: str, verify_fraction: float, ready, tls=None) -> None:
+    """Serve 202 to every POST on 127.0.0.1:port (and over TLS on tls = (port, certificate,
+    key) when given); GET /stats reports what arrived."""
+    asyncio.run(_sink(port, public_pem, verify_fraction, ready, tls))
 
 
-async def _sink(port: int, public_pem: str, verify_fraction: float, ready) -> None:
+async def _sink(port: int, public_pem: str, verify_fraction: float, ready, tls) -> None:
     stats = {"requests": 0, "verified": 0, "bad_signatures": 0, "duplicates": 0}
     seen: set[bytes] = set()
     sample = random.Random(1)
@@ -123,9 +137,17 @@ async def _sink(port: int, public_pem: str, verify_fraction: float, ready) -> No
             ] += 1
         return ACCEPTED
 
-    server = await asyncio.get_running_loop().create_server(
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
         lambda: SinkProtocol(on_request), "127.0.0.1", port, backlog=1024
     )
+    if tls is not None:
+        tls_port, certificate, key = tls
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(certificate, key)
+        await loop.create_server(
+            lambda: SinkProtocol(on_request), "127.0.0.1", tls_port, backlog=1024, ssl=context
+        )
     ready.set()
     async with server:
         await server.serve_forever()
@@ -191,13 +213,47 @@ def signature_ok(target: bytes, headers: dict[str, str], body: bytes, public_pem
     return True
 
 
+def throwaway_certificate(folder: Path) -> tuple[str, str]:
+    """A self-signed certificate for *.bench.test, made now: (certificate file, key file)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"*.{DOMAIN}")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(f"*.{DOMAIN}")]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    certificate_file, key_file = folder / "sink.crt", folder / "sink.key"
+    certificate_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(certificate_file), str(key_file)
+
+
 @asynccontextmanager
-async def sink_process(port: int, public_pem: str, verify_fraction: float):
+async def sink_process(port: int, public_pem: str, verify_fraction: float, tls=None):
     """Start the sink in a child process; stop it on exit."""
     context = multiprocessing.get_context("spawn")
     ready = context.Event()
     process = context.Process(
-        target=run_sink, args=(port, public_pem, verify_fraction, ready), daemon=True
+        target=run_sink, args=(port, public_pem, verify_fraction, ready, tls), daemon=True
     )
     process.start()
     if not await asyncio.get_running_loop().run_in_executor(None, ready.wait, 30):
@@ -264,6 +320,37 @@ async def seed(sessions, args, port: int) -> tuple[Actor, list[str]]:
             .order_by(Follow.id)
         )
         return cop, list(inboxes)
+
+
+async def prefill(url: str, cop: Actor, rows: int) -> None:
+    """`rows` finished deliveries already in the table (the growth target), then ANALYZE."""
+    connection = await asyncpg.connect(
+        make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    )
+    try:
+        activity = await connection.fetchval(
+            "INSERT INTO outgoing_activities (ap_id, actor_id, type, in_outbox, body, digest,"
+            " created_at) VALUES ($1, $2, 'Announce', false, '{}', '-', now()) RETURNING id",
+            f"{BASE}/activities/old",
+            cop.id,
+        )
+        done = 0
+        while done < rows:
+            chunk = min(1_000_000, rows - done)
+            await connection.execute(
+                "INSERT INTO deliveries (activity_id, inbox_url, host, state, attempts,"
+                " next_attempt_at, last_status, last_error, created_at, finished_at)"
+                " SELECT $1, 'https://old.example/inbox/' || n, 'old.example', 'done', 1,"
+                " now() - interval '20 days', 202, '', now() - interval '20 days',"
+                " now() - interval '20 days'"
+                f" FROM generate_series({done + 1}, {done + chunk}) AS n",
+                activity,
+            )
+            done += chunk
+            sys.stderr.write(f"prefilled {done:,} of {rows:,} deliveries\n")
+        await connection.execute("VACUUM ANALYZE deliveries")
+    finally:
+        await connection.close()
 
 
 def follower_row(n: int, instances: int, port: int) -> dict:
@@ -381,13 +468,15 @@ async def sink_stats(client: aiohttp.ClientSession, port: int) -> dict:
         return await response.json(content_type=None)
 
 
-async def enqueue_fan_out(sessions, cop: Actor, inboxes: list[str]) -> tuple[int, int]:
+async def enqueue_fan_out(
+    sessions, cop: Actor, inboxes: list[str], number: int = 1
+) -> tuple[int, int]:
     """Enqueue the Announce to every follower; return (activity body bytes, deliveries)."""
     async with sessions() as session:
         activity = await enqueue(
             session,
             actor_id=cop.id,
-            ap_id=f"{BASE}/activities/1",
+            ap_id=f"{BASE}/activities/{number}",
             type_="Announce",
             document=sample_announce(),
             inboxes=inboxes,
@@ -399,20 +488,24 @@ async def enqueue_fan_out(sessions, cop: Actor, inboxes: list[str]) -> tuple[int
 
 async def main(args) -> None:
     """Seed, enqueue, sign-only, deliver; print the figures."""
-    port = free_port()
+    port, tls_port = free_port(), free_port()
     figures: dict = {}
+    folder = Path(tempfile.mkdtemp(prefix="copnet-fanout-"))
+    tls = None if args.no_tls else (tls_port, *throwaway_certificate(folder))
     async with bench_database() as url:
         engine = create_engine(url)
         await upgrade(engine)
         sessions = session_factory(engine)
         cop, inboxes = await seed(sessions, args, port)
+        if args.prefill_rows:
+            await prefill(url, cop, args.prefill_rows)
         with measure() as figures["enqueue"]:
             figures["body"], total = await enqueue_fan_out(sessions, cop, inboxes)
         executor = ThreadPoolExecutor(args.threads, thread_name_prefix="bench-sign")
         host_map = {host_name(n): "127.0.0.1" for n in range(args.instances)}
         connector = make_connector(allow_private=True, host_map=host_map)
         async with (
-            sink_process(port, cop.public_key_pem, args.verify),
+            sink_process(port, cop.public_key_pem, args.verify, tls),
             aiohttp.ClientSession(connector=connector) as client,
         ):
             worker = DeliveryWorker(
@@ -433,11 +526,49 @@ async def main(args) -> None:
             figures["database_cpu"] = postgres_cpu_seconds(make_url(url).database) - database_before
             figures["sink"] = await sink_stats(client, port)
             figures["sink_cpu"] = figures["sink"]["cpu"] - before["cpu"]
+            if tls is not None:
+                figures["tls"] = await deliver_over_tls(
+                    url, engine, sessions, cop, inboxes, (port, tls), host_map, executor, args
+                )
         executor.shutdown()
         async with sessions() as session:
             figures["counts"] = await delivery_counts(session)
         await engine.dispose()
     report(args, total, figures)
+
+
+async def deliver_over_tls(url, engine, sessions, cop, inboxes, ports, host_map, executor, args):
+    """The same fan-out to https:// inboxes on the sink's TLS port; the measured figures."""
+    port, (tls_port, certificate, _key) = ports
+    https = [
+        inbox.replace("http://", "https://", 1).replace(f":{port}/", f":{tls_port}/", 1)
+        for inbox in inboxes
+    ]
+    _body, total = await enqueue_fan_out(sessions, cop, https, number=2)
+    trusted = ssl.create_default_context(cafile=certificate)
+    connector = make_connector(allow_private=True, host_map=host_map, ssl_context=trusted)
+    async with aiohttp.ClientSession(connector=connector) as client:
+        worker = DeliveryWorker(
+            engine,
+            sessions,
+            client,
+            Urls(BASE),
+            signer_executor=executor,
+            concurrency=args.concurrency,
+        )
+        before = await sink_stats(client, port)
+        database_before = postgres_cpu_seconds(make_url(url).database)
+        with measure() as span:
+            await deliver_all(worker, total)
+        database_cpu = postgres_cpu_seconds(make_url(url).database) - database_before
+        after = await sink_stats(client, port)
+    return {
+        "total": total,
+        "span": span,
+        "delivered": worker.totals.delivered,
+        "sink_cpu": after["cpu"] - before["cpu"],
+        "database_cpu": database_cpu,
+    }
 
 
 def report(args, total: int, figures: dict) -> None:
@@ -451,7 +582,13 @@ def report(args, total: int, figures: dict) -> None:
     print(f"deliveries       {total} ({args.followers - total} saved by shared inboxes)")
     print(f"body             {figures['body']} bytes, serialised and digested once")
     print(f"enqueue          {enqueue_span.wall * 1000:.0f} ms")
-    print(f"delivered        {counts.done} done, {counts.failed} failed, {counts.pending} pending")
+    runs = " (both runs, plain and TLS)" if "tls" in figures else ""
+    if args.prefill_rows:
+        runs += f", besides {args.prefill_rows:,} prefilled finished rows"
+    print(
+        f"delivered        {counts.done - args.prefill_rows} done, {counts.failed} failed, "
+        f"{counts.pending} pending{runs}"
+    )
     print(f"delivery rate    {delivery_rate:.0f} deliveries/s ({deliver.wall:.2f} s)")
     print(
         f"RSA in threads   {os.cpu_count()} threads sign {figures['speedup']:.2f}x as fast as one "
@@ -465,13 +602,30 @@ def report(args, total: int, figures: dict) -> None:
         f"CPU per delivery worker {worker_us:.0f} us, sink {sink_us:.0f} us, "
         f"PostgreSQL {database_us:.0f} us; per signature alone {sign_us:.0f} us"
     )
-    # What the rates would be with every core free for this benchmark (CPU-bound).
+    # A projection, computed from the CPU times above, not measured: the rates if every core
+    # were free for this benchmark and nothing but CPU limited it.
     cores = os.cpu_count() or 1
     bound = cores * 1e6 / (worker_us + sink_us + database_us)
     print(
-        f"CPU-bound bound  {bound:.0f} deliveries/s vs {cores * 1e6 / sign_us:.0f} signatures/s "
-        f"on {cores} idle cores: ratio {sign_us / (worker_us + sink_us + database_us):.0%}"
+        f"projection       {bound:.0f} deliveries/s vs {cores * 1e6 / sign_us:.0f} signatures/s "
+        f"on {cores} idle cores: ratio {sign_us / (worker_us + sink_us + database_us):.0%} "
+        f"(computed from CPU time, not measured)"
     )
+    tls = figures.get("tls")
+    if tls is not None:
+        tls_us = 1e6 / tls["total"]
+        tls_worker, tls_sink = tls["span"].cpu * tls_us, tls["sink_cpu"] * tls_us
+        tls_database = tls["database_cpu"] * tls_us
+        print(
+            f"over TLS         {tls['total'] / tls['span'].wall:.0f} deliveries/s "
+            f"({tls['delivered']} delivered), ratio to signing only "
+            f"{tls['total'] / tls['span'].wall / sign_rate:.0%}"
+        )
+        print(
+            f"TLS CPU          worker {tls_worker:.0f} us, sink {tls_sink:.0f} us, PostgreSQL "
+            f"{tls_database:.0f} us per delivery: TLS adds {tls_worker - worker_us:.0f} us "
+            f"(worker) + {tls_sink - sink_us:.0f} us (sink)"
+        )
     print(f"load average     {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     print(f"peak RSS         {peak_rss_mb():.0f} MB (target < 300 MB)")
     print(
@@ -522,6 +676,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--verify", type=float, default=0.01, help="share of signatures checked")
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--threads", type=int, default=signing_threads(), help="signing threads")
+    parser.add_argument("--no-tls", action="store_true", help="skip the run over HTTPS")
+    parser.add_argument(
+        "--prefill-rows",
+        type=int,
+        default=0,
+        help="finished deliveries in the table before the run (e.g. 10000000)",
+    )
     return parser.parse_args()
 
 

@@ -5,6 +5,7 @@ Run by hand from the repository root::
     .venv/bin/python bench/inbox.py [--requests 5000] [--concurrency 64] [--actors 50]
                                     [--senders 2] [--latency-seconds 10] [--quick]
                                     [--skip-reference] [--profile-copnet FILE]
+                                    [--processes N] [--skip-full-path] [--prefill-rows N]
 
 `--quick` is a small smoke run (about 30 s). `--profile-copnet out.svg` attaches py-spy (if
 installed in the virtualenv) to copnet during its peak phase (.svg flame graph, .json speedscope,
@@ -28,7 +29,11 @@ What it does, one server at a time under identical conditions:
    federation.signatures (keys preloaded in a dict, the advantage copnet has once its cache is
    warm), INSERTs one row with asyncpg (`ON CONFLICT (ap_id) DO NOTHING`) and answers 202. The
    reference is measured at half its own peak and also at copnet's half-peak rate.
-4. Prints a table and the targets: copnet >= 60% of the reference's accepted/s, copnet's p99
+4. Unless `--skip-full-path`, the full path: copnet again with its workers on (the rows of the
+   inbox-only phase are set aside first, so the workers process only this phase's), the same
+   closed-loop load, and the time until the intake worker has processed every row it
+   accepted -> accepted/s and processed/s, with the rows' final states.
+5. Prints a table and the targets: copnet >= 60% of the reference's accepted/s, copnet's p99
    < 50 ms at half its peak rate. Stops every process and drops the database (also on Ctrl-C).
 
 Every request is signed (rsa-sha256 over (request-target) host date digest) before the timed
@@ -41,7 +46,16 @@ under test share the CPU, so absolute figures are lower than on a dedicated serv
 else running at the same time (a test suite...) skews them: the run prints the load average it
 started with. The load generator itself costs about 0.1 ms of CPU per request. The servers run
 one at a time under the same conditions; besides accepted/s, the table shows each server's own
-CPU time per accepted request, the figure least disturbed by other work.
+CPU time per accepted request (all its processes), the figure least disturbed by other work,
+and the CPU time of the PostgreSQL backends serving the benchmark database per request.
+
+`--prefill-rows 10000000` first puts ten million finished rows in `received_activities` (old
+enough for retention to leave them to its next run), so the figures show whether they hold
+on a grown table.
+
+`--processes N` runs copnet as `copnet serve --processes N` (N web processes on one port);
+compare a run with `--processes 2` to one without to see the gain. py-spy (--profile-copnet)
+then attaches to the supervising process only, which serves nothing: profile with 1.
 """
 
 from __future__ import annotations
@@ -102,6 +116,36 @@ def process_cpu_seconds(pid: int) -> float | None:
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pid: int) -> float | None:
+    """CPU time so far of a process and all its descendants (copnet serve --processes N)."""
+    total = process_cpu_seconds(pid)
+    if total is None:
+        return None
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            children = task.read_text().split()
+        except OSError:
+            continue
+        for child in children:
+            total += tree_cpu_seconds(int(child)) or 0.0
+    return total
+
+
+def postgres_cpu_seconds(database: str) -> float:
+    """CPU time so far of the PostgreSQL backends serving `database` (found by process title)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            title = (stat.parent / "cmdline").read_bytes()
+            if b"postgres: " not in title or f" {database} ".encode() not in title:
+                continue
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime in clock ticks
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -609,6 +653,37 @@ def dsn(url: URL) -> str:
     return url.render_as_string(hide_password=False)
 
 
+PREFILL_RECEIVED = """
+INSERT INTO received_activities (ap_id, type, actor_ap_id, signer_key_id, inbox, forwarded, body,
+    state, attempts, next_attempt_at, last_error, received_at, processed_at)
+SELECT 'https://old.example/activities/' || n, 'Create', 'https://old.example/users/a',
+    'https://old.example/users/a#main-key', 'shared', false, '{}', 'done', 1,
+    now() - interval '20 days', '', now() - interval '20 days' + n * interval '10 ms',
+    now() - interval '20 days' + n * interval '10 ms'
+FROM generate_series(1, $1) AS n
+"""
+
+
+async def prefill(url: URL, rows: int) -> None:
+    """`rows` finished received activities already in the table (the growth target: figures
+    must hold with millions of rows in it), in chunks of a million, then VACUUM ANALYZE."""
+    connection = await asyncpg.connect(dsn(url))
+    try:
+        done = 0
+        while done < rows:
+            chunk = min(1_000_000, rows - done)
+            await connection.execute(
+                PREFILL_RECEIVED.replace(
+                    "generate_series(1, $1)", f"generate_series({done + 1}, {done + chunk})"
+                )
+            )
+            done += chunk
+            log(f"prefilled {done:,} of {rows:,} received_activities rows")
+        await connection.execute("VACUUM ANALYZE received_activities")
+    finally:
+        await connection.close()
+
+
 async def prepare_database(url: URL) -> None:
     """Migrate the fresh database, create the CoP and the reference server's table."""
     from models.communities import create_community
@@ -707,8 +782,15 @@ class Result:
 
     name: str
     peak: Tally
-    cpu_seconds: float | None = None  # the server process's CPU time during the peak phase
+    cpu_seconds: float | None = None  # the server processes' CPU time during the peak phase
+    database_seconds: float | None = None  # PostgreSQL backends' CPU time during the peak
     open_runs: list[tuple[str, float, Tally]] = field(default_factory=list)
+
+    @property
+    def database_per_request(self) -> str:
+        if self.database_seconds is None or not self.peak.accepted:
+            return "-"
+        return f"{self.database_seconds / self.peak.accepted * 1000:.2f} ms"
 
     @property
     def cpu_per_request(self) -> str:
@@ -729,6 +811,7 @@ async def warm_and_peak(
     args,
     *,
     pid: int,
+    database: str,
     profile: str | None = None,
 ) -> Result:
     """Warm a running server up, then measure its closed-loop peak."""
@@ -749,7 +832,8 @@ async def warm_and_peak(
     if profile is not None:
         profiler = Profiler(pid, profile)
         log(f"{name}: py-spy attached to pid {pid}, writing {profile}")
-    cpu_before = process_cpu_seconds(pid)
+    cpu_before = tree_cpu_seconds(pid)
+    database_before = postgres_cpu_seconds(database)
     try:
         peak = await load_phase(
             f"{name} peak",
@@ -764,13 +848,81 @@ async def warm_and_peak(
     finally:
         if profiler is not None:
             profiler.stop()
-    cpu_after = process_cpu_seconds(pid)
+    cpu_after = tree_cpu_seconds(pid)
     cpu = cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None
-    result = Result(name, peak, cpu)
+    result = Result(name, peak, cpu, postgres_cpu_seconds(database) - database_before)
     log(
         f"{name} peak: {result.rate:.0f} accepted/s, p50 {ms(peak, 0.5)}, p99 {ms(peak, 0.99)},"
         f" server CPU {result.cpu_per_request} per request,"
+        f" PostgreSQL CPU {result.database_per_request} per request,"
         f" load generator CPU {peak.sender_cpu / max(1, peak.done) * 1000:.2f} ms per request"
+    )
+    return result
+
+
+async def full_path(url: URL, database: str, argv, env, scratch, target, senders, args) -> dict:
+    """copnet with its workers on: accepted/s under the closed-loop load, then processed/s until
+    the intake worker has finished every row of this phase."""
+    connection = await asyncpg.connect(dsn(url))
+    try:
+        # The inbox-only phase's rows are set aside: the workers process this phase's only.
+        await connection.execute(
+            "UPDATE received_activities SET state = 'ignored' WHERE state = 'pending'"
+        )
+    finally:
+        await connection.close()
+    server = ServerProcess("copnet-workers", argv, env, Path(scratch))
+    await server.wait_ready(f"http://{target.host}:{target.port}/.well-known/nodeinfo")
+    log(f"copnet with workers is up (pid {server.process.pid})")
+    run = f"full-{secrets.token_hex(3)}"
+    cpu_before = tree_cpu_seconds(server.process.pid) or 0.0
+    database_before = postgres_cpu_seconds(database)
+    tally = await load_phase(
+        "copnet full path",
+        senders=senders,
+        target=target,
+        processes=args.senders,
+        connections=args.concurrency,
+        mode="closed",
+        count=args.requests,
+        run=run,
+    )
+    states: dict[str, int] = {}
+    connection = await asyncpg.connect(dsn(url))
+    try:
+        deadline = time.monotonic() + max(120.0, args.requests / 20)
+        while time.monotonic() < deadline:
+            rows = await connection.fetch(
+                "SELECT state, count(*) AS n FROM received_activities WHERE ap_id LIKE $1"
+                " GROUP BY state",
+                f"%/statuses/{run}-%",
+            )
+            states = {row["state"]: row["n"] for row in rows}
+            if states and "pending" not in states:
+                break
+            await asyncio.sleep(0.2)
+    finally:
+        await connection.close()
+    finished = time.monotonic()
+    cpu = (tree_cpu_seconds(server.process.pid) or 0.0) - cpu_before
+    database_cpu = postgres_cpu_seconds(database) - database_before
+    processed = sum(n for state, n in states.items() if state != "pending")
+    requests = max(1, tally.accepted)
+    result = {
+        "server": server,
+        "accepted": tally.accepted,
+        "accepted_rate": tally.accepted / max(1e-9, tally.end - tally.start),
+        "processed": processed,
+        "seconds": finished - tally.start,
+        "processed_rate": processed / max(1e-9, finished - tally.start),
+        "states": states,
+        "cpu_ms": cpu / requests * 1000,
+        "database_ms": database_cpu / requests * 1000,
+    }
+    server.stop()
+    log(
+        f"full path: {result['accepted_rate']:.0f} accepted/s, "
+        f"{result['processed_rate']:.0f} processed/s, states {states}"
     )
     return result
 
@@ -803,7 +955,7 @@ def ms(tally: Tally | None, fraction: float) -> str:
     return f"{percentile(tally.latencies, fraction) * 1000:.1f} ms"
 
 
-def print_report(results: list[Result], args, load: float) -> None:
+def print_report(results: list[Result], args, load: float, full: dict | None = None) -> None:
     print()
     print(
         f"inbox benchmark: {args.requests} requests at peak over {args.concurrency} connections,"
@@ -849,6 +1001,20 @@ def print_report(results: list[Result], args, load: float) -> None:
         " sent at fixed intervals (first row: half the server's own peak), latency counted from"
         " each one's scheduled time."
     )
+    for result in results:
+        print(
+            f"PostgreSQL CPU per accepted request at peak, {result.name}: "
+            f"{result.database_per_request}"
+        )
+    if full is not None:
+        print()
+        print(
+            f"full path (workers on, {args.processes} web process(es)): "
+            f"{full['accepted_rate']:.0f} accepted/s, {full['processed_rate']:.0f} processed/s "
+            f"({full['processed']} of {full['accepted']} processed in {full['seconds']:.1f} s; "
+            f"states {full['states']}); copnet CPU {full['cpu_ms']:.2f} ms and PostgreSQL CPU "
+            f"{full['database_ms']:.2f} ms per request, accepting and processing"
+        )
     copnet = next(r for r in results if r.name == "copnet")
     reference = next((r for r in results if r.name == "reference"), None)
     print()
@@ -891,6 +1057,8 @@ async def bench(args) -> None:
                 await admin_connection.close()
             log(f"created database {name}")
             await prepare_database(url)
+            if args.prefill_rows:
+                await prefill(url, args.prefill_rows)
             log("migrated it; created the CoP and the reference table")
 
             log(f"generating {args.actors} actor keys")
@@ -916,6 +1084,7 @@ async def bench(args) -> None:
                 "PYTHONUNBUFFERED": "1",
             }
             argv = [sys.executable, "-m", "server.cli.main", "serve"]
+            argv += ["--processes", str(args.processes)]
             copnet = ServerProcess("copnet", argv, env, Path(scratch))
             running.append(copnet)
             await copnet.wait_ready(f"http://127.0.0.1:{port}/.well-known/nodeinfo")
@@ -923,7 +1092,13 @@ async def bench(args) -> None:
             cop_id = f"http://127.0.0.1:{port}/c/{COP_NAME}"
             target = Target("127.0.0.1", port, f"/c/{COP_NAME}/inbox", cop_id)
             copnet_result = await warm_and_peak(
-                "copnet", target, senders, args, pid=copnet.process.pid, profile=args.profile_copnet
+                "copnet",
+                target,
+                senders,
+                args,
+                pid=copnet.process.pid,
+                database=name,
+                profile=args.profile_copnet,
             )
             half = copnet_result.rate / 2
             await open_loop(copnet_result, "at half its peak", half, target, senders, args)
@@ -932,6 +1107,11 @@ async def bench(args) -> None:
             stored = await count_rows(url, "received_activities")
             log(f"copnet stored {stored} received_activities rows")
             results = [copnet_result]
+            full = None
+            if not args.skip_full_path:
+                workers_env = {**env, "COPNET_RUN_WORKERS": "true"}
+                full = await full_path(url, name, argv, workers_env, scratch, target, senders, args)
+                running.append(full.pop("server"))
 
             if not args.skip_reference:
                 port = free_port()
@@ -949,7 +1129,7 @@ async def bench(args) -> None:
                 log(f"reference is up on port {port} (pid {reference.process.pid})")
                 target = Target("127.0.0.1", port, f"/c/{COP_NAME}/inbox", cop_id)
                 ref = await warm_and_peak(
-                    "reference", target, senders, args, pid=reference.process.pid
+                    "reference", target, senders, args, pid=reference.process.pid, database=name
                 )
                 await open_loop(ref, "at half its peak", ref.rate / 2, target, senders, args)
                 await open_loop(ref, "at copnet's half-peak rate", half, target, senders, args)
@@ -957,7 +1137,7 @@ async def bench(args) -> None:
                 stored = await count_rows(url, "bench_reference")
                 log(f"reference stored {stored} rows")
                 results.append(ref)
-            print_report(results, args, load)
+            print_report(results, args, load, full)
         finally:
             for process in running:
                 process.stop()
@@ -997,6 +1177,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--quick", action="store_true", help="a small run for smoke testing")
     parser.add_argument("--skip-reference", action="store_true", help="measure copnet only")
+    parser.add_argument("--processes", type=int, default=1, help="copnet serve --processes N (1)")
+    parser.add_argument(
+        "--skip-full-path", action="store_true", help="skip the run with workers on"
+    )
+    parser.add_argument(
+        "--prefill-rows",
+        type=int,
+        default=0,
+        help="finished received_activities rows in the table before the run (e.g. 10000000)",
+    )
     parser.add_argument(
         "--profile-copnet",
         metavar="FILE",

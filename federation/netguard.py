@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+import ssl
 from collections.abc import Mapping
 
 import aiohttp
@@ -208,10 +209,12 @@ class GuardedConnector(aiohttp.TCPConnector):
         allow_private: bool,
         host_map: Mapping[str, str] | None = None,
         limit_per_host: int = 8,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         super().__init__(
             resolver=GuardedResolver(allow_private=allow_private, host_map=host_map),
             limit_per_host=limit_per_host,
+            ssl=ssl_context if ssl_context is not None else True,
             socket_factory=None if allow_private else _guarded_socket,
         )
         self.allow_private = allow_private
@@ -222,8 +225,13 @@ def make_connector(
     allow_private: bool,
     host_map: Mapping[str, str] | None = None,
     limit_per_host: int = 8,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> aiohttp.TCPConnector:
-    """Build a connector that refuses non-public addresses unless allow_private."""
+    """Build a connector that refuses non-public addresses unless allow_private;
+    `ssl_context` replaces the system's trusted certificates (benchmarks with a throwaway one)."""
     return GuardedConnector(
-        allow_private=allow_private, host_map=host_map, limit_per_host=limit_per_host
+        allow_private=allow_private,
+        host_map=host_map,
+        limit_per_host=limit_per_host,
+        ssl_context=ssl_context,
     )

@@ -17,6 +17,7 @@ from models import (  # noqa: F401
     policy,
     post_revisions,
     posts,
+    rate_limits,
     received,
     reports,
     search,

@@ -118,6 +118,20 @@ async def add_version(
     return row
 
 
+async def set_version_text(session: AsyncSession, version_id: int, text: str) -> bool:
+    """Store a version's extracted text and re-index its document if it is the latest version;
+    False when the version is gone. The caller commits."""
+    version = await session.get(DocumentVersion, version_id)
+    if version is None:
+        return False
+    version.text = text
+    document = await session.get(Document, version.document_id)
+    latest = await latest_version(session, version.document_id)
+    if document is not None and latest is not None and latest.id == version.id:
+        await index_document(session, document, version)
+    return True
+
+
 async def latest_version(session: AsyncSession, document_id: int) -> DocumentVersion | None:
     """The newest version of a document."""
     query = (

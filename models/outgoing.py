@@ -34,6 +34,7 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("activity_id", "inbox_url"),
         Index("ix_deliveries_due", "state", "next_attempt_at"),
+        Index("ix_deliveries_created_at", "created_at"),  # retention walks the oldest first
         # Claiming scans only pending rows however many finished ones pile up.
         Index(
             "ix_deliveries_pending",

@@ -16,7 +16,10 @@ class ReceivedActivity(Base):
     """One incoming activity, stored before the inbox answers 202."""
 
     __tablename__ = "received_activities"
-    __table_args__ = (Index("ix_received_due", "state", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_received_due", "state", "next_attempt_at"),
+        Index("ix_received_received_at", "received_at"),  # retention walks the oldest first
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     # The dedupe key: the activity id, suffixed " forwarded by HOST" when another server sent it.

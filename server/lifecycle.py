@@ -44,10 +44,12 @@ from server.peers.keycache import DatabaseKeyCache
 from server.peers.policy import FederationPolicy
 from server.peers.remote import RemoteActors
 from server.peers.signature_knocks import SignatureKnocks
+from server.services.document_text import DOCUMENT_TEXT, extractor, store_text
 from server.services.localnames import LocalNames
 from server.workers.delivery import DeliveryWorker
 from server.workers.inbox_writer import IntakeWriter
 from server.workers.intake import IntakeWorker
+from server.workers.retention import RETENTION, ensure_scheduled, purger, reschedule
 from server.workers.scheduler import SchedulerWorker
 
 
@@ -147,8 +149,12 @@ async def workers(app: web.Application) -> AsyncIterator[None]:
         app[ENGINE],
         app[WRITE_SESSIONS],
         app[URLS],
-        handlers=job_handlers(settings),
-        senders=job_senders(settings),
+        handlers={**job_handlers(settings), DOCUMENT_TEXT: store_text, RETENTION: reschedule},
+        preparers={
+            **job_senders(settings),
+            DOCUMENT_TEXT: extractor(lambda: app[MEDIA]),
+            RETENTION: purger(app[ENGINE], settings.retention_days),
+        },
         give_up_after=GIVE_UP,
         private=PRIVATE,
         on_committed=app[DELIVERY].wake,
@@ -168,6 +174,7 @@ async def workers(app: web.Application) -> AsyncIterator[None]:
         finally:
             app[DELIVERY].close()
         return
+    await ensure_scheduled(app[WRITE_SESSIONS], utcnow())
     async with app[WRITE_SESSIONS]() as session:
         await recurring.ensure(session, utcnow())
         await session.commit()

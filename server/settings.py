@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import os
 import tomllib
@@ -67,6 +68,9 @@ class Settings:
         """The From address of every mail."""
         return self.mail_from or f"copnet@{self.base.host}"
 
+    retention_days: int = 30  # finished queue rows older than this are removed; 0 keeps them
+    event_loop: str = "asyncio"  # or "uvloop" (copnet[uvloop]) for `serve` and `worker`
+
     @property
     def base(self) -> URL:
         """The public base URL as a yarl URL."""
@@ -103,9 +107,12 @@ _SOURCES = (
     ("COPNET_SMTP_URL", "smtp_url", "smtp_url"),
     ("COPNET_MAIL_FROM", "mail_from", "mail_from"),
     ("COPNET_SMTP_CA_FILE", "smtp_ca_file", "smtp_ca_file"),
+    ("COPNET_RETENTION_DAYS", "retention_days", "retention_days"),
+    ("COPNET_EVENT_LOOP", "event_loop", "event_loop"),
 )
 FIRST_KNOCKS = ("cavage", "rfc9421")
 LOG_FORMATS = ("text", "json")
+EVENT_LOOPS = ("asyncio", "uvloop")
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -209,6 +216,10 @@ def _operations(raw: dict[str, object]) -> dict[str, object]:
                 "COPNET_SIGNATURE_FIRST_KNOCK", f"{knock!r} is not cavage or rfc9421"
             )
         values["signature_first_knock"] = knock
+    if "retention_days" in raw:
+        values["retention_days"] = _days("COPNET_RETENTION_DAYS", raw["retention_days"])
+    if "event_loop" in raw:
+        values["event_loop"] = _event_loop(str(raw["event_loop"]))
     return values
 
 
@@ -234,6 +245,17 @@ def _mail(raw: dict[str, object]) -> dict[str, object]:
             raise SettingsError("COPNET_SMTP_CA_FILE", f"file {path} does not exist")
         values["smtp_ca_file"] = path
     return values
+
+
+def _event_loop(value: str) -> str:
+    loop = value.strip().lower()
+    if loop not in EVENT_LOOPS:
+        raise SettingsError("COPNET_EVENT_LOOP", f"{value!r} is not asyncio or uvloop")
+    if loop == "uvloop" and importlib.util.find_spec("uvloop") is None:
+        raise SettingsError(
+            "COPNET_EVENT_LOOP", "uvloop is not installed (pip install 'copnet[uvloop]')"
+        )
+    return loop
 
 
 def _public_url(value: str) -> str:
@@ -271,6 +293,16 @@ def _port(value: object, variable: str = "COPNET_PORT") -> int:
     if not 0 < port < 65536:
         raise SettingsError(variable, f"{port} is not between 1 and 65535")
     return port
+
+
+def _days(variable: str, value: object) -> int:
+    try:
+        days = int(str(value).strip())
+    except ValueError:
+        raise SettingsError(variable, f"{value!r} is not a whole number of days") from None
+    if not 0 <= days <= 3650:
+        raise SettingsError(variable, f"{days} is not between 0 (keep forever) and 3650")
+    return days
 
 
 def _megabytes(variable: str, value: object) -> int:

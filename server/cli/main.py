@@ -22,7 +22,7 @@ from models.actors import InvalidName, NameTaken
 from models.database import create_engine
 from models.migrate import NotMigrated, current_revision
 from server import __version__
-from server.cli import commands
+from server.cli import commands, loops
 from server.cli.admin import add_admin_commands
 from server.cli.backup import add_backup_commands
 from server.cli.basecamp import add_basecamp_commands
@@ -30,6 +30,7 @@ from server.cli.federation import add_federation_commands
 from server.cli.mail import add_mail_commands
 from server.cli.moderation import add_moderation_commands
 from server.cli.post import add_community_set_command, add_post_commands
+from server.cli.processes import MAX_PROCESSES, serve_processes
 from server.ops.database import database_problem, schema_problem, settled
 from server.ops.listen import CannotListen, listen_problem
 from server.ops.logs import AccessLogger, access_logger, configure_logging
@@ -53,6 +54,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the Network over HTTP")
     serve.add_argument("--host", help="address to listen on (default: COPNET_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default: COPNET_PORT or 8080)")
+    serve.add_argument(
+        "--processes",
+        type=_process_count,
+        default=1,
+        help="serve from this many processes on one port (SO_REUSEPORT; default 1)",
+    )
+    serve.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
     serve.set_defaults(handler=_serve)
 
     worker = sub.add_parser(
@@ -98,16 +106,31 @@ def _run(command: Callable[..., Coroutine[Any, Any, int]]) -> Callable[[Any, Any
     return handler
 
 
+def _process_count(value: str) -> int:
+    try:
+        count = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of processes") from None
+    if not 1 <= count <= MAX_PROCESSES:
+        raise argparse.ArgumentTypeError(f"{count} is not between 1 and {MAX_PROCESSES}")
+    return count
+
+
 def _serve(settings, args) -> int:
     from server.app import create_app
 
     asyncio.run(settled(commands.check_database(settings)))
     host, port = args.host or settings.host, args.port or settings.port
-    asyncio.run(_serve_until_stopped(create_app(settings), settings, host, port))
+    if args.processes > 1:
+        return serve_processes(host, port, args.processes)
+    app = create_app(settings)
+    loops.run(settings, _serve_until_stopped(app, settings, host, port, reuse_port=args.reuse_port))
     return 0
 
 
-async def _serve_until_stopped(app: web.Application, settings, host: str, port: int) -> None:
+async def _serve_until_stopped(
+    app: web.Application, settings, host: str, port: int, *, reuse_port: bool = False
+) -> None:
     runner = web.AppRunner(
         app,
         access_log_class=AccessLogger,
@@ -117,15 +140,16 @@ async def _serve_until_stopped(app: web.Application, settings, host: str, port: 
     try:
         await runner.setup()
         try:
-            await web.TCPSite(runner, host, port).start()
+            await web.TCPSite(runner, host, port, reuse_port=reuse_port or None).start()
         except OSError as exc:
             raise CannotListen(
                 listen_problem(exc, host, port, "COPNET_PORT", "COPNET_HOST")
             ) from exc
         # Only now: a server that says "serving" is listening.
-        print(
-            f"copnet {__version__} serving {settings.url} (listening on {host}:{port})", flush=True
-        )
+        where = f"listening on {host}:{port}" + (f", process {os.getpid()}" if reuse_port else "")
+        if settings.event_loop != "asyncio":
+            where += f", {settings.event_loop} event loop"
+        print(f"copnet {__version__} serving {settings.url} ({where})", flush=True)
         await _until_signalled()
     finally:
         await runner.cleanup()
@@ -148,7 +172,7 @@ def _worker(settings, args) -> int:
 
     asyncio.run(settled(commands.check_database(settings)))
     print(f"copnet {__version__} worker for {settings.url}", flush=True)
-    asyncio.run(run_worker_process(replace(settings, run_workers=True)))
+    loops.run(settings, run_worker_process(replace(settings, run_workers=True)))
     return 0
 
 

@@ -1,9 +1,10 @@
-"""Sign-in rate limiting: sliding windows of failed attempts per account name and per address.
+"""Sign-in and sign-up rate limiting: sliding windows of attempts per account name and address.
 
-In memory, per process: enough to make password guessing slow. The per-address limit is
-higher than the per-name one because a whole hospital or council often reaches the web
-through one address. With several web processes each keeps its own count, so the effective
-limit is the per-process limit times the number of processes.
+Enough to make password guessing slow. The per-address limit is higher than the per-name one
+because a whole hospital or council often reaches the web through one address. The events are
+kept by a store: `DatabaseHits` (what copnet serves with) shares them between every web process
+through the database, so `copnet serve --processes N` allows what one process would;
+`MemoryHits` keeps them in this process (unit tests, tools).
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ from __future__ import annotations
 import ipaddress
 import math
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
 
 from aiohttp import web
 
+from server.http.ratelimit_store import HitStore, MemoryHits
 from server.settings import IPNetwork
 
 Clock = Callable[[], float]
@@ -24,65 +25,61 @@ Clock = Callable[[], float]
 class SlidingWindow:
     """At most `limit` events per key within any `window` seconds."""
 
-    def __init__(self, limit: int, window: float, clock: Clock, *, max_keys: int = 50_000):
+    def __init__(
+        self,
+        limit: int,
+        window: float,
+        clock: Clock = time.time,
+        *,
+        store: HitStore | None = None,
+        bucket: str = "events",
+    ):
         self.limit = limit
         self.window = window
         self.clock = clock
-        self.max_keys = max_keys
-        self._events: dict[str, deque[float]] = {}
+        self.store = store if store is not None else MemoryHits()
+        self.bucket = bucket
 
-    def _live(self, key: str, now: float) -> deque[float] | None:
-        events = self._events.get(key)
-        if events is None:
-            return None
-        while events and events[0] <= now - self.window:
-            events.popleft()
-        if not events:
-            del self._events[key]
-            return None
-        return events
+    async def _recent(
+        self, key: str, now: float, count: int, before: int | None = None
+    ) -> list[float]:
+        since = now - self.window
+        return await self.store.recent(self.bucket, key, since=since, limit=count, before=before)
 
-    def retry_after(self, key: str) -> float | None:
+    async def retry_after(self, key: str) -> float | None:
         """Seconds until one more event is allowed, or None if it is allowed now."""
         now = self.clock()
-        events = self._live(key, now)
-        if events is None or len(events) < self.limit:
+        events = await self._recent(key, now, self.limit)
+        if len(events) < self.limit:
             return None
-        return max(events[-self.limit] + self.window - now, 0.001)
+        return max(events[0] + self.window - now, 0.001)
 
-    def hit(self, key: str) -> None:
-        """Record one event."""
+    async def over(self, key: str, number: int) -> float | None:
+        """For a counted event (`number`, from `hit`): seconds to wait if `limit` events came
+        before it within the window, else None. Events recorded after it do not count, so of
+        many sent at once exactly the first `limit` go ahead, in one process or several."""
         now = self.clock()
-        events = self._live(key, now)
-        if events is None:
-            if len(self._events) >= self.max_keys:
-                self._shrink(now)
-            events = self._events[key] = deque()
-        events.append(now)
-        while len(events) > self.limit:
-            events.popleft()  # older events cannot change the answer any more
+        events = await self._recent(key, now, self.limit, before=number)
+        if len(events) < self.limit:
+            return None
+        return max(events[0] + self.window - now, 0.001)
 
-    def reset(self, key: str) -> None:
+    async def hit(self, key: str) -> int:
+        """Record one event; its number."""
+        now = self.clock()
+        return await self.store.add(self.bucket, key, at=now, expired=now - self.window)
+
+    async def discard(self, key: str, number: int) -> None:
+        """Take back one counted event (a refused attempt)."""
+        await self.store.remove(self.bucket, key, number)
+
+    async def reset(self, key: str) -> None:
         """Forget every event of a key."""
-        self._events.pop(key, None)
+        await self.store.clear(self.bucket, key)
 
-    def undo(self, key: str) -> None:
+    async def undo(self, key: str) -> None:
         """Forget the most recent event of a key (an attempt that turned out fine)."""
-        events = self._events.get(key)
-        if events:
-            events.pop()
-            if not events:
-                del self._events[key]
-
-    def _shrink(self, now: float) -> None:
-        for key in list(self._events):
-            self._live(key, now)
-        # Still full (a flood of distinct keys): drop the keys seen least recently.
-        excess = len(self._events) - self.max_keys + 1
-        if excess > 0:
-            oldest = sorted(self._events, key=lambda k: self._events[k][-1])[:excess]
-            for key in oldest:
-                del self._events[key]
+        await self.store.drop_latest(self.bucket, key)
 
 
 class LoginRateLimiter:
@@ -94,14 +91,18 @@ class LoginRateLimiter:
         per_name: int = 5,
         per_address: int = 20,
         window: float = 15 * 60,
-        clock: Clock = time.monotonic,
+        clock: Clock = time.time,
+        store: HitStore | None = None,
     ):
-        self.by_name = SlidingWindow(per_name, window, clock)
-        self.by_address = SlidingWindow(per_address, window, clock)
+        store = store if store is not None else MemoryHits()
+        self.by_name = SlidingWindow(per_name, window, clock, store=store, bucket="login-name")
+        self.by_address = SlidingWindow(
+            per_address, window, clock, store=store, bucket="login-address"
+        )
 
     @property
     def clock(self) -> Clock:
-        """The time source (seconds, monotonic)."""
+        """The time source (seconds; wall-clock, so that processes agree)."""
         return self.by_name.clock
 
     @clock.setter
@@ -109,43 +110,49 @@ class LoginRateLimiter:
         self.by_name.clock = clock
         self.by_address.clock = clock
 
-    def retry_after(self, address: str, *names: str) -> int | None:
+    async def retry_after(self, address: str, *names: str) -> int | None:
         """Whole seconds to wait before trying again, or None if an attempt is allowed now.
 
         `names` are every name the attempt is known by (what was typed, the account's handle),
         so switching between handle and email address does not earn extra guesses.
         """
-        waits = [self.by_address.retry_after(address)]
-        waits += [self.by_name.retry_after(key) for key in _name_keys(names)]
+        waits = [await self.by_address.retry_after(address)]
+        waits += [await self.by_name.retry_after(key) for key in _name_keys(names)]
         found = [wait for wait in waits if wait is not None]
         return math.ceil(max(found)) if found else None
 
-    def failed(self, address: str, *names: str) -> None:
-        """Count one failed attempt against the address and each name."""
-        self.by_address.hit(address)
+    async def failed(self, address: str, *names: str) -> list[tuple[SlidingWindow, str, int]]:
+        """Count one failed attempt against the address and each name; what was counted."""
+        counted = [(self.by_address, address, await self.by_address.hit(address))]
         for key in _name_keys(names):
-            self.by_name.hit(key)
+            counted.append((self.by_name, key, await self.by_name.hit(key)))
+        return counted
 
-    def attempt(self, address: str, *names: str) -> int | None:
-        """Check and count an attempt in one step: seconds to wait, or None to go ahead.
+    async def attempt(self, address: str, *names: str) -> int | None:
+        """Count an attempt, then check it: seconds to wait, or None to go ahead.
 
-        The attempt counts as a failure until `succeeded` says otherwise, so requests sent
-        in parallel (all checked before any password is verified) cannot exceed the limit.
+        Counted first and checked after, so requests sent in parallel (to one process or
+        several) cannot exceed the limit: each sees the others' events. The attempt counts as a
+        failure until `succeeded` says otherwise; a refused attempt is taken back.
         """
-        wait = self.retry_after(address, *names)
-        if wait is None:
-            self.failed(address, *names)
-        return wait
+        counted = await self.failed(address, *names)
+        waits = [await window.over(key, number) for window, key, number in counted]
+        found = [wait for wait in waits if wait is not None]
+        if not found:
+            return None
+        for window, key, number in counted:
+            await window.discard(key, number)
+        return math.ceil(max(found))
 
-    def succeeded(self, address: str, *names: str) -> None:
+    async def succeeded(self, address: str, *names: str) -> None:
         """The password was right: take back the attempt, and clear the names' failures.
 
         The address's earlier failures stay: an attacker with an account of their own could
         otherwise reset their count between guesses.
         """
-        self.by_address.undo(address)
+        await self.by_address.undo(address)
         for key in _name_keys(names):
-            self.by_name.reset(key)
+            await self.by_name.reset(key)
 
 
 def _name_keys(names: tuple[str, ...]) -> list[str]:

@@ -39,6 +39,8 @@ async def describe(
     event_ids = {r.event_id for r in rows if r.event_id}
     actors = await _by_id(session, Actor, actor_ids)
     posts = await _by_id(session, Post, post_ids)
+    roots = {p.thread_id for p in posts.values() if p.thread_id} - set(posts)
+    posts |= await _by_id(session, Post, roots)  # a reply is named by its thread's title
     events = await _by_id(session, Event, event_ids)
     return {row.id: _line(row, urls, actors, posts, events) for row in rows}
 
@@ -56,10 +58,13 @@ def _who(actor: Actor | None) -> str:
     return one_line(name, 60)
 
 
-def _title(post: Post | None) -> str:
+def _title(post: Post | None, posts: dict) -> str:
     if post is None:
         return "a post"
-    words = post.title or post.source or ""
+    root = posts.get(post.thread_id) if post.thread_id else post
+    # A remote reply has no title and, often, no Markdown source: its thread's title names it,
+    # as the in-app notifications list does.
+    words = (root.title if root else "") or post.title or post.source or ""
     return "“" + (one_line(words, SNIPPET) or "a post") + "”"
 
 
@@ -72,6 +77,8 @@ def _line(row: Notification, urls: Urls, actors: dict, posts: dict, events: dict
     link = urls.root
     if post is not None:
         link = urls.thread(post.thread_id or post.id)  # every archived thread has a page here
+        if post.thread_id and post.thread_id != post.id:
+            link += f"#post-{post.id}"  # a reply: straight to it, as the in-app list links
     elif event is not None:
         link = urls.basecamp(event.id) if event.ap_id is None else (event.url or event.ap_id)
     elif community is not None and community.local_name:
@@ -79,11 +86,11 @@ def _line(row: Notification, urls: Urls, actors: dict, posts: dict, events: dict
     detail = one_line(row.detail, 200)
     event_name = "“" + one_line(event.name, SNIPPET) + "”" if event else "a Basecamp"
     texts = {
-        kinds.REPLY: f"{_who(actor)} replied to your post {_title(post)}",
-        kinds.MENTION: f"{_who(actor)} mentioned you in {_title(post)}",
-        kinds.LIKE: f"{_who(actor)} liked your post {_title(post)}",
-        kinds.NEW_THREAD: f"New thread in {where}: {_title(post)}",
-        kinds.WATCHED_REPLY: f"{_who(actor)} replied in {_title(post)}",
+        kinds.REPLY: f"{_who(actor)} replied to your post {_title(post, posts)}",
+        kinds.MENTION: f"{_who(actor)} mentioned you in {_title(post, posts)}",
+        kinds.LIKE: f"{_who(actor)} liked your post {_title(post, posts)}",
+        kinds.NEW_THREAD: f"New thread in {where}: {_title(post, posts)}",
+        kinds.WATCHED_REPLY: f"{_who(actor)} replied in {_title(post, posts)}",
         kinds.BASECAMP_CHANGED: f"The Basecamp {event_name} changed",
         kinds.BASECAMP_CANCELLED: f"The Basecamp {event_name} was cancelled",
         kinds.BASECAMP_REMINDER: f"Reminder: the Basecamp {event_name} is coming up",

@@ -19,6 +19,7 @@ from models.documents import Document, DocumentVersion
 from models.posts import Post
 from server.media.kinds import KINDS
 from server.media.store import StoredFile, human_size, served_type
+from server.services.document_text import schedule_extraction
 from server.services.posts import publish_post
 from server.urls import Urls
 
@@ -27,11 +28,12 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~])")
 
 @dataclass(frozen=True)
 class Upload:
-    """A file already in the media store, the name to show for it and its extracted text."""
+    """A file already in the media store, the name to show for it and its extracted text
+    (None: extracted later, by a job)."""
 
     stored: StoredFile
     filename: str
-    text: str
+    text: str | None
 
     def version(self, note: str = "") -> NewVersion:
         return NewVersion(
@@ -39,7 +41,7 @@ class Upload:
             size=self.stored.size,
             media_type=self.stored.media_type,
             filename=self.filename,
-            text=self.text,
+            text=self.text or "",
             note=note,
         )
 
@@ -79,6 +81,8 @@ async def share_document(
         attachments=attachments,
     )
     document.post_id = post.id
+    if upload.text is None:
+        await schedule_extraction(session, version, now)
     return document
 
 
@@ -97,6 +101,8 @@ async def add_document_version(
     version = await add_version(
         session, document, version=upload.version(note), uploaded_by=author.id, now=now
     )
+    if upload.text is None:
+        await schedule_extraction(session, version, now)
     thread = await session.get(Post, document.post_id) if document.post_id else None
     if thread is not None and not thread.is_deleted:
         _title, body, attachments = announcement(urls, document, version, first=False)

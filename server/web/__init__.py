@@ -7,12 +7,11 @@ the routes are in `server/routes.py`.
 
 from __future__ import annotations
 
-import time
-
 import aiohttp_jinja2
 from aiohttp import web
 
 from server.appkeys import (
+    ENGINE,
     LIKE_LIMITER,
     LOGIN_LIMITER,
     RESET_ADDRESS_LIMITER,
@@ -20,6 +19,7 @@ from server.appkeys import (
     SIGNUP_LIMITER,
 )
 from server.http.ratelimit import LoginRateLimiter, SlidingWindow
+from server.http.ratelimit_store import DatabaseHits
 from server.services.content import sanitize_remote_html
 from server.web.csrf import csrf_middleware, set_visitor_cookie
 from server.web.engagement import LIKES_PER_HOUR
@@ -43,8 +43,14 @@ def install_web(app: web.Application) -> None:
     # Stored HTML was sanitised when it came in; it is again on the way out, so a path that
     # forgot (or a row written by hand) cannot become a script on our pages.
     aiohttp_jinja2.get_env(app).filters["stored_html"] = sanitize_remote_html
-    app[LOGIN_LIMITER] = LoginRateLimiter()
-    app[SIGNUP_LIMITER] = SlidingWindow(SIGNUPS_PER_HOUR, 3600, time.monotonic)
-    app[LIKE_LIMITER] = SlidingWindow(LIKES_PER_HOUR, 3600, time.monotonic)
-    app[RESET_ADDRESS_LIMITER] = SlidingWindow(RESETS_PER_ADDRESS_HOUR, 3600, time.monotonic)
-    app[RESET_EMAIL_LIMITER] = SlidingWindow(RESETS_PER_EMAIL_HOUR, 3600, time.monotonic)
+    # Kept in the database, so every web process counts the same attempts.
+    shared = DatabaseHits(lambda: app[ENGINE])
+    app[LOGIN_LIMITER] = LoginRateLimiter(store=shared)
+    app[SIGNUP_LIMITER] = SlidingWindow(SIGNUPS_PER_HOUR, 3600, store=shared, bucket="signup")
+    app[LIKE_LIMITER] = SlidingWindow(LIKES_PER_HOUR, 3600, store=shared, bucket="like")
+    app[RESET_ADDRESS_LIMITER] = SlidingWindow(
+        RESETS_PER_ADDRESS_HOUR, 3600, store=shared, bucket="reset_address"
+    )
+    app[RESET_EMAIL_LIMITER] = SlidingWindow(
+        RESETS_PER_EMAIL_HOUR, 3600, store=shared, bucket="reset_email"
+    )

@@ -193,7 +193,7 @@ async def change_password(request: web.Request) -> web.StreamResponse:
     form = Form(values={})
     limiter = request.app[LOGIN_LIMITER]
     address = client_address(request, request.app[SETTINGS].trusted_proxies)
-    wait = limiter.attempt(address, member.name)
+    wait = await limiter.attempt(address, member.name)
     if wait is not None:
         return _too_many(request, wait)
     async with request.app[SESSIONS]() as session:
@@ -204,7 +204,7 @@ async def change_password(request: web.Request) -> web.StreamResponse:
     ):
         form.error("current_password", WRONG_CURRENT)
         return _render(request, "settings_password.html", {"form": form}, status=400)
-    limiter.succeeded(address, member.name)
+    await limiter.succeeded(address, member.name)
     try:
         passwords.check_password_rules(values["new_password"], name=member.name)
     except passwords.WeakPassword as weak:
@@ -274,7 +274,7 @@ async def delete_account(request: web.Request) -> web.StreamResponse:
     form = Form(values={"content": values["content"], "confirm": values["confirm"]})
     limiter = request.app[LOGIN_LIMITER]
     address = client_address(request, request.app[SETTINGS].trusted_proxies)
-    wait = limiter.attempt(address, member.name)
+    wait = await limiter.attempt(address, member.name)
     if wait is not None:
         return _too_many(request, wait)
     async with request.app[SESSIONS]() as session:
@@ -285,7 +285,7 @@ async def delete_account(request: web.Request) -> web.StreamResponse:
     ):
         form.error("current_password", WRONG_CURRENT)
     else:
-        limiter.succeeded(address, member.name)
+        await limiter.succeeded(address, member.name)
     if values["content"] not in lifecycle.CONTENT_CHOICES:
         form.error("content", "Choose what happens to your posts and documents.")
     if values["confirm"].strip().lstrip("@").lower() != member.name:

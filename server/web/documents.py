@@ -48,8 +48,8 @@ from server.media.store import (
     read_text_field,
     served_type,
 )
-from server.media.textextract import extract_text
 from server.services.content import html_to_text
+from server.services.document_text import text_now
 from server.services.documents import Upload, add_document_version, share_document
 from server.services.markdown import render_markdown
 from server.urls import Urls
@@ -57,7 +57,7 @@ from server.web.auth import Member, current_member, require_member
 from server.web.community_access import visible_community
 from server.web.csrf import multipart_reader
 from server.web.private_access import may_read
-from server.web.requests import list_page, path_id, sentence, wake_delivery
+from server.web.requests import list_page, path_id, sentence, wake_delivery, wake_scheduler
 
 TITLE_LIMIT = 200
 DESCRIPTION_LIMIT = 10_000
@@ -131,10 +131,6 @@ async def read_upload_form(
 def _within(value: str, limit: int, what: str) -> None:
     if len(value) > limit:
         raise UploadRefused(f"the {what} is {len(value):,} characters long; the limit is {limit:,}")
-
-
-async def _extract(stored: StoredFile) -> str:
-    return await asyncio.to_thread(extract_text, stored.path, stored.media_type)
 
 
 # ---- shared lookups ---------------------------------------------------------------------------
@@ -229,7 +225,7 @@ async def upload_document(request: web.Request) -> web.Response:
             request, status=refused.status, error=sentence(refused.message), form=form.values
         )
     stored = form.stored
-    text = await _extract(stored)
+    text = await text_now(stored)
     urls = request.app[URLS]
     now = utcnow()
     async with request.app[WRITE_SESSIONS].begin() as session:
@@ -248,6 +244,7 @@ async def upload_document(request: web.Request) -> web.Response:
             now=now,
         )
     wake_delivery(request.app)
+    wake_scheduler(request.app)
     raise web.HTTPSeeOther(f"/d/{document.id}")
 
 
@@ -379,7 +376,7 @@ async def upload_version(request: web.Request) -> web.StreamResponse:
             request, status=refused.status, error=sentence(refused.message), form=form.values
         )
     stored = form.stored
-    text = await _extract(stored)
+    text = await text_now(stored)
     urls = request.app[URLS]
     now = utcnow()
     async with request.app[WRITE_SESSIONS].begin() as session:
@@ -401,6 +398,7 @@ async def upload_version(request: web.Request) -> web.StreamResponse:
             now=now,
         )
     wake_delivery(request.app)
+    wake_scheduler(request.app)
     raise web.HTTPSeeOther(f"/d/{document.id}")
 
 

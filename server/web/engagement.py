@@ -53,7 +53,7 @@ async def _like(request: web.Request, liking: bool) -> web.StreamResponse:
     post_id = path_id(request, "id", "post")
     limiter = request.app[LIKE_LIMITER]
     key = str(member.actor_id)
-    wait = limiter.retry_after(key)
+    wait = await limiter.retry_after(key)
     if wait is not None:
         return render_error(
             request,
@@ -62,7 +62,7 @@ async def _like(request: web.Request, liking: bool) -> web.StreamResponse:
             title="Please wait a little",
             headers={"Retry-After": str(int(wait) + 1)},
         )
-    limiter.hit(key)
+    await limiter.hit(key)
     async with request.app[WRITE_SESSIONS].begin() as session:
         post = await _readable_post(request, session, post_id)
         await _not_banned(session, member, post.community_id)

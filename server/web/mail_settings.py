@@ -30,7 +30,7 @@ from server.mail.account_mail import send_verification
 from server.mail.address import valid_address
 from server.services import passwords
 from server.web.auth import Member, require_member
-from server.web.password_reset import wake_scheduler
+from server.web.requests import wake_scheduler
 from server.web.routes_auth import Form, _form_values, _render, _too_many
 
 PAGE = "/settings/mail"
@@ -114,7 +114,7 @@ async def change_address(request: web.Request) -> web.StreamResponse:
     form = Form(values={"email": values["email"]})
     limiter = request.app[LOGIN_LIMITER]
     address = client_address(request, request.app[SETTINGS].trusted_proxies)
-    wait = limiter.attempt(address, member.name)
+    wait = await limiter.attempt(address, member.name)
     if wait is not None:
         return _too_many(request, wait)
     async with request.app[SESSIONS]() as session:
@@ -126,7 +126,7 @@ async def change_address(request: web.Request) -> web.StreamResponse:
     ):
         form.error("current_password", "That is not your current password.")
     else:
-        limiter.succeeded(address, member.name)
+        await limiter.succeeded(address, member.name)
     try:
         email = accounts.normalize_email(values["email"])
     except accounts.InvalidEmail:
@@ -176,15 +176,18 @@ async def _store_address(
 async def resend_verification(request: web.Request) -> web.StreamResponse:
     """Another link for the current address (a few an hour)."""
     member = await require_member(request)
-    async with request.app[WRITE_SESSIONS]() as session:
+    async with request.app[SESSIONS]() as session:
         found = await accounts.member_by_actor_id(session, member.actor_id)
-        assert found is not None
-        email = found.account.email
-        limiter = request.app[RESET_EMAIL_LIMITER]
-        key = f"verify:{email}"
-        if email is None or not valid_address(email) or limiter.retry_after(key) is not None:
-            raise web.HTTPSeeOther(PAGE)
-        limiter.hit(key)
+    assert found is not None
+    email = found.account.email
+    # Counted before the write session opens: the limiter writes through its own connection,
+    # which would wait on this session's lock on SQLite.
+    limiter = request.app[RESET_EMAIL_LIMITER]
+    key = f"verify:{email}"
+    if email is None or not valid_address(email) or await limiter.retry_after(key) is not None:
+        raise web.HTTPSeeOther(PAGE)
+    await limiter.hit(key)
+    async with request.app[WRITE_SESSIONS]() as session:
         await send_verification(
             session,
             request.app[SETTINGS],

@@ -19,7 +19,6 @@ from models.mail import RESET
 from server.appkeys import (
     RESET_ADDRESS_LIMITER,
     RESET_EMAIL_LIMITER,
-    SCHEDULER,
     SESSIONS,
     SETTINGS,
     WRITE_SESSIONS,
@@ -29,6 +28,7 @@ from server.mail.account_mail import request_reset
 from server.services import passwords
 from server.web.auth import forget_signed_in, set_session_cookie
 from server.web.errors import render_error
+from server.web.requests import wake_scheduler
 from server.web.routes_auth import Form, _form_values, _render
 
 FORGOT = "/password/forgot"
@@ -39,12 +39,6 @@ BAD_LINK = (
     "sent; ask for a new one."
 )
 NEW_FIELDS = ("new_password", "new_password_confirm")
-
-
-def wake_scheduler(app: web.Application) -> None:
-    """Mail was queued: let the scheduler send it now rather than at its next poll."""
-    if SCHEDULER in app:
-        app[SCHEDULER].wake()
 
 
 async def forgot_page(request: web.Request) -> web.Response:
@@ -58,7 +52,7 @@ async def forgot(request: web.Request) -> web.StreamResponse:
     settings = request.app[SETTINGS]
     address = client_address(request, settings.trusted_proxies)
     limiter = request.app[RESET_ADDRESS_LIMITER]
-    wait = limiter.retry_after(address)
+    wait = await limiter.retry_after(address)
     if wait is not None:
         return render_error(
             request,
@@ -76,10 +70,10 @@ async def forgot(request: web.Request) -> web.StreamResponse:
     if email is None:
         form.error("email", "Enter the e-mail address of your account.")
         return _render(request, "password_forgot.html", {"form": form, "sent": False}, status=400)
-    limiter.hit(address)
+    await limiter.hit(address)
     per_email = request.app[RESET_EMAIL_LIMITER]
-    if per_email.retry_after(email) is None:
-        per_email.hit(email)
+    if await per_email.retry_after(email) is None:
+        await per_email.hit(email)
         await _request(request, email)
     raise web.HTTPSeeOther(f"{FORGOT}?sent=1")
 

@@ -32,13 +32,18 @@ def wake_delivery(app: web.Application) -> None:
         delivery.wake()
 
 
+def wake_scheduler(app: web.Application) -> None:
+    """Tell this process's scheduler that a job is due now (when it runs here)."""
+    scheduler = app.get(SCHEDULER)
+    if scheduler is not None:
+        scheduler.wake()
+
+
 def wake_workers(app: web.Application) -> None:
     """Wake the delivery worker and the scheduler (which makes notifications) after a commit
     that queued work for both."""
     wake_delivery(app)
-    scheduler = app.get(SCHEDULER)
-    if scheduler is not None:
-        scheduler.wake()
+    wake_scheduler(app)
 
 
 def sentence(text: str) -> str:

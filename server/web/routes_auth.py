@@ -108,8 +108,10 @@ async def signup(request: web.Request) -> web.StreamResponse:
     """Create the member, sign them in and show the next steps; or show what to fix."""
     limiter = request.app[SIGNUP_LIMITER]
     address = client_address(request, request.app[SETTINGS].trusted_proxies)
-    wait = limiter.retry_after(address)
+    counted = await limiter.hit(address)  # first: parallel sign-ups, in any process, share it
+    wait = await limiter.over(address, counted)
     if wait is not None:
+        await limiter.discard(address, counted)
         return render_error(
             request,
             429,
@@ -118,7 +120,6 @@ async def signup(request: web.Request) -> web.StreamResponse:
             title="Please wait a little",
             headers={"Retry-After": str(int(wait) + 1)},
         )
-    limiter.hit(address)
     values = await _form_values(request, SIGNUP_FIELDS)
     form = Form(values=values)
     async with request.app[SESSIONS]() as session:
@@ -251,7 +252,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     async with request.app[SESSIONS]() as session:
         member = await accounts.member_by_login(session, identifier)
     names = (identifier, member.name) if member else (identifier,)
-    wait = limiter.attempt(address, *names)  # counted now: parallel guesses share the limit
+    wait = await limiter.attempt(address, *names)  # counted now: parallel guesses share the limit
     if wait is not None:
         return _too_many(request, wait)
     stored = member.account.password_hash if member else None
@@ -259,7 +260,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         form.error("login", WRONG_LOGIN)
         values["password"] = ""
         return _render(request, "auth_login.html", {"form": form}, status=400)
-    limiter.succeeded(address, *names)
+    await limiter.succeeded(address, *names)
     rehashed = None
     if passwords.needs_rehash(member.account.password_hash):
         rehashed = await passwords.hash_password_async(values["password"])

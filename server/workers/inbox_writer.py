@@ -5,6 +5,11 @@ while the previous batch was being written, stores them in one transaction and o
 releases the requests, so no 202 is sent for an activity that is not on disk. Under load the
 batches grow by themselves; alone, a request is written at once (no timer, no added delay).
 
+Several writing tasks share the queue (`writers`; one on SQLite, which has one writer anyway):
+a request that arrives while a batch is being committed is taken by an idle task at once
+instead of waiting for that commit, so a nearly idle server answers in one commit's time.
+Only when every task is busy do requests queue up, and the next free task takes them all.
+
 One request must never spoil the others: a row the database cannot keep is refused before it
 joins a batch (`Unstorable`), and if a batch's INSERT still fails, its rows are written one by
 one so that only the row at fault fails.
@@ -22,6 +27,7 @@ from models.received import store_batch, unstorable_reason
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 256
+POSTGRESQL_WRITERS = 4  # well under the pool (10 + 10 overflow) that requests also use
 
 
 class Unstorable(ValueError):
@@ -35,23 +41,32 @@ class Unstorable(ValueError):
 class IntakeWriter:
     """Stores received activities in batches; `store()` says whether the activity was new."""
 
-    def __init__(self, engine: AsyncEngine):
+    def __init__(self, engine: AsyncEngine, writers: int | None = None):
         self.engine = engine
+        if writers is None:
+            writers = 1 if engine.dialect.name == "sqlite" else POSTGRESQL_WRITERS
+        self.writers = writers
         self._queue: asyncio.Queue[tuple[dict, asyncio.Future[bool]]] = asyncio.Queue()
-        self._task: asyncio.Task | None = None
+        self._tasks: list[asyncio.Task] = []
 
     def start(self) -> None:
-        """Start the writing task (in the running loop)."""
-        self._task = asyncio.create_task(self._run(), name="copnet-intake-writer")
+        """Start the writing tasks (in the running loop)."""
+        self._tasks = [
+            asyncio.create_task(self._run(), name=f"copnet-intake-writer-{n}")
+            for n in range(self.writers)
+        ]
 
     async def stop(self) -> None:
         """Write what is queued, then stop."""
-        if self._task is None:
+        if not self._tasks:
             return
         await self._queue.join()
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
 
     async def store(self, row: dict) -> bool:
         """Queue one row and wait until it is committed; True if its ap_id was new."""
@@ -80,8 +95,10 @@ class IntakeWriter:
         first: dict[str, dict] = {}
         for row, _future in batch:
             first.setdefault(row["ap_id"], row)  # a repeat inside one batch is a duplicate
+        # Sorted, so two batches committing at once take their row locks in the same order.
+        rows = [first[ap_id] for ap_id in sorted(first)]
         async with self.engine.begin() as connection:
-            new_ids = await store_batch(connection, list(first.values()))
+            new_ids = await store_batch(connection, rows)
         for row, future in batch:
             is_new = row["ap_id"] in new_ids and first[row["ap_id"]] is row
             if not future.done():

@@ -6,11 +6,12 @@ one transaction, and the mark is fenced by the lease: a job rescheduled or cance
 ran is not marked done and its work is rolled back, so a reminder is never sent for an old
 time. Failures are retried with the delivery queue's backoff (federation.retry).
 
-Work outside the database (a `sender`: sending a mail) runs before that transaction opens, so no
-database lock waits on a remote server, and the job is marked done once it succeeded (a mail may
-then, rarely, go twice; never not at all). Some kinds give up sooner than the two-day schedule
-(`give_up_after`), and `private` kinds (and every sender's) have their payload emptied once
-finished.
+A kind may also have a preparer: work that needs no database (sending a mail, extracting a
+document's text) runs before the transaction opens, so no connection or SQLite write lock waits
+on a remote server or a slow parser; what it returns joins the payload the handler gets. A kind
+with a preparer and no handler is done once the preparer succeeded (a mail may then, rarely, go
+twice; never not at all). Some kinds give up sooner than the two-day schedule
+(`give_up_after`), and `private` kinds have their payload emptied once finished.
 """
 
 from __future__ import annotations
@@ -31,9 +32,8 @@ from server.workers.loop import Wakeable
 log = logging.getLogger(__name__)
 
 JobHandler = Callable[[AsyncSession, Urls, dict[str, Any], datetime], Awaitable[None]]
-# Work outside the database (sending a mail): done before the job's transaction opens, so no
-# database lock waits on a slow remote server; the job is marked done after it succeeded.
-JobSender = Callable[[dict[str, Any]], Awaitable[None]]
+# Work outside the database, before the job's transaction opens; returns what joins the payload.
+JobPreparer = Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]]
 
 
 class _Superseded(Exception):
@@ -53,7 +53,7 @@ class SchedulerWorker(Wakeable):
         urls: Urls,
         *,
         handlers: Mapping[str, JobHandler] | None = None,
-        senders: Mapping[str, JobSender] | None = None,
+        preparers: Mapping[str, JobPreparer] | None = None,
         give_up_after: Mapping[str, timedelta] | None = None,
         private: Collection[str] = (),
         clock: Callable[[], datetime] = utcnow,
@@ -69,12 +69,12 @@ class SchedulerWorker(Wakeable):
         self.sessions = sessions
         self.urls = urls
         self.handlers = dict(handlers)
-        self.senders = dict(senders or {})
+        self.preparers = dict(preparers or {})
         # Kinds given up sooner than the retry schedule's two days (a mail a day late is news
         # no more).
         self.give_up_after = dict(give_up_after or {})
         # Kinds whose payload is personal or secret (a mail, an address): emptied once finished.
-        self.private = frozenset(private) | frozenset(self.senders)
+        self.private = frozenset(private)
         self.clock = clock
         self.batch = batch
         self.lease = lease
@@ -98,11 +98,11 @@ class SchedulerWorker(Wakeable):
                     return
                 kind, payload = job.kind, job.data
             handler = self.handlers.get(kind)
-            sender = self.senders.get(kind)
-            if handler is None and sender is None:
+            prepare = self.preparers.get(kind)
+            if handler is None and prepare is None:
                 raise LookupError(f"no handler for scheduled jobs of kind {kind!r}")
-            if sender is not None:
-                await sender(payload)
+            if prepare is not None:
+                payload = {**payload, **(await prepare(payload) or {})}
             async with self.sessions.begin() as session:
                 now = self.clock()
                 # Marked first: on PostgreSQL this row lock makes a concurrent reschedule wait.

@@ -19,6 +19,7 @@ from models.outgoing import Delivery, OutgoingActivity
 from server.app import create_app
 from server.appkeys import LOGIN_LIMITER, SESSIONS, WRITE_SESSIONS
 from server.http.ratelimit import LoginRateLimiter, SlidingWindow
+from server.http.ratelimit_store import MemoryHits
 from server.services import passwords
 from server.web.auth import safe_next
 from tests.support.instances import settings_for
@@ -453,48 +454,49 @@ async def test_one_address_trying_many_names_is_limited(
     assert other.status == 303
 
 
-def test_sliding_window_counts_only_recent_events():
+async def test_sliding_window_counts_only_recent_events():
     clock = FakeClock()
     window = SlidingWindow(3, 60, clock)
     for _ in range(3):
-        assert window.retry_after("k") is None
-        window.hit("k")
-    assert window.retry_after("k") == 60
+        assert await window.retry_after("k") is None
+        await window.hit("k")
+    assert await window.retry_after("k") == 60
     clock.advance(59)
-    assert window.retry_after("k") == pytest.approx(1)
+    assert await window.retry_after("k") == pytest.approx(1)
     clock.advance(1)
-    assert window.retry_after("k") is None
-    window.reset("k")
-    assert window.retry_after("k") is None
+    assert await window.retry_after("k") is None
+    await window.reset("k")
+    assert await window.retry_after("k") is None
 
 
-def test_the_window_forgets_idle_keys_when_full():
+async def test_the_window_forgets_idle_keys_when_full():
     clock = FakeClock()
-    window = SlidingWindow(2, 60, clock, max_keys=3)
+    store = MemoryHits(max_keys=3)
+    window = SlidingWindow(2, 60, clock, store=store)
     for key in "abcd":
-        window.hit(key)
+        await window.hit(key)
         clock.advance(1)
-    assert len(window._events) == 3
-    assert window.retry_after("a") is None  # the oldest key was dropped
+    assert len(store._events) == 3
+    assert await window.retry_after("a") is None  # the oldest key was dropped
 
 
-def test_limiter_counts_names_case_insensitively():
+async def test_limiter_counts_names_case_insensitively():
     clock = FakeClock()
     limiter = LoginRateLimiter(per_name=2, per_address=100, clock=clock)
-    limiter.failed("192.0.2.1", "Sam")
-    limiter.failed("192.0.2.2", "@sam")
-    assert limiter.retry_after("192.0.2.3", "SAM") == 900
-    assert limiter.retry_after("192.0.2.3", "alex") is None
+    await limiter.failed("192.0.2.1", "Sam")
+    await limiter.failed("192.0.2.2", "@sam")
+    assert await limiter.retry_after("192.0.2.3", "SAM") == 900
+    assert await limiter.retry_after("192.0.2.3", "alex") is None
 
 
-def test_a_successful_attempt_is_taken_back_from_the_address():
+async def test_a_successful_attempt_is_taken_back_from_the_address():
     limiter = LoginRateLimiter(per_name=5, per_address=2, clock=FakeClock())
     for _ in range(5):
-        assert limiter.attempt("192.0.2.1", "sam") is None
-        limiter.succeeded("192.0.2.1", "sam")
-    assert limiter.attempt("192.0.2.1", "alex") is None  # a failure: it stays counted
-    assert limiter.attempt("192.0.2.1", "robin") is None
-    assert limiter.attempt("192.0.2.1", "sam") == 900
+        assert await limiter.attempt("192.0.2.1", "sam") is None
+        await limiter.succeeded("192.0.2.1", "sam")
+    assert await limiter.attempt("192.0.2.1", "alex") is None  # a failure: it stays counted
+    assert await limiter.attempt("192.0.2.1", "robin") is None
+    assert await limiter.attempt("192.0.2.1", "sam") == 900
 
 
 # --- passwords --------------------------------------------------------------------------------
@@ -643,7 +645,7 @@ async def test_signups_from_one_address_are_limited(web):
 
     limiter = web.client.app[SIGNUP_LIMITER]
     for _ in range(SIGNUPS_PER_HOUR):
-        limiter.hit("127.0.0.1")
+        await limiter.hit("127.0.0.1")
     page = await (await web.client.get("/signup", headers={"Accept": HTML})).text()
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     response = await web.client.post(

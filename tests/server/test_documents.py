@@ -8,15 +8,17 @@ from dataclasses import dataclass
 
 import aiohttp
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
+from models import jobs
 from models.account_queries import create_account, create_session
 from models.documents import Document, DocumentVersion
 from models.follows import upsert_follow
 from models.posts import Post
 from server.app import create_app
-from server.appkeys import MEDIA, SESSIONS
+from server.appkeys import MEDIA, SCHEDULER, SESSIONS
 from server.media.store import MediaStore
+from server.services.document_text import DOCUMENT_TEXT
 from tests.data import samples
 from tests.support.instances import add_community, settings_for
 
@@ -89,6 +91,19 @@ class Site:
         location = response.headers["Location"]
         assert location.startswith("/d/")
         return int(location.removeprefix("/d/"))
+
+    async def run_jobs(self) -> int:
+        """Run the due scheduled jobs as a worker would; returns how many text extractions (of
+        large files) finished. Sharing also queues the new post's notification job, not counted.
+        """
+        finished = select(func.count()).where(
+            jobs.Job.kind == DOCUMENT_TEXT, jobs.Job.state == jobs.DONE
+        )
+        async with self.app[SESSIONS]() as session:
+            before = await session.scalar(finished)
+        await self.app[SCHEDULER].run_once()
+        async with self.app[SESSIONS]() as session:
+            return await session.scalar(finished) - before
 
     async def db(self, query):
         async with self.app[SESSIONS]() as session:
@@ -181,6 +196,10 @@ async def test_a_large_upload_streams_past_the_request_size_limit(site):
     )
     assert version.size == len(data)
     assert version.media_type == "text/plain"
+    assert await site.run_jobs() == 1  # a file this large has its text extracted by a job
+    [version] = await site.db(
+        select(DocumentVersion).where(DocumentVersion.document_id == document_id)
+    )
     assert version.text.startswith("Line of handover notes")
 
 

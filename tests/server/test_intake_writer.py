@@ -77,3 +77,84 @@ async def test_duplicates_inside_a_retried_batch_still_count_once(engine):
     assert results[0] is True
     assert isinstance(results[1], Exception)
     assert results[2] is False
+
+
+class HeldWriter(IntakeWriter):
+    """Records each batch; a batch holding the `held` row waits until `release` is set."""
+
+    def __init__(self, engine, writers: int):
+        super().__init__(engine, writers=writers)
+        self.held = "https://mastodon.test/activities/held"
+        self.release = asyncio.Event()
+        self.holding = asyncio.Event()
+        self.batches: list[list[str]] = []
+
+    async def _write(self, batch):
+        ap_ids = [r["ap_id"] for r, _future in batch]
+        self.batches.append(ap_ids)
+        if self.held in ap_ids:
+            self.holding.set()
+            await self.release.wait()
+        await super()._write(batch)
+
+
+async def test_a_lone_request_is_written_at_once_in_a_batch_of_its_own(engine):
+    writer = HeldWriter(engine, writers=1)
+    writer.start()
+    try:
+        assert await writer.store(row("https://mastodon.test/activities/alone")) is True
+        assert writer.batches == [["https://mastodon.test/activities/alone"]]
+        assert await stored_ids(engine) == {"https://mastodon.test/activities/alone"}
+    finally:
+        await writer.stop()
+
+
+async def test_a_lone_request_does_not_wait_for_a_batch_being_committed(engine):
+    writer = HeldWriter(engine, writers=2)
+    writer.start()
+    try:
+        slow = asyncio.ensure_future(writer.store(row(writer.held)))
+        await writer.holding.wait()
+        # The first batch is still committing; the next request is taken by the idle task.
+        assert await writer.store(row("https://mastodon.test/activities/next")) is True
+        assert not slow.done()
+        assert await stored_ids(engine) == {"https://mastodon.test/activities/next"}
+        writer.release.set()
+        assert await slow is True
+    finally:
+        writer.release.set()
+        await writer.stop()
+    assert writer.batches == [[writer.held], ["https://mastodon.test/activities/next"]]
+
+
+async def test_under_load_the_queued_requests_share_one_batch(engine):
+    writer = HeldWriter(engine, writers=1)
+    writer.start()
+    try:
+        slow = asyncio.ensure_future(writer.store(row(writer.held)))
+        await writer.holding.wait()
+        queued = [row(f"https://mastodon.test/activities/{n}") for n in range(40)]
+        stores = [asyncio.ensure_future(writer.store(r)) for r in queued]
+        await asyncio.sleep(0)
+        writer.release.set()
+        assert await asyncio.gather(slow, *stores) == [True] * 41
+    finally:
+        writer.release.set()
+        await writer.stop()
+    assert writer.batches == [[writer.held], [r["ap_id"] for r in queued]]
+
+
+async def test_the_same_activity_sent_many_times_at_once_is_stored_once(engine):
+    writer = IntakeWriter(engine, writers=4)
+    same = "https://mastodon.test/activities/same"
+    writer.start()
+    try:
+        results = await asyncio.gather(*(writer.store(row(same)) for _ in range(12)))
+    finally:
+        await writer.stop()
+    assert sorted(results) == [False] * 11 + [True]
+
+
+def test_sqlite_has_one_writing_task_and_postgresql_several(engine):
+    writers = IntakeWriter(engine).writers
+    assert writers == (1 if engine.dialect.name == "sqlite" else 4)

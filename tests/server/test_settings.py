@@ -50,6 +50,9 @@ def test_toml_file_is_read_and_environment_wins(tmp_path):
         ({"COPNET_PORT": "70000"}, "COPNET_PORT"),
         ({"COPNET_ALLOW_PRIVATE_ADDRESSES": "maybe"}, "COPNET_ALLOW_PRIVATE_ADDRESSES"),
         ({"COPNET_CONFIG": "/nonexistent/copnet.toml"}, "COPNET_CONFIG"),
+        ({"COPNET_RETENTION_DAYS": "a month"}, "COPNET_RETENTION_DAYS"),
+        ({"COPNET_RETENTION_DAYS": "-1"}, "COPNET_RETENTION_DAYS"),
+        ({"COPNET_RETENTION_DAYS": "9999"}, "COPNET_RETENTION_DAYS"),
     ],
 )
 def test_bad_value_names_the_setting(environ, setting):
@@ -57,6 +60,12 @@ def test_bad_value_names_the_setting(environ, setting):
         load_settings(environ)
     assert caught.value.setting == setting
     assert str(caught.value).startswith(f"{setting}: ")
+
+
+def test_retention_keeps_30_days_by_default_and_0_keeps_everything():
+    assert load_settings({}).retention_days == 30
+    assert load_settings({"COPNET_RETENTION_DAYS": "90"}).retention_days == 90
+    assert load_settings({"COPNET_RETENTION_DAYS": "0"}).retention_days == 0
 
 
 def test_unknown_toml_key_is_refused(tmp_path):

@@ -67,6 +67,6 @@ async def test_rotating_forwarded_for_does_not_escape_the_signup_limit(
     web = await start_web(aiohttp_server, aiohttp_client, database_url)
     limiter = web.client.app[SIGNUP_LIMITER]
     for _ in range(SIGNUPS_PER_HOUR):
-        limiter.hit("127.0.0.1")
+        await limiter.hit("127.0.0.1")
     response = await _signup_with_forwarded_for(web, 99)
     assert response.status == 429
