@@ -19,9 +19,13 @@ run: $(VENV)/.installed
 	$(BIN)/copnet demo
 	$(BIN)/copnet serve
 
+# The suite mostly waits on servers, browsers and databases: a few workers (pytest-xdist) share
+# the 2 cores well. PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= 3
+
 test: $(VENV)/.installed
 	$(BIN)/python -m tests.interop.setup
-	$(BIN)/python -m pytest --require-databases=sqlite,postgresql $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --require-databases=sqlite,postgresql $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -28,7 +28,18 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("COPNET_ALLOW_PRIVATE_ADDRESSES", "true")
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """pytest-xdist: the legs a worker ran count for the whole run (checked by the controller)."""
+    legs = getattr(node, "workeroutput", {}).get("database_legs", [])
+    node.config.stash[_LEGS_RUN].update(legs)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    worker_output = getattr(session.config, "workeroutput", None)
+    if worker_output is not None:  # an xdist worker: its controller decides
+        worker_output["database_legs"] = sorted(session.config.stash[_LEGS_RUN])
+        return
     required = [leg for leg in session.config.getoption("--require-databases").split(",") if leg]
     missing = [leg for leg in required if leg not in session.config.stash[_LEGS_RUN]]
     if missing:

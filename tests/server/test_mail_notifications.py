@@ -277,8 +277,13 @@ async def test_digests_run_one_batch_of_members_per_transaction(web, relay, monk
         ("sam@ward.example", "1 new on copnet today"),
         ("sam@ward.example", "This week on copnet"),
     ]
+    # Each moved to its next fixed time (which may be minutes away), from the start.
+    fixed = {
+        recurring.MAIL_DAILY: recurring.DIGEST_TIME,
+        recurring.MAIL_NETWORK: recurring.NETWORK_TIME,
+    }
     async with app[SESSIONS]() as session:
-        for kind in (recurring.MAIL_DAILY, recurring.MAIL_NETWORK):
+        for kind, at in fixed.items():
             job = await recurring.jobs.get_job(session, kind)
-            assert job.state == "pending" and job.payload == "{}"  # next time, from the start
-            assert job.run_at > utcnow() + timedelta(hours=1)
+            assert job.state == "pending" and job.payload == "{}"
+            assert job.run_at > utcnow() and job.run_at.time() == at
