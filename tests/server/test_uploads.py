@@ -68,27 +68,31 @@ REFUSED = [
     ("controls.txt", b"text with a bell \x07 in it"),
     ("random.bin", bytes(range(256)) * 4),
 ]
+# Test ids by file name: generated documents carry the time, and every pytest-xdist worker must
+# collect the same ids.
+ACCEPTED_IDS = [name for name, _data, _kind in ACCEPTED]
+REFUSED_IDS = [name for name, _data in REFUSED]
 
 
-@pytest.mark.parametrize(("filename", "data", "expected"), ACCEPTED)
+@pytest.mark.parametrize(("filename", "data", "expected"), ACCEPTED, ids=ACCEPTED_IDS)
 def test_accepted_kinds_are_recognised_by_their_bytes(filename, data, expected):
     assert sniff_bytes(data, filename) == expected
 
 
-@pytest.mark.parametrize(("filename", "data"), REFUSED)
+@pytest.mark.parametrize(("filename", "data"), REFUSED, ids=REFUSED_IDS)
 def test_other_kinds_are_refused(filename, data):
     with pytest.raises(UnsupportedType):
         sniff_bytes(data, filename)
 
 
-@pytest.mark.parametrize(("filename", "data", "expected"), ACCEPTED)
+@pytest.mark.parametrize(("filename", "data", "expected"), ACCEPTED, ids=ACCEPTED_IDS)
 async def test_the_store_sniffs_the_same_way_while_streaming(tmp_path, filename, data, expected):
     stored = await MediaStore(tmp_path).store_bytes(data, filename=filename)
     assert stored.media_type == expected
     assert stored.path.read_bytes() == data
 
 
-@pytest.mark.parametrize(("filename", "data"), REFUSED)
+@pytest.mark.parametrize(("filename", "data"), REFUSED, ids=REFUSED_IDS)
 async def test_refused_uploads_leave_nothing_behind(tmp_path, filename, data):
     with pytest.raises(UnsupportedType):
         await MediaStore(tmp_path).store_bytes(data, filename=filename)
