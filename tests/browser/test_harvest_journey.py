@@ -9,21 +9,9 @@ import re
 import pytest
 
 from tests.browser.axe import assert_accessible
+from tests.browser.members import sign_up
 
 pytestmark = pytest.mark.browser
-PASSPHRASE = "a long safe passphrase"
-
-
-async def _sign_up(browser, base: str, name: str):
-    page = await (await browser.new_context()).new_page()
-    await page.goto(base + "/")
-    await page.get_by_role("link", name="Join").first.click()
-    await page.get_by_label("Username").fill(name)
-    await page.get_by_label("Display name").fill(name.title())
-    await page.get_by_label("Password", exact=True).fill(PASSPHRASE)
-    await page.get_by_label("Repeat password").fill(PASSPHRASE)
-    await page.get_by_role("button", name="Create account").click()
-    return page
 
 
 async def _reply(page, root_id: str, text: str) -> None:
@@ -43,7 +31,7 @@ async def _edit(page, change, note: str) -> None:
 
 async def test_harvest_edit_diff_restore_and_search(browser, site):
     base = site.url
-    nadia = await _sign_up(browser, base, "nadia")
+    nadia = await sign_up(browser, base, "nadia")
     await nadia.get_by_role("link", name="Start a community").click()
     await nadia.get_by_label("Name").fill("Wound Care Nurses")
     await nadia.get_by_label("Address").fill("wound_care")
@@ -58,7 +46,7 @@ async def test_harvest_edit_diff_restore_and_search(browser, site):
     thread = nadia.url.split("#")[0]
     root_id = re.search(r"/t/(\d+)", thread).group(1)
 
-    tom = await _sign_up(browser, base, "tom")
+    tom = await sign_up(browser, base, "tom")
     await tom.goto(base + "/c/wound_care")
     await tom.get_by_role("button", name="Join this community").click()
     await tom.goto(thread)

@@ -5,32 +5,21 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.members import sign_up
+
 pytestmark = pytest.mark.browser
-PASSPHRASE = "a long safe passphrase"
-
-
-async def _sign_up(browser, base: str, name: str):
-    page = await (await browser.new_context()).new_page()
-    await page.goto(base + "/")
-    await page.get_by_role("link", name="Join").first.click()
-    await page.get_by_label("Username").fill(name)
-    await page.get_by_label("Display name").fill(name.title())
-    await page.get_by_label("Password", exact=True).fill(PASSPHRASE)
-    await page.get_by_label("Repeat password").fill(PASSPHRASE)
-    await page.get_by_role("button", name="Create account").click()
-    return page
 
 
 async def test_report_remove_ban_and_the_public_log(browser, site):
     base = site.url
-    nadia = await _sign_up(browser, base, "nadia")
+    nadia = await sign_up(browser, base, "nadia")
     await nadia.get_by_role("link", name="Start a community").click()
     await nadia.get_by_label("Name").fill("Wound Care Nurses")
     await nadia.get_by_label("Address").fill("wound_care")
     await nadia.get_by_label("What is it about?").fill("Tissue viability.")
     await nadia.get_by_role("button", name="Start the community").click()
 
-    tom = await _sign_up(browser, base, "tom")
+    tom = await sign_up(browser, base, "tom")
     await tom.goto(base + "/c/wound_care")
     await tom.get_by_role("button", name="Join this community").click()
     await tom.get_by_text("Start a thread").click()
@@ -39,7 +28,7 @@ async def test_report_remove_ban_and_the_public_log(browser, site):
     await tom.get_by_role("button", name="Post to Wound Care Nurses").click()
     thread = tom.url
 
-    priya = await _sign_up(browser, base, "priya")
+    priya = await sign_up(browser, base, "priya")
     await priya.goto(thread)
     await priya.get_by_text("Report", exact=True).click()
     await priya.get_by_label("What is wrong with it?").fill("Advertising, not practice")

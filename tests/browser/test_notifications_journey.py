@@ -12,21 +12,9 @@ import pytest
 
 from server.appkeys import SCHEDULER
 from tests.browser.axe import assert_accessible
+from tests.browser.members import sign_up
 
 pytestmark = pytest.mark.browser
-PASSPHRASE = "a long safe passphrase"
-
-
-async def _sign_up(browser, base: str, name: str):
-    page = await (await browser.new_context()).new_page()
-    await page.goto(base + "/")
-    await page.get_by_role("link", name="Join").first.click()
-    await page.get_by_label("Username").fill(name)
-    await page.get_by_label("Display name").fill(name.title())
-    await page.get_by_label("Password", exact=True).fill(PASSPHRASE)
-    await page.get_by_label("Repeat password").fill(PASSPHRASE)
-    await page.get_by_role("button", name="Create account").click()
-    return page
 
 
 async def _start_thread(page, title: str, body: str) -> str:
@@ -51,7 +39,7 @@ async def _make_notifications(site) -> None:
 
 async def test_bell_notifications_like_and_watch(browser, site):
     base = site.url
-    ann = await _sign_up(browser, base, "ann")
+    ann = await sign_up(browser, base, "ann")
     await ann.get_by_role("link", name="Start a community").click()
     await ann.get_by_label("Name").fill("Wound Care Nurses")
     await ann.get_by_label("Address").fill("wound_care")
@@ -59,7 +47,7 @@ async def test_bell_notifications_like_and_watch(browser, site):
     await ann.get_by_role("button", name="Start the community").click()
     first = await _start_thread(ann, "Honey dressings", "Who audited them?")
 
-    bob = await _sign_up(browser, base, "bob")
+    bob = await sign_up(browser, base, "bob")
     await bob.goto(base + "/c/wound_care")
     assert await bob.get_by_role("button", name="Follow new threads").is_visible()
     await assert_accessible(bob, "a CoP page with its follow button")
