@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, synonym
 
 from models.base import Base, BigId, UTCDateTime, utcnow
 from models.claims import claim_due
+from models.upsert import dialect_insert
 
 PENDING, DONE, FAILED, CANCELLED = "pending", "done", "failed", "cancelled"
 _ERROR_LIMIT = 1000
@@ -77,10 +78,11 @@ async def schedule(
 ) -> Job:
     """Add a pending job, or move the job with this key to `run_at` (pending again, its payload
     kept unless a new one is given); no commit."""
-    job = await get_job(session, key) if key is not None else None
-    if job is None:
-        job = Job(kind=kind, key=key, event_id=event_id)
+    if key is None:
+        job = Job(kind=kind, event_id=event_id)
         session.add(job)
+    else:
+        job = await _keyed_row(session, key, kind=kind, run_at=run_at, event_id=event_id)
     job.kind = kind
     if payload is not None or job.payload is None:
         job.payload = json.dumps(payload or {}, sort_keys=True)
@@ -93,6 +95,34 @@ async def schedule(
     job.locked_until = None
     await session.flush()
     return job
+
+
+async def _keyed_row(
+    session: AsyncSession, key: str, *, kind: str, run_at: datetime, event_id: int | None
+) -> Job:
+    """The row with this key, inserted if missing.
+
+    Two processes may schedule the same key at once (two workers starting together): the loser's
+    INSERT waits for the winner's commit and then does nothing, so neither fails.
+    """
+    job = await get_job(session, key)
+    if job is not None:
+        return job
+    statement = dialect_insert(session)(Job).values(
+        kind=kind,
+        key=key,
+        run_at=run_at,
+        event_id=event_id,
+        payload="{}",
+        state=PENDING,
+        attempts=0,
+        last_error="",
+        created_at=utcnow(),
+    )
+    await session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
+    return await session.scalar(
+        select(Job).where(Job.key == key).execution_options(populate_existing=True)
+    )
 
 
 async def add_many(

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from models import jobs
@@ -61,10 +60,7 @@ async def reschedule(session: AsyncSession, _urls: Urls, payload: dict[str, Any]
 
 async def ensure_scheduled(sessions: async_sessionmaker[AsyncSession], now: datetime) -> None:
     """Make sure the retention job is pending (a worker process calls this as it starts)."""
-    try:
-        async with sessions.begin() as session:
-            job = await jobs.get_job(session, RETENTION)
-            if job is None or job.state != jobs.PENDING:
-                await jobs.schedule(session, kind=RETENTION, key=RETENTION, run_at=now)
-    except IntegrityError:
-        pass  # another process inserted it at the same moment
+    async with sessions.begin() as session:
+        job = await jobs.get_job(session, RETENTION)
+        if job is None or job.state != jobs.PENDING:
+            await jobs.schedule(session, kind=RETENTION, key=RETENTION, run_at=now)
