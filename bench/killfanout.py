@@ -25,12 +25,11 @@ import sys
 import uuid
 from collections import Counter
 
-import aiohttp
 import asyncpg
 from aiohttp import web
 from sqlalchemy import func, select, update
 
-from federation.netguard import make_connector
+from federation.inbox_client import InboxClient
 from models.communities import create_community
 from models.database import create_engine, session_factory
 from models.deliveries import enqueue
@@ -61,9 +60,7 @@ async def child(url: str, hosts: int, old: bool) -> None:
         delivery.FLUSH_ROWS, delivery.FLUSH_SECONDS = 10**9, 1e9
     engine = create_engine(url)
     host_map = {host_name(n): "127.0.0.1" for n in range(hosts)}
-    async with aiohttp.ClientSession(
-        connector=make_connector(allow_private=True, host_map=host_map)
-    ) as client:
+    async with InboxClient(allow_private=True, host_map=host_map, user_agent="bench") as client:
         worker = delivery.DeliveryWorker(
             engine, session_factory(engine), client, Urls("http://copnet.kill.test")
         )

@@ -10,9 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import aiohttp
-from yarl import URL
-
+from federation.http1 import Answer, ProtocolError
+from federation.inbox_client import ConnectFailed, InboxClient
 from federation.netguard import BlockedAddressError
 from federation.retry import classify_status, retry_after
 
@@ -30,9 +29,6 @@ __all__ = [
 # Mastodon, Lemmy, GoToSocial and Misskey all accept this one for inbox POSTs.
 AS2_CONTENT_TYPE = "application/activity+json"
 DEFAULT_TIMEOUT = 30.0
-# Enough of an error page to explain a failure; small success bodies are read whole so that
-# the connection goes back to the pool for the next inbox on the same host.
-_READ_LIMIT = 8 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +68,7 @@ def host_is_down(result: DeliveryResult) -> bool:
 
 
 async def deliver(
-    session: aiohttp.ClientSession,
+    client: InboxClient,
     inbox_url: str,
     body: bytes,
     digest: str,
@@ -86,64 +82,36 @@ async def deliver(
         return GiveUp(f"inbox URL is not an absolute http(s) URL: {inbox_url[:200]!r}")
     request_headers = {**headers, "Content-Type": AS2_CONTENT_TYPE, "Digest": digest}
     try:
-        async with session.post(
-            inbox_url,
-            data=body,
-            headers=request_headers,
-            allow_redirects=False,
-            timeout=aiohttp.ClientTimeout(total=time_limit),
-        ) as response:
-            excerpt = await _read_some(response)
-            return _classify(response, excerpt, now or datetime.now(UTC))
+        answer = await client.post(inbox_url, body, request_headers, time_limit=time_limit)
     except TimeoutError:
         return RetryLater(f"timed out after {time_limit:g} s")
-    except aiohttp.ClientConnectorError as exc:
-        return _connect_failure(exc)
-    except aiohttp.InvalidURL as exc:
-        return GiveUp(f"invalid inbox URL: {exc}")
-    except aiohttp.ClientError as exc:
+    except BlockedAddressError as exc:
+        return GiveUp(exc.reason)
+    except ConnectFailed as exc:
+        return RetryLater(f"cannot connect: {exc}")
+    except ValueError as exc:
+        return GiveUp(f"cannot send to this inbox: {exc}")
+    except (ProtocolError, OSError) as exc:
         return RetryLater(f"request failed: {type(exc).__name__}: {exc}")
-    except OSError as exc:
-        return RetryLater(f"network error: {exc}")
+    return _classify(answer, now or datetime.now(UTC))
 
 
 def _is_http_url(url: str) -> bool:
-    try:
-        parsed = URL(url)
-    except (TypeError, ValueError):
-        return False
-    return parsed.scheme in ("http", "https") and bool(parsed.host)
+    return url[:8].lower().startswith(("https://", "http://"))
 
 
-def _connect_failure(exc: aiohttp.ClientConnectorError) -> DeliveryResult:
-    cause = getattr(exc, "os_error", None)
-    if isinstance(cause, BlockedAddressError):
-        return GiveUp(cause.reason)
-    return RetryLater(f"cannot connect: {cause or exc}")
-
-
-async def _read_some(response: aiohttp.ClientResponse) -> bytes:
-    data = bytearray()
-    while len(data) < _READ_LIMIT:
-        chunk = await response.content.read(_READ_LIMIT - len(data))
-        if not chunk:
-            break
-        data += chunk
-    return bytes(data)
-
-
-def _classify(response: aiohttp.ClientResponse, excerpt: bytes, now: datetime) -> DeliveryResult:
-    status = response.status
+def _classify(answer: Answer, now: datetime) -> DeliveryResult:
+    status = answer.status
     verdict = classify_status(status)
     if verdict == "delivered":
         return Delivered(status)
-    reason = _reason(status, excerpt)
-    hint = response.headers.get("Accept-Signature")
+    reason = _reason(status, answer.body)
+    hint = answer.headers.get("accept-signature")
     if verdict == "gone":
         return GiveUp(reason, gone=True, status=status)
     if verdict == "give_up":
         return GiveUp(reason, status=status, accept_signature=hint)
-    delay = retry_after(response.headers.get("Retry-After"), now=now)
+    delay = retry_after(answer.headers.get("retry-after"), now=now)
     return RetryLater(reason, delay=delay, status=status, accept_signature=hint)
 
 

@@ -9,6 +9,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from federation.fetch import Fetcher
+from federation.inbox_client import InboxClient
 from federation.keyresolver import KeyResolver
 from server.http.ratelimit import LoginRateLimiter, SlidingWindow
 from server.media.store import MediaStore
@@ -31,6 +32,7 @@ URLS = web.AppKey("urls", Urls)
 ENGINE = web.AppKey("engine", AsyncEngine)
 SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
 CLIENT = web.AppKey("client", aiohttp.ClientSession)
+INBOX_CLIENT = web.AppKey("inbox_client", InboxClient)
 FETCHER = web.AppKey("fetcher", Fetcher)
 WRITE_SESSIONS = web.AppKey("write_sessions", async_sessionmaker[AsyncSession])
 KEY_RESOLVER = web.AppKey("key_resolver", KeyResolver)

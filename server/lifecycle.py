@@ -10,6 +10,7 @@ import aiohttp
 from aiohttp import web
 
 from federation.fetch import Fetcher, FetchPolicy, Signer
+from federation.inbox_client import InboxClient
 from federation.keyresolver import KeyResolver
 from federation.netguard import make_connector
 from models.actors import ensure_instance_actor
@@ -23,6 +24,7 @@ from server.appkeys import (
     DELIVERY,
     ENGINE,
     FETCHER,
+    INBOX_CLIENT,
     INTAKE,
     INTAKE_WRITER,
     KEY_RESOLVER,
@@ -97,6 +99,11 @@ async def http_client(app: web.Application) -> AsyncIterator[None]:
         private_key_pem=instance.private_key_pem or "",
     )
     app[CLIENT] = session
+    app[INBOX_CLIENT] = InboxClient(
+        allow_private=settings.allow_private_addresses,
+        host_map=settings.host_map,
+        user_agent=user_agent(app),
+    )
     app[SIGNATURE_KNOCKS] = SignatureKnocks(
         app[WRITE_SESSIONS], first_knock=settings.signature_first_knock
     )
@@ -119,6 +126,7 @@ async def http_client(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await session.close()
+        await app[INBOX_CLIENT].close()
 
 
 def make_context_factory(app: web.Application):
@@ -142,7 +150,11 @@ def make_context_factory(app: web.Application):
 async def workers(app: web.Application) -> AsyncIterator[None]:
     """The intake and delivery workers; their loops run here unless settings turn them off."""
     app[DELIVERY] = DeliveryWorker(
-        app[ENGINE], app[WRITE_SESSIONS], app[CLIENT], app[URLS], knocks=app[SIGNATURE_KNOCKS]
+        app[ENGINE],
+        app[WRITE_SESSIONS],
+        app[INBOX_CLIENT],
+        app[URLS],
+        knocks=app[SIGNATURE_KNOCKS],
     )
     settings = app[SETTINGS]
     app[SCHEDULER] = SchedulerWorker(

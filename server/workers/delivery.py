@@ -2,7 +2,7 @@
 
 Wiring (one worker per process; several processes may share one PostgreSQL database)::
 
-    worker = DeliveryWorker(engine, sessions, client, urls)   # client: the app's ClientSession
+    worker = DeliveryWorker(engine, sessions, client, urls)   # client: the InboxClient
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
     ...                     # after enqueue() has been committed: worker.wake()
@@ -12,8 +12,8 @@ Wiring (one worker per process; several processes may share one PostgreSQL datab
 `run_once()` handles one claimed batch and returns how many rows it handled (tests call it
 directly with an injected clock). Each batch: claim up to `batch` due rows with a lease; load
 them with each activity body once; deliver them with at most `concurrency` requests in flight
-and `per_host` per host, over the one shared `aiohttp.ClientSession` so connections to a host
-are kept alive between its inboxes; sign the requests on `signer_executor` in chunks
+and `per_host` per host, over the process's `InboxClient` so connections to a host are kept
+alive between its inboxes; sign the requests on `signer_executor` in chunks
 (`server/workers/signing.py`); record outcomes in a few statements (`outcomes.py`: retrying
 and giving up follow `federation.retry.next_attempt`). `run()` claims the next batch as soon
 as the current one has started all of its rows, so database round trips and a batch's slowest
@@ -40,7 +40,6 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-import aiohttp
 import yarl
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -50,6 +49,7 @@ from federation.delivery import (
     GiveUp,
     deliver,
 )
+from federation.inbox_client import InboxClient
 from federation.knock import Knock
 from models.base import utcnow
 from models.deliveries import (
@@ -202,7 +202,7 @@ class DeliveryWorker:
         self,
         engine: AsyncEngine,
         sessions: async_sessionmaker[AsyncSession],
-        client: aiohttp.ClientSession,
+        client: InboxClient,
         urls: Urls,
         *,
         clock: Callable[[], datetime] = utcnow,

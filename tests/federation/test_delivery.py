@@ -6,7 +6,6 @@ import asyncio
 import socket
 from datetime import UTC, datetime, timedelta
 
-import aiohttp
 import pytest
 from aiohttp import web
 
@@ -18,8 +17,8 @@ from federation.delivery import (
     deliver,
     host_is_down,
 )
+from federation.inbox_client import InboxClient
 from federation.keys import generate_rsa_keypair
-from federation.netguard import make_connector
 from federation.signatures import (
     digest_sha256,
     sign_request,
@@ -32,6 +31,7 @@ KEY_ID = "https://copnet.test/c/nursing#main-key"
 BODY = '{"type":"Create","summary":"café"}'.encode()
 DIGEST = digest_sha256(BODY)
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+AGENT = "copnet/test (+https://copnet.test/)"
 
 
 def free_port() -> int:
@@ -81,8 +81,7 @@ async def inbox(aiohttp_server):
 
 @pytest.fixture
 async def session():
-    connector = make_connector(allow_private=True, host_map=HOSTS)
-    async with aiohttp.ClientSession(connector=connector) as client:
+    async with InboxClient(allow_private=True, host_map=HOSTS, user_agent=AGENT) as client:
         yield client
 
 
@@ -188,8 +187,7 @@ async def test_refused_connection_is_retried(session, keys):
 
 
 async def test_private_address_is_given_up_by_the_guard(inbox, keys):
-    connector = make_connector(allow_private=False, host_map=HOSTS)
-    async with aiohttp.ClientSession(connector=connector) as guarded:
+    async with InboxClient(allow_private=False, host_map=HOSTS, user_agent=AGENT) as guarded:
         url = inbox.url()
         result = await deliver(guarded, url, BODY, DIGEST, signed(url, keys[0]))
     assert isinstance(result, GiveUp)

@@ -12,13 +12,12 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-import aiohttp
 import pytest
 from aiohttp import web
 from sqlalchemy import select
 
+from federation.inbox_client import InboxClient
 from federation.keys import generate_rsa_keypair
-from federation.netguard import make_connector
 from federation.signatures import signature_from_headers, verify_request
 from models.actors import Actor
 from models.database import create_engine, session_factory
@@ -143,8 +142,10 @@ async def test_two_worker_processes_on_one_postgresql_send_each_row_exactly_once
 
 async def _work(url: str, port: int) -> int:
     engine = create_engine(url)
-    connector = make_connector(allow_private=True, host_map=dict.fromkeys(HOSTS, "127.0.0.1"))
-    async with aiohttp.ClientSession(connector=connector) as client:
+    host_map = dict.fromkeys(HOSTS, "127.0.0.1")
+    async with InboxClient(
+        allow_private=True, host_map=host_map, user_agent="copnet-test"
+    ) as client:
         worker = DeliveryWorker(engine, session_factory(engine), client, Urls(BASE), batch=100)
         print("ready", flush=True)
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)

@@ -12,13 +12,12 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import aiohttp
 import pytest
 from aiohttp import web
 from sqlalchemy import select
 
+from federation.inbox_client import InboxClient
 from federation.keys import generate_rsa_keypair
-from federation.netguard import make_connector
 from federation.retry import (
     BREAKER_THRESHOLD,
     MAX_SCHEDULE,
@@ -117,7 +116,7 @@ class Remotes:
 class Env:
     engine: object
     sessions: object
-    client: aiohttp.ClientSession
+    client: InboxClient
     remotes: Remotes
     clock: Clock
     sender: Actor
@@ -187,8 +186,9 @@ async def env(database_url, aiohttp_server, keys):
         )
         session.add(sender)
         await session.commit()
-    connector = make_connector(allow_private=True, host_map=dict.fromkeys(HOSTS, "127.0.0.1"))
-    client = aiohttp.ClientSession(connector=connector)
+    client = InboxClient(
+        allow_private=True, host_map=dict.fromkeys(HOSTS, "127.0.0.1"), user_agent="copnet-test"
+    )
     environment = Env(engine, sessions, client, remotes, clock, sender, [])
     yield environment
     assert remotes.bad_signatures == []
