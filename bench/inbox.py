@@ -5,11 +5,12 @@ Run by hand from the repository root::
     .venv/bin/python bench/inbox.py [--requests 5000] [--concurrency 64] [--actors 50]
                                     [--senders 2] [--latency-seconds 10] [--quick]
                                     [--skip-reference] [--profile-copnet FILE]
+                                    [--profile-full-path FILE]
                                     [--processes N] [--skip-full-path] [--prefill-rows N]
 
 `--quick` is a small smoke run (about 30 s). `--profile-copnet out.svg` attaches py-spy (if
 installed in the virtualenv) to copnet during its peak phase (.svg flame graph, .json speedscope,
-anything else collapsed stacks).
+anything else collapsed stacks); `--profile-full-path FILE` does the same for the full path.
 
 What it does, one server at a time under identical conditions:
 
@@ -874,6 +875,9 @@ async def full_path(url: URL, database: str, argv, env, scratch, target, senders
     server = ServerProcess("copnet-workers", argv, env, Path(scratch))
     await server.wait_ready(f"http://{target.host}:{target.port}/.well-known/nodeinfo")
     log(f"copnet with workers is up (pid {server.process.pid})")
+    profiler = None
+    if args.profile_full_path:
+        profiler = Profiler(server.process.pid, args.profile_full_path)
     run = f"full-{secrets.token_hex(3)}"
     cpu_before = tree_cpu_seconds(server.process.pid) or 0.0
     database_before = postgres_cpu_seconds(database)
@@ -904,6 +908,8 @@ async def full_path(url: URL, database: str, argv, env, scratch, target, senders
     finally:
         await connection.close()
     finished = time.monotonic()
+    if profiler is not None:
+        profiler.stop()
     cpu = (tree_cpu_seconds(server.process.pid) or 0.0) - cpu_before
     database_cpu = postgres_cpu_seconds(database) - database_before
     processed = sum(n for state, n in states.items() if state != "pending")
@@ -1193,11 +1199,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="py-spy copnet during its peak phase (.svg, .json speedscope, else raw)",
     )
     parser.add_argument(
+        "--profile-full-path",
+        metavar="FILE",
+        help="py-spy copnet with its workers on, until every row is processed (as above)",
+    )
+    parser.add_argument(
         "--serve-reference", nargs=3, metavar=("PORT", "DSN", "KEYS_JSON"), help=argparse.SUPPRESS
     )
     args = parser.parse_args(argv)
-    if args.profile_copnet:
-        args.profile_copnet = str(Path(args.profile_copnet).resolve())
+    for option in ("profile_copnet", "profile_full_path"):
+        if getattr(args, option):
+            setattr(args, option, str(Path(getattr(args, option)).resolve()))
     if args.quick:
         args.requests, args.concurrency, args.actors = 400, 16, 5
         args.latency_seconds, args.warm = 2.0, 50

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import socket
@@ -118,15 +119,23 @@ def check_url(url: str | URL, *, allow_private: bool) -> URL:
         raise BlockedAddressError("URL has no host")
     if parsed.user is not None or parsed.password is not None:
         raise BlockedAddressError("URL must not contain credentials")
-    host = parsed.host.rstrip(".")
+    refusal = _host_refusal(parsed.host.rstrip("."), allow_private)
+    if refusal is not None:
+        raise BlockedAddressError(refusal)
+    return parsed
+
+
+@functools.lru_cache(maxsize=8192)
+def _host_refusal(host: str, allow_private: bool) -> str | None:
+    # Cached: a fan-out checks the same few thousand hosts over and over.
     ip = _host_ip(host)
     if ip is None:
         last_label = host.rsplit(".", 1)[-1]
         if _NUMERIC_LABEL.fullmatch(last_label):
-            raise BlockedAddressError(f"host {host} is not a canonical IP address or name")
+            return f"host {host} is not a canonical IP address or name"
     elif not allow_private and not is_public_address(ip):
-        raise BlockedAddressError(f"address {ip} is not public")
-    return parsed
+        return f"address {ip} is not public"
+    return None
 
 
 def _result(hostname: str, ip: IPAddress, port: int) -> ResolveResult:
