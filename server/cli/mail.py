@@ -13,7 +13,7 @@ from models import mail_queries
 from server.cli.commands import open_session
 from server.mail.message import Mail, build_message
 from server.mail.smtp_url import parse_smtp_url
-from server.mail.transport import transport_for
+from server.mail.transport import MailRefused, transport_for
 from server.settings import Settings
 
 
@@ -62,7 +62,7 @@ def send_test(settings: Settings, args: argparse.Namespace) -> int:
     message = build_message(mail, sender=settings.sender, domain=settings.base.host or "localhost")
     try:
         asyncio.run(transport_for(settings).send(message))
-    except (aiosmtplib.SMTPException, OSError) as problem:
+    except (aiosmtplib.SMTPException, MailRefused, OSError) as problem:
         where = parse_smtp_url(settings.smtp_url)
         print(
             f"copnet: error: {where.host}:{where.port} did not take the message: {problem}",

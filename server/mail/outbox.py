@@ -3,8 +3,10 @@
 A request only adds the job in its own transaction and wakes the scheduler: no request ever
 waits on the mail server. The scheduler sends before it opens the job's transaction, retries
 with the one backoff rule (federation.retry.next_attempt) and gives up after a day, recording
-the last error on the job. Once sent or given up the job keeps no copy of the mail (a reset
-link's token must not outlive its use in the database).
+the last error on the job; a mail the server refused for good (a 5xx reply to its address or
+its content, MailRefused) is given up at once with that reply as the error. Once sent or
+given up the job keeps no copy of the mail (a reset link's token must not outlive its use in
+the database).
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import jobs
 from server.mail.message import Mail, build_message
-from server.mail.transport import Transport
+from server.mail.transport import MailRefused, Transport
 from server.settings import Settings
+from server.workers.scheduler import GiveUpJob
 
 MAIL_SEND = "mail.send"
 GIVE_UP_AFTER = timedelta(days=1)
@@ -44,6 +47,9 @@ def mail_sender(
 
     async def send(payload: dict[str, Any]) -> None:
         mail = Mail.from_payload(payload)
-        await transport.send(build_message(mail, sender=settings.sender, domain=domain))
+        try:
+            await transport.send(build_message(mail, sender=settings.sender, domain=domain))
+        except MailRefused as refused:
+            raise GiveUpJob(f"the mail server refused it for good: {refused}") from refused
 
     return send

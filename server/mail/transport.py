@@ -20,8 +20,21 @@ log = logging.getLogger("copnet.mail")
 TIMEOUT = 30.0
 
 
+class MailRefused(Exception):
+    """The mail server refused this mail for good: a 5xx reply to its recipient or its content.
+
+    Its text is the server's reply. Permanent replies to our own side (login, the sender, the
+    greeting) are not this: the settings are at fault, not the mail, and the mail can still go
+    once they are mended, so they are retried like a server that is down.
+    """
+
+    def __init__(self, code: int, reply: str):
+        super().__init__(f"{code} {reply}")
+        self.code = code
+
+
 class Transport(Protocol):
-    """Sends one message or raises."""
+    """Sends one message or raises (MailRefused when sending it again cannot help)."""
 
     async def send(self, message: EmailMessage) -> None: ...
 
@@ -55,17 +68,33 @@ class SmtpTransport:
 
     async def send(self, message: EmailMessage) -> None:
         target = self.target
-        await aiosmtplib.send(
-            message,
-            hostname=target.host,
-            port=target.port,
-            username=target.username,
-            password=target.password,
-            use_tls=target.implicit_tls,
-            start_tls=True if target.starttls else False,
-            tls_context=self.tls_context if (target.implicit_tls or target.starttls) else None,
-            timeout=self.timeout,
-        )
+        try:
+            await aiosmtplib.send(
+                message,
+                hostname=target.host,
+                port=target.port,
+                username=target.username,
+                password=target.password,
+                use_tls=target.implicit_tls,
+                start_tls=True if target.starttls else False,
+                tls_context=self.tls_context if (target.implicit_tls or target.starttls) else None,
+                timeout=self.timeout,
+            )
+        except aiosmtplib.SMTPRecipientsRefused as refused:
+            # One recipient per mail: every refusal is about this mail's address.
+            permanent = [r for r in refused.recipients if _permanent(r.code)]
+            if permanent and len(permanent) == len(refused.recipients):
+                raise MailRefused(permanent[0].code, permanent[0].message) from refused
+            raise
+        except aiosmtplib.SMTPDataError as refused:
+            if _permanent(refused.code):
+                raise MailRefused(refused.code, refused.message) from refused
+            raise
+
+
+def _permanent(code: int) -> bool:
+    """RFC 5321 §4.2.1: a 5yz reply will not change if the same request is sent again."""
+    return 500 <= code < 600
 
 
 def transport_for(settings: Settings) -> Transport:

@@ -12,13 +12,14 @@ from aiohttp import BodyPartReader, web
 from models import account_lifecycle as lifecycle
 from models import account_queries as accounts
 from models.base import utcnow
+from models.in_touch import kept_in_touch
 from server.appkeys import DELIVERY, MEDIA, SESSIONS, SETTINGS, URLS, WRITE_SESSIONS
 from server.as2.actors import person_icon_url
 from server.http.ratelimit import client_address
 from server.media.kinds import UploadRefused
 from server.media.store import part_chunks
 from server.services import passwords
-from server.services.account_export import export_zip
+from server.services.account_export import export_zip, notification_links
 from server.services.markdown import render_markdown
 from server.services.person_federation import queue_person_delete, queue_person_update
 from server.web.auth import (
@@ -235,12 +236,16 @@ async def export(request: web.Request) -> web.Response:
         found = await accounts.member_by_actor_id(session, member.actor_id)
         assert found is not None
         archive = await lifecycle.member_archive(session, member.actor_id)
+        in_touch = await kept_in_touch(session, member.actor_id)
+        links = await notification_links(session, request.app[URLS], in_touch.notifications)
     store = request.app[MEDIA]
     body = await asyncio.to_thread(
         export_zip,
         found,
         archive,
+        in_touch,
         request.app[URLS],
+        notification_links=links,
         language=found.account.language,
         stored_file=store.path_for,
     )

@@ -11,7 +11,8 @@ document's text) runs before the transaction opens, so no connection or SQLite w
 on a remote server or a slow parser; what it returns joins the payload the handler gets. A kind
 with a preparer and no handler is done once the preparer succeeded (a mail may then, rarely, go
 twice; never not at all). Some kinds give up sooner than the two-day schedule
-(`give_up_after`), and `private` kinds have their payload emptied once finished.
+(`give_up_after`), a preparer or handler that knows trying again cannot help raises `GiveUpJob`
+(the job fails at once), and `private` kinds have their payload emptied once finished.
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ log = logging.getLogger(__name__)
 JobHandler = Callable[[AsyncSession, Urls, dict[str, Any], datetime], Awaitable[None]]
 # Work outside the database, before the job's transaction opens; returns what joins the payload.
 JobPreparer = Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]]
+
+
+class GiveUpJob(Exception):
+    """Trying again cannot help (a mail server refused the address for good): the job fails at
+    once, with this exception's message as its error."""
 
 
 class _Superseded(Exception):
@@ -120,6 +126,10 @@ class SchedulerWorker(Wakeable):
         except _Superseded:
             log.info("scheduled job %s (%s) changed while running; not done", job_id, kind)
             return
+        except GiveUpJob as hopeless:
+            log.warning("scheduled job %s (%s) given up: %s", job_id, kind, hopeless)
+            await self._failed(job_id, kind, lease_until, str(hopeless), retry=False)
+            return
         except Exception as error:
             log.exception("scheduled job %s (%s) failed", job_id, kind)
             await self._failed(job_id, kind, lease_until, f"{type(error).__name__}: {error}")
@@ -127,12 +137,14 @@ class SchedulerWorker(Wakeable):
         if self.on_committed is not None:
             self.on_committed()
 
-    async def _failed(self, job_id: int, kind: str, lease_until: datetime, error: str) -> None:
+    async def _failed(
+        self, job_id: int, kind: str, lease_until: datetime, error: str, *, retry: bool = True
+    ) -> None:
         now = self.clock()
         async with self.sessions.begin() as session:
             job = await session.get(jobs.Job, job_id)
             attempts = (job.attempts if job is not None else 0) + 1
-            wait = next_attempt(attempts)
+            wait = next_attempt(attempts) if retry else None
             limit = self.give_up_after.get(kind)
             if wait is not None and limit is not None and job is not None:
                 if now + wait - job.created_at > limit:

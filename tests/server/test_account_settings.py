@@ -16,16 +16,21 @@ from sqlalchemy import select
 
 from models import account_lifecycle as lifecycle
 from models import account_queries as accounts
+from models import mail_queries
 from models.accounts import WebSession
 from models.actors import Actor
 from models.base import utcnow
 from models.communities import get_community
 from models.follows import upsert_follow
+from models.mail import DEFAULT_DELIVERY, IMMEDIATE, NEVER, RESET, WEEKLY
+from models.notification_queries import add_notification, mark_all_read
+from models.notifications import LIKE, MENTION, NEW_THREAD, REPLY
 from models.outgoing import Delivery, OutgoingActivity
 from models.posts import Post
+from models.watching import set_watching, subscribe
 from server.appkeys import SESSIONS, URLS, WRITE_SESSIONS
 from server.services.posts import publish_post
-from tests.server.test_auth import HTML, PASSWORD, TOKEN, start_web
+from tests.server.test_auth import HTML, PASSWORD, TOKEN, make_member, start_web
 from tests.support.instances import add_community
 
 AS2 = {"Accept": "application/activity+json"}
@@ -366,6 +371,12 @@ async def test_the_export_holds_posts_in_json_and_markdown(web):
     archive = zipfile.ZipFile(io.BytesIO(await response.read()))
     names = set(archive.namelist())
     assert {"profile.json", "posts.json", "posts.md", "documents.json", "rsvps.json"} <= names
+    assert {
+        "notifications.json",
+        "watched_threads.json",
+        "followed_cops.json",
+        "mail_preferences.json",
+    } <= names
     profile = json.loads(archive.read("profile.json"))
     assert profile["name"] == "sam" and profile["id"] == "https://copnet.test/u/sam"
     posts = json.loads(archive.read("posts.json"))
@@ -377,6 +388,68 @@ async def test_the_export_holds_posts_in_json_and_markdown(web):
     web.forget_cookies()
     visitor = await web.client.get("/settings/export", allow_redirects=False)
     assert visitor.status == 302  # visitors are sent to sign in; nobody exports another's data
+
+
+async def test_the_export_holds_what_keeps_the_member_in_touch_and_nobody_elses(web):
+    await web.signup("sam")
+    kim = (await make_member(web.app, "kim")).actor_id
+    wound_care = (await add_community(web.app, "wound_care", "Wound Care")).actor_id
+    falls = (await add_community(web.app, "falls", "Falls Prevention")).actor_id
+    honey = await _post_in_cop(web.app, "kim", "wound_care", "Honey dressings", "Audited?")
+    quiet = await _post_in_cop(web.app, "kim", "wound_care", "Quiet thread", "Anyone?")
+    removed = await _post_in_cop(web.app, "kim", "falls", "Patient named here", "Oops")
+    earlier, later = utcnow() - timedelta(hours=2), utcnow() - timedelta(hours=1)
+    async with web.app[WRITE_SESSIONS]() as session:
+        sam = (await accounts.member_by_name(session, "sam")).actor.id
+        tell = dict(actor_id=kim, community_id=wound_care)
+        await add_notification(
+            session, account_id=sam, kind=REPLY, post_id=honey, now=earlier, **tell
+        )
+        await mark_all_read(session, sam, later)
+        await add_notification(session, account_id=sam, kind=LIKE, post_id=quiet, now=later, **tell)
+        await add_notification(session, account_id=kim, kind=MENTION, post_id=honey, now=later)
+        await set_watching(session, sam, honey, True)
+        await set_watching(session, sam, quiet, False)  # unwatched: not a thread they watch
+        await set_watching(session, sam, removed, True)
+        await set_watching(session, kim, quiet, True)
+        (await session.get(Post, removed)).removed_at = later
+        await subscribe(session, sam, falls)
+        await subscribe(session, kim, wound_care)
+        await mail_queries.set_preferences(session, sam, {LIKE: IMMEDIATE, NEW_THREAD: WEEKLY})
+        await mail_queries.set_network_digest(session, sam, True)
+        await mail_queries.set_preferences(session, kim, {REPLY: NEVER})
+        secrets = [
+            (await mail_queries.profile(session, sam)).unsubscribe_key,
+            await mail_queries.issue_token(session, sam, RESET, "sam@ward.example"),
+        ]
+        await session.commit()
+    response = await web.client.get("/settings/export")
+    archive = zipfile.ZipFile(io.BytesIO(await response.read()))
+
+    def part(name):
+        return json.loads(archive.read(name))
+
+    thread = "https://copnet.test/t/{}".format
+    assert part("notifications.json") == [
+        {"kind": REPLY, "created": earlier.isoformat(), "read": True, "link": thread(honey)},
+        {"kind": LIKE, "created": later.isoformat(), "read": False, "link": thread(quiet)},
+    ]
+    [watched, gone] = part("watched_threads.json")
+    assert watched["title"] == "Honey dressings" and watched["id"] == thread(honey)
+    assert watched["cop"] == {"name": "Wound Care", "id": "https://copnet.test/c/wound_care"}
+    assert gone["id"] == thread(removed) and gone["title"] is None  # removed: no words kept
+    [followed] = part("followed_cops.json")
+    assert followed["name"] == "Falls Prevention" and followed["id"].endswith("/c/falls")
+    mail = part("mail_preferences.json")
+    assert mail["network_digest"] is True
+    assert mail["notifications"] == {
+        **DEFAULT_DELIVERY,
+        LIKE: IMMEDIATE,
+        NEW_THREAD: WEEKLY,
+    }
+    everything = b"".join(archive.read(name) for name in archive.namelist())
+    assert not [secret for secret in secrets if secret.encode() in everything]
+    assert b"Patient named here" not in everything
 
 
 # --- leaving ----------------------------------------------------------------------------------

@@ -169,6 +169,69 @@ async def test_a_refusing_server_is_retried_with_backoff_then_given_up_after_a_d
     assert (await mail_jobs(app))[0].state == jobs.DONE
 
 
+async def test_a_permanent_refusal_is_given_up_at_once_a_temporary_one_is_retried(
+    aiohttp_server, aiohttp_client, database_url, relays, caplog
+):
+    relay = relays("plain")
+    no_such_user = "550 5.1.1 No such user here"
+    relay.inbox.refuse_recipients = {
+        "gone@ward.example": no_such_user,
+        "busy@ward.example": "451 4.2.1 Mailbox busy, try again later",
+    }
+    app = await app_for(aiohttp_server, aiohttp_client, database_url, relay)
+    await queue(app, a_mail(to="gone@ward.example"))
+    await queue(app, a_mail(to="busy@ward.example"))
+    scheduler = app[SCHEDULER]
+    start = utcnow()
+    scheduler.clock = lambda: start
+    with caplog.at_level(logging.WARNING):
+        assert await scheduler.run_once() == 2
+    gone, busy = sorted(await mail_jobs(app), key=lambda job: job.id)
+    assert (gone.state, gone.attempts, gone.finished_at) == (jobs.FAILED, 1, start)
+    assert no_such_user in gone.last_error
+    assert gone.payload == "{}"
+    assert any(no_such_user in record.getMessage() for record in caplog.records)
+    assert (busy.state, busy.attempts) == (jobs.PENDING, 1)
+    assert "451" in busy.last_error and "Mailbox busy" in busy.last_error
+    assert timedelta(seconds=30) <= busy.run_at - start <= timedelta(minutes=1, seconds=1)
+
+    relay.inbox.refuse_recipients.clear()  # the busy mailbox frees up; the 550 is not retried
+    scheduler.clock = lambda: start + timedelta(minutes=2)
+    assert await scheduler.run_once() == 1
+    assert [m.rcpt_tos for m in relay.messages] == [["busy@ward.example"]]
+    gone, busy = sorted(await mail_jobs(app), key=lambda job: job.id)
+    assert (gone.state, gone.attempts, busy.state) == (jobs.FAILED, 1, jobs.DONE)
+
+
+async def test_a_message_refused_for_good_after_data_is_given_up_at_once(
+    aiohttp_server, aiohttp_client, database_url, relays
+):
+    relay = relays("plain")
+    relay.inbox.refuse = "554 5.7.1 Message rejected as spam"
+    app = await app_for(aiohttp_server, aiohttp_client, database_url, relay)
+    await queue(app, a_mail())
+    await app[SCHEDULER].run_once()
+    [job] = await mail_jobs(app)
+    assert (job.state, job.attempts) == (jobs.FAILED, 1)
+    assert "554 5.7.1 Message rejected as spam" in job.last_error
+
+
+async def test_a_refused_login_is_retried_as_the_settings_may_be_mended(
+    aiohttp_server, aiohttp_client, database_url, relays
+):
+    """535 is permanent, but it is about copnet's settings, not the mail: not given up."""
+    relay = relays("starttls")
+    wrong = relay.url.replace("relay%20secret", "not%20the%20password")
+    app = await app_for(
+        aiohttp_server, aiohttp_client, database_url, smtp_url=wrong, smtp_ca_file=relay.ca_file
+    )
+    await queue(app, a_mail())
+    await app[SCHEDULER].run_once()
+    [job] = await mail_jobs(app)
+    assert (job.state, job.attempts) == (jobs.PENDING, 1)
+    assert "535" in job.last_error
+
+
 async def test_a_server_down_for_a_day_gives_the_mail_up_and_records_why(
     aiohttp_server, aiohttp_client, database_url
 ):

@@ -1,7 +1,8 @@
 """A real SMTP server in the test process (aiosmtpd) that keeps every message it accepts.
 
 Modes: plain (a local relay), STARTTLS (offered, or required, with login), implicit TLS
-(smtps), and a server that refuses every message with a temporary error. The TLS modes use a
+(smtps), and a server that refuses every message, or chosen recipients, with a reply given by
+the test. The TLS modes use a
 throwaway self-signed certificate for 127.0.0.1 made with the cryptography package; copnet
 trusts it through COPNET_SMTP_CA_FILE.
 """
@@ -48,7 +49,16 @@ class Inbox:
 
     messages: list[Received] = field(default_factory=list)
     refuse: str | None = None  # an SMTP reply to give every DATA instead of accepting
+    # address -> the SMTP reply its RCPT TO gets instead of 250 (a 550 "no such user", say)
+    refuse_recipients: dict[str, str] = field(default_factory=dict)
     logins: list[str] = field(default_factory=list)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse_recipients:
+            return self.refuse_recipients[address]
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # aiosmtpd calls it by this name
         if self.refuse:
@@ -100,7 +110,8 @@ def _authenticator(inbox: Inbox):
         ) == (USER, PASSWORD)
         if ok:
             inbox.logins.append(USER)
-        return AuthResult(success=ok)
+        # handled=False: aiosmtpd answers a failed login with 535 (else it answers nothing).
+        return AuthResult(success=ok, handled=False)
 
     return check
 
