@@ -15,6 +15,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +25,7 @@ from models.base import Base, BigId, UTCDateTime, utcnow
 from models.search_index import index_post
 
 DELETED_TITLE = "(deleted)"
+LISTED_THREAD = "thread_id IS NULL AND deleted_at IS NULL AND removed_at IS NULL"
 
 
 class Post(Base):
@@ -33,6 +35,24 @@ class Post(Base):
     __table_args__ = (
         Index("ix_posts_community_activity", "community_id", "thread_id", "last_activity_at"),
         Index("ix_posts_thread_published", "thread_id", "published"),
+        # The thread lists (models.directory.thread_list) walk these in order and stop after a
+        # page, instead of reading and sorting every thread of a CoP or of the Network.
+        Index(
+            "ix_posts_cop_threads",
+            "community_id",
+            text("(pinned_at IS NULL)"),
+            text("last_activity_at DESC"),
+            text("id DESC"),
+            postgresql_where=text(LISTED_THREAD),
+            sqlite_where=text(LISTED_THREAD),
+        ),
+        Index(
+            "ix_posts_network_threads",
+            "last_activity_at",
+            "id",
+            postgresql_where=text(LISTED_THREAD),
+            sqlite_where=text(LISTED_THREAD),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
