@@ -11,7 +11,8 @@ import aiohttp_jinja2
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.events import CATEGORIES, describe_when
+from federation.event_time import describe_when
+from federation.event_vocab import CATEGORIES
 from models.base import utcnow
 from models.communities import Community, get_community
 from models.event_queries import (
