@@ -11,6 +11,9 @@ from server.views import actors, discovery, inbox, threads
 from server.web import (
     account_settings,
     admin,
+    basecamp_calendars,
+    basecamp_editing,
+    basecamp_rsvp,
     basecamps,
     communities,
     community_settings,
@@ -191,18 +194,18 @@ def add_routes(app: web.Application) -> None:
     router.add_get("/c/{name}/search", search.search_page, name="community_search")
     # basecamps
     router.add_get("/basecamps", basecamps.listing, name="basecamps")
-    router.add_get("/basecamps.ics", basecamps.network_feed)
-    router.add_get("/basecamps/new", basecamps.new_form)
-    router.add_post("/basecamps/new", basecamps.create)
+    router.add_get("/basecamps.ics", basecamp_calendars.network_feed)
+    router.add_get("/basecamps/new", basecamp_editing.new_form)
+    router.add_post("/basecamps/new", basecamp_editing.create)
     router.add_get("/b/{id:\\d+}", basecamps.basecamp_page, name=basecamps.ROUTE_NAME)
-    router.add_get("/b/{id:\\d+}.ics", basecamps.basecamp_ics)
+    router.add_get("/b/{id:\\d+}.ics", basecamp_calendars.basecamp_ics)
     router.add_get("/b/{id:\\d+}/poll", basecamps.poll)
     router.add_get("/b/{id:\\d+}/attendees", basecamps.attendees)
-    router.add_post("/b/{id:\\d+}/rsvp", basecamps.rsvp)
-    router.add_get("/b/{id:\\d+}/edit", basecamps.edit_form)
-    router.add_post("/b/{id:\\d+}/edit", basecamps.edit)
-    router.add_post("/b/{id:\\d+}/cancel", basecamps.cancel)
-    router.add_get("/c/{name}/basecamps.ics", basecamps.community_feed)
+    router.add_post("/b/{id:\\d+}/rsvp", basecamp_rsvp.rsvp)
+    router.add_get("/b/{id:\\d+}/edit", basecamp_editing.edit_form)
+    router.add_post("/b/{id:\\d+}/edit", basecamp_editing.edit)
+    router.add_post("/b/{id:\\d+}/cancel", basecamp_editing.cancel)
+    router.add_get("/c/{name}/basecamps.ics", basecamp_calendars.community_feed)
     # feeds (Atom)
     router.add_get("/threads.atom", feeds.network_feed)
     router.add_get("/basecamps.atom", feeds.basecamps_feed)

@@ -34,7 +34,7 @@ from server.services.network_actor import announce_new_community, network_actor
 from server.services.posts import publish_post
 from server.services.private_cops import ask_to_join
 from server.web.auth import current_member, require_member
-from server.web.basecamps import basecamp_panel
+from server.web.basecamp_panel import basecamp_panel
 from server.web.community_access import visible_community
 from server.web.confirm import ask_first
 from server.web.feeds import page_feed

@@ -15,7 +15,7 @@ from models.communities import CommunityModerator, get_community
 from models.events import Event
 from server.app import create_app
 from server.appkeys import SESSIONS
-from server.web.basecamps import basecamp_panel
+from server.web.basecamp_panel import basecamp_panel
 from tests.support.instances import add_community, settings_for
 
 AS2 = "application/activity+json"
