@@ -9,10 +9,11 @@ import aiohttp_jinja2
 import pytest
 from sqlalchemy import select
 
-from models.account_queries import create_account, create_session
+from models.account_queries import create_account
 from models.base import utcnow
 from models.communities import CommunityModerator, get_community
 from models.events import Event
+from models.web_sessions import create_session
 from server.app import create_app
 from server.appkeys import SESSIONS
 from server.web.basecamp_panel import basecamp_panel

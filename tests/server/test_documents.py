@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy import func, select, update
 
 from models import jobs
-from models.account_queries import create_account, create_session
+from models.account_queries import create_account
 from models.documents import Document, DocumentVersion
 from models.follows import upsert_follow
 from models.posts import Post
+from models.web_sessions import create_session
 from server.app import create_app
 from server.appkeys import MEDIA, SCHEDULER, SESSIONS
 from server.media.store import MediaStore
