@@ -17,7 +17,10 @@ from server.web import (
     basecamps,
     communities,
     community_settings,
+    document_downloads,
     document_removal,
+    document_resources,
+    document_versions,
     documents,
     engagement,
     feeds,
@@ -166,10 +169,12 @@ def add_routes(app: web.Application) -> None:
     # documents
     router.add_get("/c/{name}/documents", documents.community_documents, name="documents")
     router.add_post("/c/{name}/documents", documents.upload_document)
-    router.add_get("/c/{name}/resources", documents.community_resources, name="resources")
-    router.add_get("/d/{id}", documents.document_view, name="document")
-    router.add_post("/d/{id}/versions", documents.upload_version)
-    router.add_get("/d/{id}/v/{version_id}", documents.download_version, name="document_version")
+    router.add_get("/c/{name}/resources", document_resources.community_resources, name="resources")
+    router.add_get("/d/{id}", document_versions.document_view, name="document")
+    router.add_post("/d/{id}/versions", document_versions.upload_version)
+    router.add_get(
+        "/d/{id}/v/{version_id}", document_downloads.download_version, name="document_version"
+    )
     # document_removal
     router.add_get("/d/{id}/delete", document_removal.removal_confirmation)
     router.add_post("/d/{id}/delete", document_removal.remove_document_from_web)
