@@ -16,6 +16,7 @@ from server.web import (
     basecamp_rsvp,
     basecamps,
     communities,
+    community_membership,
     community_settings,
     document_downloads,
     document_removal,
@@ -40,6 +41,7 @@ from server.web import (
     routes_auth,
     search,
     suspensions,
+    thread_posting,
 )
 
 STATIC = Path(__file__).parent / "static"
@@ -123,12 +125,12 @@ def add_routes(app: web.Application) -> None:
     # communities
     router.add_get("/communities/new", communities.new_community_form)
     router.add_post("/communities/new", communities.create_community_from_web)
-    router.add_post("/communities/follow", communities.join_remote_community)
-    router.add_post("/c/{name}/join", communities.join_community)
-    router.add_post("/c/{name}/leave", communities.leave_community)
-    router.add_post("/c/{name}/threads", communities.start_thread)
-    router.add_post("/t/{id:\\d+}/reply", communities.reply)
-    router.add_post("/t/{id:\\d+}/share", communities.share_thread)
+    router.add_post("/communities/follow", community_membership.join_remote_community)
+    router.add_post("/c/{name}/join", community_membership.join_community)
+    router.add_post("/c/{name}/leave", community_membership.leave_community)
+    router.add_post("/c/{name}/threads", thread_posting.start_thread)
+    router.add_post("/t/{id:\\d+}/reply", thread_posting.reply)
+    router.add_post("/t/{id:\\d+}/share", thread_posting.share_thread)
     # post_actions
     router.add_get("/p/{id}/edit", post_actions.edit_form)
     router.add_post("/p/{id}/edit", post_actions.save_edit)
