@@ -36,11 +36,12 @@ import asyncpg
 from aiohttp import web
 from sqlalchemy.engine import make_url
 
-from models.account_queries import create_account, create_session
+from models.account_queries import create_account
 from models.communities import create_community
 from models.database import create_engine
 from models.follows import upsert_follow
 from models.migrate import upgrade
+from models.web_sessions import create_session
 from server.app import create_app
 from server.appkeys import SCHEDULER, SESSIONS
 from server.services import document_text

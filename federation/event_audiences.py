@@ -7,7 +7,7 @@ One `Event` cannot read well everywhere:
   app/lib/activitypub/activity.rb); Mobilizon reads `name` as the title, `content` as the
   description and the online address from a `Link` attachment named "Website"
   (mobilizon lib/federation/activity_stream/converter/event.ex, get_online_address). The full
-  document (federation.events.event_document) serves both.
+  document (federation.event_documents.event_document) serves both.
 - GoToSocial takes an Event as a status whose content warning is `summary`, else `name`
   (gotosocial internal/typeutils/astointernal.go, ASStatusToStatus: "prefer Summary, fall
   back to Name"; internal/ap/interfaces.go IsStatusable lists Event), and logs a warning for an
@@ -21,7 +21,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from federation.events import EventFacts, describe, event_document
+from federation.event_documents import EventFacts, describe, event_document
 
 FULL, GOTOSOCIAL = "full", "gotosocial"
 _GOTOSOCIAL_SOFTWARE = frozenset({"gotosocial"})

@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.account_queries import digest
 from models.accounts import Account
 from models.base import utcnow
 from models.mail import (
@@ -23,6 +22,7 @@ from models.mail import (
     MailToken,
 )
 from models.policy import SiteSetting
+from models.stored_secrets import digest
 
 REQUIRE_EMAIL_KEY = "signup.require_email"
 VERIFY_LIFETIME = timedelta(days=3)

@@ -11,10 +11,17 @@ from server.views import actors, discovery, inbox, threads
 from server.web import (
     account_settings,
     admin,
+    basecamp_calendars,
+    basecamp_editing,
+    basecamp_rsvp,
     basecamps,
     communities,
+    community_membership,
     community_settings,
+    document_downloads,
     document_removal,
+    document_resources,
+    document_versions,
     documents,
     engagement,
     feeds,
@@ -34,6 +41,7 @@ from server.web import (
     routes_auth,
     search,
     suspensions,
+    thread_posting,
 )
 
 STATIC = Path(__file__).parent / "static"
@@ -117,12 +125,12 @@ def add_routes(app: web.Application) -> None:
     # communities
     router.add_get("/communities/new", communities.new_community_form)
     router.add_post("/communities/new", communities.create_community_from_web)
-    router.add_post("/communities/follow", communities.join_remote_community)
-    router.add_post("/c/{name}/join", communities.join_community)
-    router.add_post("/c/{name}/leave", communities.leave_community)
-    router.add_post("/c/{name}/threads", communities.start_thread)
-    router.add_post("/t/{id:\\d+}/reply", communities.reply)
-    router.add_post("/t/{id:\\d+}/share", communities.share_thread)
+    router.add_post("/communities/follow", community_membership.join_remote_community)
+    router.add_post("/c/{name}/join", community_membership.join_community)
+    router.add_post("/c/{name}/leave", community_membership.leave_community)
+    router.add_post("/c/{name}/threads", thread_posting.start_thread)
+    router.add_post("/t/{id:\\d+}/reply", thread_posting.reply)
+    router.add_post("/t/{id:\\d+}/share", thread_posting.share_thread)
     # post_actions
     router.add_get("/p/{id}/edit", post_actions.edit_form)
     router.add_post("/p/{id}/edit", post_actions.save_edit)
@@ -163,10 +171,12 @@ def add_routes(app: web.Application) -> None:
     # documents
     router.add_get("/c/{name}/documents", documents.community_documents, name="documents")
     router.add_post("/c/{name}/documents", documents.upload_document)
-    router.add_get("/c/{name}/resources", documents.community_resources, name="resources")
-    router.add_get("/d/{id}", documents.document_view, name="document")
-    router.add_post("/d/{id}/versions", documents.upload_version)
-    router.add_get("/d/{id}/v/{version_id}", documents.download_version, name="document_version")
+    router.add_get("/c/{name}/resources", document_resources.community_resources, name="resources")
+    router.add_get("/d/{id}", document_versions.document_view, name="document")
+    router.add_post("/d/{id}/versions", document_versions.upload_version)
+    router.add_get(
+        "/d/{id}/v/{version_id}", document_downloads.download_version, name="document_version"
+    )
     # document_removal
     router.add_get("/d/{id}/delete", document_removal.removal_confirmation)
     router.add_post("/d/{id}/delete", document_removal.remove_document_from_web)
@@ -191,18 +201,18 @@ def add_routes(app: web.Application) -> None:
     router.add_get("/c/{name}/search", search.search_page, name="community_search")
     # basecamps
     router.add_get("/basecamps", basecamps.listing, name="basecamps")
-    router.add_get("/basecamps.ics", basecamps.network_feed)
-    router.add_get("/basecamps/new", basecamps.new_form)
-    router.add_post("/basecamps/new", basecamps.create)
+    router.add_get("/basecamps.ics", basecamp_calendars.network_feed)
+    router.add_get("/basecamps/new", basecamp_editing.new_form)
+    router.add_post("/basecamps/new", basecamp_editing.create)
     router.add_get("/b/{id:\\d+}", basecamps.basecamp_page, name=basecamps.ROUTE_NAME)
-    router.add_get("/b/{id:\\d+}.ics", basecamps.basecamp_ics)
+    router.add_get("/b/{id:\\d+}.ics", basecamp_calendars.basecamp_ics)
     router.add_get("/b/{id:\\d+}/poll", basecamps.poll)
     router.add_get("/b/{id:\\d+}/attendees", basecamps.attendees)
-    router.add_post("/b/{id:\\d+}/rsvp", basecamps.rsvp)
-    router.add_get("/b/{id:\\d+}/edit", basecamps.edit_form)
-    router.add_post("/b/{id:\\d+}/edit", basecamps.edit)
-    router.add_post("/b/{id:\\d+}/cancel", basecamps.cancel)
-    router.add_get("/c/{name}/basecamps.ics", basecamps.community_feed)
+    router.add_post("/b/{id:\\d+}/rsvp", basecamp_rsvp.rsvp)
+    router.add_get("/b/{id:\\d+}/edit", basecamp_editing.edit_form)
+    router.add_post("/b/{id:\\d+}/edit", basecamp_editing.edit)
+    router.add_post("/b/{id:\\d+}/cancel", basecamp_editing.cancel)
+    router.add_get("/c/{name}/basecamps.ics", basecamp_calendars.community_feed)
     # feeds (Atom)
     router.add_get("/threads.atom", feeds.network_feed)
     router.add_get("/basecamps.atom", feeds.basecamps_feed)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.events import ParsedEvent, parse_event
+from federation.event_parsing import ParsedEvent, parse_event
 from federation.objects import InvalidActivity, ids_of
 from federation.origin import same_origin
 from models.actors import Actor

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.events import ROLE_BY_OPTION, is_poll_vote
+from federation.event_polls import ROLE_BY_OPTION, is_poll_vote
 from federation.objects import object_id
 from federation.origin import same_origin
 from models.actors import Actor

@@ -9,6 +9,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from models import account_queries as accounts
+from models import invite_queries, site_modes, web_sessions
 from server.cli.commands import open_session
 from server.cli.member import add_member_commands
 from server.services import passwords
@@ -63,7 +64,7 @@ def add_admin_commands(subparsers: argparse._SubParsersAction) -> None:
     signup.add_argument(
         "mode",
         nargs="?",
-        choices=accounts.SIGNUP_MODES,
+        choices=site_modes.SIGNUP_MODES,
         help="open (anyone may join) or invite (joining needs an invitation code)",
     )
     signup.set_defaults(handler=_blocking(signup_mode))
@@ -71,7 +72,7 @@ def add_admin_commands(subparsers: argparse._SubParsersAction) -> None:
     creation.add_argument(
         "mode",
         nargs="?",
-        choices=accounts.COP_CREATION_MODES,
+        choices=site_modes.COP_CREATION_MODES,
         help="anyone (members start CoPs at once) or approval (an admin approves each)",
     )
     creation.set_defaults(handler=_blocking(cop_creation))
@@ -132,7 +133,7 @@ async def set_password(settings: Settings, args: argparse.Namespace) -> int:
         if member is None:
             return _fail(f"no member named {args.name!r}")
         await accounts.set_password_hash(session, member.account.actor_id, password_hash)
-        ended = await accounts.delete_sessions_of(session, member.account.actor_id)
+        ended = await web_sessions.delete_sessions_of(session, member.account.actor_id)
         await session.commit()
     print(
         f"new password set for @{member.name}@{settings.domain}; signed out of {ended} session(s)"
@@ -155,9 +156,9 @@ async def signup_mode(settings: Settings, args: argparse.Namespace) -> int:
     """Print the sign-up mode, or set it when one is given."""
     async with open_session(settings) as session:
         if args.mode is None:
-            print(await accounts.get_signup_mode(session))
+            print(await site_modes.get_signup_mode(session))
             return 0
-        await accounts.set_signup_mode(session, args.mode)
+        await site_modes.set_signup_mode(session, args.mode)
         await session.commit()
     print(f"sign-up mode: {args.mode}")
     if args.mode == "invite":
@@ -169,9 +170,9 @@ async def cop_creation(settings: Settings, args: argparse.Namespace) -> int:
     """Print who may start CoPs, or set it when a mode is given."""
     async with open_session(settings) as session:
         if args.mode is None:
-            print(await accounts.get_cop_creation(session))
+            print(await site_modes.get_cop_creation(session))
             return 0
-        await accounts.set_cop_creation(session, args.mode)
+        await site_modes.set_cop_creation(session, args.mode)
         await session.commit()
     print(f"CoP creation: {args.mode}")
     return 0
@@ -180,7 +181,7 @@ async def cop_creation(settings: Settings, args: argparse.Namespace) -> int:
 async def create_invite(settings: Settings, _args: argparse.Namespace) -> int:
     """Print one new invitation code (it is stored hashed: this is the only time it shows)."""
     async with open_session(settings) as session:
-        code = await accounts.create_invite(session)
+        code = await invite_queries.create_invite(session)
         await session.commit()
     print(code)
     return 0

@@ -35,7 +35,8 @@ from server.ops.database import database_problem, schema_problem, settled
 from server.ops.listen import CannotListen, listen_problem
 from server.ops.logs import AccessLogger, access_logger, configure_logging
 from server.ops.status import add_status_command
-from server.settings import SettingsError, load_settings
+from server.settings import load_settings
+from server.settings_validation import SettingsError
 
 log = logging.getLogger("copnet")
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from aiohttp import web
 
 from server.http.ratelimit_store import HitStore, MemoryHits
-from server.settings import IPNetwork
+from server.settings_validation import IPNetwork
 
 Clock = Callable[[], float]
 

@@ -17,13 +17,10 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.event_audiences import FULL, event_shape, shaped_event_document
-from federation.events import (
-    EventFacts,
-    Place,
-    PollFacts,
-    describe_when,
-    question_document,
-)
+from federation.event_documents import EventFacts
+from federation.event_polls import PollFacts, question_document
+from federation.event_time import describe_when
+from federation.event_vocab import Place
 from models.actors import Actor
 from models.communities import Community
 from models.event_queries import hosts_of, tallies

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 
 from yarl import URL
 
-from federation.events import CATEGORIES, Place, is_timezone
+from federation.event_time import is_timezone
+from federation.event_vocab import CATEGORIES, Place
 from models.communities import Community
 from models.events import Event
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.events import describe
+from federation.event_documents import describe
 from models import jobs
 from models.communities import Community
 from models.event_queries import hosts_of

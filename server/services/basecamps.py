@@ -15,7 +15,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.events import describe_when
+from federation.event_time import describe_when
 from models import jobs
 from models.communities import (
     Community,

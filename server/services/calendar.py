@@ -13,7 +13,8 @@ from datetime import timedelta
 
 import icalendar
 
-from federation.events import CANCELLED, CONFIRMED, TENTATIVE, zone
+from federation.event_time import zone
+from federation.event_vocab import CANCELLED, CONFIRMED, TENTATIVE
 from models.communities import Community
 from models.events import Event
 from server.services.basecamp_documents import event_ap_id

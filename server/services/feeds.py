@@ -2,7 +2,7 @@
 
 Entry ids are the ActivityPub ids (stable across edits), `updated` follows edits, content is
 sanitised again on the way out (server.services.content), and a Basecamp's summary says when,
-where and who hosts in plain words (federation.events.describe).
+where and who hosts in plain words (federation.event_documents.describe).
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 
 from feedgen.feed import FeedGenerator
 
-from federation.events import CANCELLED, describe
+from federation.event_documents import describe
+from federation.event_vocab import CANCELLED
 from models.actors import Actor
 from models.communities import Community
 from models.events import Event

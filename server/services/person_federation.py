@@ -10,10 +10,10 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.vocab import PUBLIC, format_datetime
-from models.account_queries import following_inboxes, memberships
 from models.actors import Actor
 from models.deliveries import enqueue
 from models.follows import follower_inboxes
+from models.membership_queries import following_inboxes, memberships
 from server.as2.activities import new_activity_id
 from server.as2.actors import person_document
 from server.urls import Urls

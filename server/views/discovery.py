@@ -10,9 +10,9 @@ from xml.sax.saxutils import escape
 from aiohttp import web
 from yarl import URL
 
-from models.account_queries import get_signup_mode
 from models.actors import Actor, ensure_instance_actor, get_local_actor
 from models.communities import Community, count_communities
+from models.site_modes import get_signup_mode
 from models.usage import count_local_posts, count_members
 from server import __version__
 from server.appkeys import SESSIONS, SETTINGS, URLS

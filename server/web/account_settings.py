@@ -11,6 +11,7 @@ from aiohttp import BodyPartReader, web
 
 from models import account_lifecycle as lifecycle
 from models import account_queries as accounts
+from models import web_sessions
 from models.base import utcnow
 from models.in_touch import kept_in_touch
 from server.appkeys import DELIVERY, MEDIA, SESSIONS, SETTINGS, URLS, WRITE_SESSIONS
@@ -217,8 +218,8 @@ async def change_password(request: web.Request) -> web.StreamResponse:
     new_hash = await passwords.hash_password_async(values["new_password"])
     async with request.app[WRITE_SESSIONS]() as session:
         await accounts.set_password_hash(session, member.actor_id, new_hash)
-        await accounts.delete_sessions_of(session, member.actor_id)
-        token, _row = await accounts.create_session(session, member.actor_id)
+        await web_sessions.delete_sessions_of(session, member.actor_id)
+        token, _row = await web_sessions.create_session(session, member.actor_id)
         await session.commit()
     forget_signed_in(request)
     redirect = web.HTTPSeeOther("/settings/password?saved=1")

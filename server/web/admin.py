@@ -6,7 +6,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from models import account_queries as accounts
-from models import mail_queries
+from models import community_approval, invite_queries, mail_queries, site_modes
 from models.communities import get_community
 from server.appkeys import SESSIONS, SETTINGS, URLS, WRITE_SESSIONS
 from server.http.errors import http_error
@@ -25,11 +25,11 @@ async def _page(
     async with request.app[SESSIONS]() as session:
         context = {
             "settings": request.app[SETTINGS],
-            "signup_mode": await accounts.get_signup_mode(session),
-            "cop_creation": await accounts.get_cop_creation(session),
+            "signup_mode": await site_modes.get_signup_mode(session),
+            "cop_creation": await site_modes.get_cop_creation(session),
             "email_required": await mail_queries.email_required(session),
-            "pending": await accounts.pending_communities(session),
-            "unused_invites": await accounts.count_unused_invites(session),
+            "pending": await community_approval.pending_communities(session),
+            "unused_invites": await invite_queries.count_unused_invites(session),
             "members": await accounts.count_accounts(session),
         }
     context["new_invite"] = new_invite
@@ -52,12 +52,15 @@ async def save_settings(request: web.Request) -> web.StreamResponse:
     data = await request.post()
     signup_mode = data.get("signup_mode")
     cop_creation = data.get("cop_creation")
-    if signup_mode not in accounts.SIGNUP_MODES or cop_creation not in accounts.COP_CREATION_MODES:
+    if (
+        signup_mode not in site_modes.SIGNUP_MODES
+        or cop_creation not in site_modes.COP_CREATION_MODES
+    ):
         raise http_error(400, "choose one of the offered options")
     async with request.app[WRITE_SESSIONS]() as session:
         await mail_queries.set_email_required(session, data.get("require_email") == "yes")
-        await accounts.set_signup_mode(session, str(signup_mode))
-        await accounts.set_cop_creation(session, str(cop_creation))
+        await site_modes.set_signup_mode(session, str(signup_mode))
+        await site_modes.set_cop_creation(session, str(cop_creation))
         await session.commit()
     raise web.HTTPSeeOther("/admin?done=settings")
 
@@ -66,7 +69,7 @@ async def create_invite(request: web.Request) -> web.Response:
     """Make a single-use invitation code and show it, once."""
     member = await require_admin(request)
     async with request.app[WRITE_SESSIONS]() as session:
-        code = await accounts.create_invite(session, created_by=member.actor_id)
+        code = await invite_queries.create_invite(session, created_by=member.actor_id)
         await session.commit()
     return await _page(request, member, new_invite=code)
 
@@ -76,7 +79,7 @@ async def approve_community(request: web.Request) -> web.StreamResponse:
     await require_admin(request)
     name = request.match_info["name"]
     async with request.app[WRITE_SESSIONS]() as session:
-        approved = await accounts.approve_community(session, name)
+        approved = await community_approval.approve_community(session, name)
         if approved:
             community = await get_community(session, name)
             await announce_new_community(session, request.app[URLS], community)

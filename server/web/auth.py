@@ -1,7 +1,7 @@
 """Who is signed in: the session cookie, the signed-in member, and what every page is told.
 
 The cookie `copnet_session` carries a random token; the database keeps only its SHA-256
-(models.account_queries). The lookup runs at most once per request and only when the cookie is
+(models.stored_secrets). The lookup runs at most once per request and only when the cookie is
 present, so ActivityPub traffic (which never carries our cookies) costs no query.
 """
 
@@ -14,7 +14,7 @@ from aiohttp import web
 from yarl import URL
 
 from models.account_lifecycle import seen_long_ago, touch_last_seen
-from models.account_queries import SESSION_LIFETIME, SignedIn, session_by_token
+from models.web_sessions import SESSION_LIFETIME, SignedIn, session_by_token
 from server.appkeys import SESSIONS, SETTINGS, WRITE_SESSIONS
 from server.http.errors import http_error
 from server.settings import Settings

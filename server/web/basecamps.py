@@ -1,30 +1,21 @@
-"""Basecamps on the web: the listing, each Basecamp's page (and AS2 Event), RSVPs, the
-organisers' forms, and the calendar feeds (their routes are in server/routes.py)."""
+"""Basecamps on the web: the listing, each Basecamp's page (and AS2 Event), its companion poll
+and attendees count. RSVPs, the organisers' forms and the calendar feeds are in sibling
+modules (basecamp_rsvp, basecamp_editing, basecamp_calendars); routes are in server/routes.py."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 from urllib.parse import quote
 
 import aiohttp_jinja2
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.events import CATEGORIES, describe_when
+from federation.event_time import describe_when
 from models.base import utcnow
-from models.communities import Community, get_community
-from models.event_queries import (
-    EventFull,
-    calendar_events,
-    get_event,
-    hosts_of,
-    list_events,
-    participant,
-    tallies,
-)
+from models.communities import get_community
+from models.event_queries import hosts_of, list_events, participant, tallies
 from models.events import DECLINED, GOING, MAYBE, Event
-from server.appkeys import SESSIONS, SETTINGS, URLS, WRITE_SESSIONS
+from server.appkeys import SESSIONS, SETTINGS, URLS
 from server.as2.collections import ordered_collection
 from server.http.errors import http_error
 from server.http.negotiation import choose_representation
@@ -36,130 +27,16 @@ from server.services.basecamp_documents import (
     event_shape_for,
     question_document_for,
 )
-from server.services.basecamp_input import InvalidBasecamp, fields_of, parse_input
-from server.services.basecamp_rsvps import record_rsvp, withdraw_rsvp
-from server.services.basecamps import (
-    cancel_basecamp,
-    create_basecamp,
-    may_manage,
-    may_organise,
-    organisable_hosts,
-    update_basecamp,
-)
-from server.services.calendar import ICS_MEDIA_TYPE, calendar_bytes
+from server.services.basecamps import may_manage, may_organise
 from server.services.network_actor import network_actor
-from server.web.auth import Member, current_member, require_member
-from server.web.community_access import visible_community
-from server.web.confirm import ask_first
+from server.web.auth import current_member
+from server.web.basecamp_lookup import basecamp_id, basecamp_or_404
+from server.web.basecamp_panel import basecamp_panel, cards
 from server.web.feeds import page_feed
-from server.web.requests import wake_delivery, wake_workers
 
 ROUTE_NAME = "basecamp"
 PAST_LIMIT = 20
-FEED_HISTORY = timedelta(days=180)
 RSVP_CHOICES = ((GOING, "Going"), (MAYBE, "Maybe"), (DECLINED, "Can't go"))
-FORM_FIELDS = (
-    "name",
-    "description",
-    "start",
-    "end",
-    "timezone",
-    "place_name",
-    "street_address",
-    "locality",
-    "region",
-    "postal_code",
-    "country",
-    "latitude",
-    "longitude",
-    "online_url",
-    "capacity",
-    "banner_url",
-    "category",
-)
-TIMEZONES = (
-    "Europe/London",
-    "Europe/Dublin",
-    "Europe/Lisbon",
-    "Europe/Paris",
-    "Europe/Berlin",
-    "Europe/Madrid",
-    "Europe/Rome",
-    "Europe/Amsterdam",
-    "Europe/Brussels",
-    "UTC",
-)
-
-
-@dataclass(frozen=True)
-class BasecampCard:
-    """A Basecamp as lists show it: when and where in words, who hosts, where to click."""
-
-    event: Event
-    hosts: list[Community]
-    when: str
-    where: str
-    href: str
-
-
-@dataclass(frozen=True)
-class BasecampPanel:
-    """What `_upcoming_basecamps.html` shows: upcoming and recent past Basecamps."""
-
-    upcoming: list[BasecampCard]
-    past: list[BasecampCard]
-    calendar_url: str
-    listing_url: str
-
-
-def _where(event: Event) -> str:
-    if event.has_place:
-        return ", ".join(part for part in (event.place_name, event.locality) if part)
-    return "Online" if event.online_url else ""
-
-
-async def _cards(session: AsyncSession, events: list[Event]) -> list[BasecampCard]:
-    hosts = await hosts_of(session, [event.id for event in events])
-    return [
-        BasecampCard(
-            event=event,
-            hosts=hosts[event.id],
-            when=describe_when(event.starts_at, event.ends_at, event.timezone),
-            where=_where(event),
-            href=f"/b/{event.id}",
-        )
-        for event in events
-    ]
-
-
-async def basecamp_panel(
-    session: AsyncSession,
-    *,
-    community: Community | None = None,
-    now: datetime | None = None,
-    limit: int = 5,
-) -> BasecampPanel:
-    """Data for the home page (every Basecamp) or a CoP page (those it hosts)."""
-    now = now or utcnow()
-    community_id = community.actor_id if community is not None else None
-    upcoming = await list_events(
-        session, now=now, upcoming=True, community_id=community_id, limit=limit
-    )
-    past = await list_events(session, now=now, upcoming=False, community_id=community_id, limit=3)
-    if community is None:
-        feed, listing = "/basecamps.ics", "/basecamps"
-    else:
-        name = community.actor.local_name
-        feed, listing = f"/c/{name}/basecamps.ics", f"/basecamps?community={name}"
-    return BasecampPanel(
-        upcoming=await _cards(session, upcoming),
-        past=await _cards(session, past),
-        calendar_url=feed,
-        listing_url=listing,
-    )
-
-
-# ---- pages ----------------------------------------------------------------------------------
 
 
 async def listing(request: web.Request) -> web.Response:
@@ -178,7 +55,7 @@ async def listing(request: web.Request) -> web.Response:
             limit=PAST_LIMIT,
             community_id=community.actor_id if community else None,
         )
-        past_cards = await _cards(session, past)
+        past_cards = await cards(session, past)
         organiser = member is not None and await may_organise(
             session, member.actor_id, member.is_admin
         )
@@ -191,20 +68,6 @@ async def listing(request: web.Request) -> web.Response:
         "feeds": [page_feed("Basecamps", request.app[URLS].basecamps_feed())],
     }
     return aiohttp_jinja2.render_template("basecamps.html", request, context)
-
-
-def _event_id(request: web.Request) -> int:
-    raw = request.match_info["id"]
-    if not raw.isdigit() or len(raw) > 18:
-        raise http_error(404, f"no Basecamp {raw!r}")
-    return int(raw)
-
-
-async def _event_or_404(session: AsyncSession, request: web.Request) -> Event:
-    event = await get_event(session, _event_id(request))
-    if event is None:
-        raise http_error(404, "no such Basecamp")
-    return event
 
 
 def map_url(event: Event) -> str | None:
@@ -221,7 +84,7 @@ async def basecamp_page(request: web.Request) -> web.StreamResponse:
     representation = choose_representation(request.headers.get("Accept"))
     urls = request.app[URLS]
     async with request.app[SESSIONS]() as session:
-        event = await _event_or_404(session, request)
+        event = await basecamp_or_404(session, request)
         if representation == "as2":
             if not event.is_basecamp:
                 raise web.HTTPFound(event.ap_id)  # archived from elsewhere: its origin is canonical
@@ -229,15 +92,16 @@ async def basecamp_page(request: web.Request) -> web.StreamResponse:
             response = activity_json(await event_document_for(session, urls, event, shape=shape))
             response.headers["Vary"] = "Accept, Signature, Signature-Input"
             return response
-        context = await _page_context(request, session, event)
+        context = await page_context(request, session, event)
     response = aiohttp_jinja2.render_template("basecamp.html", request, context)
     response.headers["Vary"] = "Accept, Cookie"
     return response
 
 
-async def _page_context(
+async def page_context(
     request: web.Request, session: AsyncSession, event: Event, *, notice: str = ""
 ) -> dict:
+    """What `basecamp.html` shows of one Basecamp to whoever asks (a notice on top, if any)."""
     member = await current_member(request)
     now = utcnow()
     hosts = (await hosts_of(session, [event.id]))[event.id]
@@ -271,62 +135,12 @@ async def _page_context(
     }
 
 
-async def basecamp_ics(request: web.Request) -> web.Response:
-    """One Basecamp as an .ics file, for "add to calendar"."""
-    async with request.app[SESSIONS]() as session:
-        event = await _event_or_404(session, request)
-        hosts = (await hosts_of(session, [event.id]))[event.id]
-    body = calendar_bytes(request.app[URLS], [(event, hosts)], name=event.name)
-    return _ics_response(body, f"basecamp-{event.id}.ics")
-
-
-async def network_feed(request: web.Request) -> web.Response:
-    """/basecamps.ics: every Basecamp and archived event, to subscribe to."""
-    settings = request.app[SETTINGS]
-    body = await _feed(request, None, f"{settings.instance_name} Basecamps")
-    return _ics_response(body, "basecamps.ics")
-
-
-async def community_feed(request: web.Request) -> web.Response:
-    """/c/{name}/basecamps.ics: the events a CoP hosts."""
-    name = request.match_info["name"]
-    async with request.app[SESSIONS]() as session:
-        community = await visible_community(request, session, name)
-    title = community.actor.display_name or name
-    body = await _feed(request, community, f"{title} Basecamps")
-    return _ics_response(body, f"{name}-basecamps.ics")
-
-
-async def _feed(request: web.Request, community: Community | None, name: str) -> bytes:
-    async with request.app[SESSIONS]() as session:
-        events = await calendar_events(
-            session,
-            since=utcnow() - FEED_HISTORY,
-            community_id=community.actor_id if community else None,
-        )
-        hosts = await hosts_of(session, [event.id for event in events])
-    entries = [(event, hosts[event.id]) for event in events]
-    return calendar_bytes(request.app[URLS], entries, name=name)
-
-
-def _ics_response(body: bytes, filename: str) -> web.Response:
-    return web.Response(
-        body=body,
-        content_type=ICS_MEDIA_TYPE,
-        charset="utf-8",
-        headers={
-            "Content-Disposition": f'inline; filename="{filename}"',
-            "Cache-Control": "public, max-age=300",
-        },
-    )
-
-
 async def poll(request: web.Request) -> web.StreamResponse:
     """The companion poll as an AS2 `Question` (Mastodon fetches it); people see the page."""
     if choose_representation(request.headers.get("Accept")) == "html":
-        raise web.HTTPFound(f"/b/{_event_id(request)}")
+        raise web.HTTPFound(f"/b/{basecamp_id(request)}")
     async with request.app[SESSIONS]() as session:
-        event = await _event_or_404(session, request)
+        event = await basecamp_or_404(session, request)
         if not event.is_basecamp:
             raise http_error(404, "no such poll")
         document = await question_document_for(session, request.app[URLS], event, now=utcnow())
@@ -336,192 +150,8 @@ async def poll(request: web.Request) -> web.StreamResponse:
 async def attendees(request: web.Request) -> web.Response:
     """FEP-8a8e attendees: the count only (who comes to a care event is nobody's business)."""
     async with request.app[SESSIONS]() as session:
-        event = await _event_or_404(session, request)
+        event = await basecamp_or_404(session, request)
     urls = request.app[URLS]
     collection = ordered_collection(urls.basecamp_part(event.id, "attendees"), 0, items=[])
     collection["totalItems"] = event.participant_count
     return activity_json(collection)
-
-
-# ---- forms ----------------------------------------------------------------------------------
-
-
-async def rsvp(request: web.Request) -> web.Response:
-    """A member answers Going / Maybe / Can't go (or withdraws their answer)."""
-    member = await require_member(request)
-    form = await request.post()
-    role = str(form.get("role", ""))
-    event_id = _event_id(request)
-    notice = ""
-    async with request.app[WRITE_SESSIONS].begin() as session:
-        event = await _event_or_404(session, request)
-        if not event.is_basecamp or event.is_cancelled or event.ends_at <= utcnow():
-            raise http_error(409, "this Basecamp no longer takes answers")
-        if role == "none":
-            await withdraw_rsvp(session, event_id, actor_id=member.actor_id, now=utcnow())
-        elif role in (GOING, MAYBE, DECLINED):
-            try:
-                await record_rsvp(
-                    session,
-                    event_id,
-                    actor_id=member.actor_id,
-                    role=role,
-                    via="web",
-                    activity_ap_id=None,
-                    now=utcnow(),
-                )
-            except EventFull:
-                notice = "Sorry, every place is taken. You could answer Maybe."
-        else:
-            raise http_error(400, "choose going, maybe, declined or none")
-    if notice:
-        async with request.app[SESSIONS]() as session:
-            event = await _event_or_404(session, request)
-            context = await _page_context(request, session, event, notice=notice)
-        return aiohttp_jinja2.render_template("basecamp.html", request, context, status=409)
-    raise web.HTTPSeeOther(f"/b/{event_id}")
-
-
-async def new_form(request: web.Request) -> web.Response:
-    """The form to organise a Basecamp (admins and CoP moderators)."""
-    member = await require_member(request)
-    async with request.app[SESSIONS]() as session:
-        hosts = await _allowed_hosts(session, member)
-    preset = request.query.get("community", "")
-    return _form(request, hosts, {"timezone": "Europe/London", "hosts": preset}, {}, None)
-
-
-async def create(request: web.Request) -> web.Response:
-    """Create a Basecamp from the form and federate it."""
-    member = await require_member(request)
-    form = await request.post()
-    fields = {key: str(form.get(key, "")) for key in FORM_FIELDS}
-    chosen = [str(value) for value in form.getall("hosts", [])]
-    try:
-        async with request.app[WRITE_SESSIONS].begin() as session:
-            allowed = await _allowed_hosts(session, member)
-            data = parse_input(fields, chosen)
-            event = await create_basecamp(
-                session,
-                request.app[URLS],
-                data,
-                creator_id=member.actor_id,
-                now=utcnow(),
-                allowed_hosts=None if member.is_admin else allowed,
-                network_title=f"{request.app[SETTINGS].instance_name} Network",
-            )
-    except InvalidBasecamp as error:
-        async with request.app[SESSIONS]() as session:
-            allowed = await _allowed_hosts(session, member)
-        values = {**fields, "hosts": " ".join(chosen)}
-        return _form(request, allowed, values, error.errors, None, status=400)
-    wake_delivery(request.app)
-    raise web.HTTPSeeOther(f"/b/{event.id}")
-
-
-async def edit_form(request: web.Request) -> web.Response:
-    """The form to edit a Basecamp, prefilled."""
-    member = await require_member(request)
-    async with request.app[SESSIONS]() as session:
-        event = await _managed_event(session, request, member)
-        hosts = (await hosts_of(session, [event.id]))[event.id]
-        allowed = await _allowed_hosts(session, member)
-    return _form(request, _union(allowed, hosts), fields_of(event, hosts), {}, event)
-
-
-async def edit(request: web.Request) -> web.Response:
-    """Save an edit: SEQUENCE goes up and an Update is federated."""
-    member = await require_member(request)
-    form = await request.post()
-    fields = {key: str(form.get(key, "")) for key in FORM_FIELDS}
-    chosen = [str(value) for value in form.getall("hosts", [])]
-    try:
-        async with request.app[WRITE_SESSIONS].begin() as session:
-            event = await _managed_event(session, request, member)
-            current = (await hosts_of(session, [event.id]))[event.id]
-            allowed = await _allowed_hosts(session, member)
-            data = parse_input(fields, chosen)
-            await update_basecamp(
-                session,
-                request.app[URLS],
-                event,
-                data,
-                now=utcnow(),
-                allowed_hosts=None if member.is_admin else _union(allowed, current),
-                by=member.actor_id,
-            )
-    except InvalidBasecamp as error:
-        async with request.app[SESSIONS]() as session:
-            event = await _event_or_404(session, request)
-            allowed = await _allowed_hosts(session, member)
-        values = {**fields, "hosts": " ".join(chosen)}
-        return _form(request, allowed, values, error.errors, event, status=400)
-    wake_workers(request.app)
-    raise web.HTTPSeeOther(f"/b/{event.id}")
-
-
-async def cancel(request: web.Request) -> web.Response:
-    """Call a Basecamp off (federated as an Update with status CANCELLED), once confirmed."""
-    member = await require_member(request)
-    async with request.app[SESSIONS]() as session:
-        await _managed_event(session, request, member)  # only organisers are even asked
-    question = await ask_first(
-        request,
-        question="Cancel this Basecamp?",
-        detail="Everyone who said they are coming, here and on other servers, is told that it "
-        "is cancelled. This cannot be undone.",
-        action="Yes, cancel it",
-        back=request.path.removesuffix("/cancel"),
-    )
-    if question is not None:
-        return question
-    async with request.app[WRITE_SESSIONS].begin() as session:
-        event = await _managed_event(session, request, member)
-        await cancel_basecamp(session, request.app[URLS], event, now=utcnow(), by=member.actor_id)
-    wake_workers(request.app)
-    raise web.HTTPSeeOther(f"/b/{event.id}")
-
-
-async def _allowed_hosts(session: AsyncSession, member: Member) -> list[Community]:
-    hosts = await organisable_hosts(session, member.actor_id, member.is_admin)
-    if not member.is_admin and not hosts:
-        raise http_error(
-            403, "only the Network's admins and community moderators organise Basecamps"
-        )
-    return hosts
-
-
-async def _managed_event(session: AsyncSession, request: web.Request, member: Member) -> Event:
-    event = await _event_or_404(session, request)
-    if not await may_manage(session, event, member.actor_id, member.is_admin):
-        raise http_error(403, "only its organisers may change this Basecamp")
-    if event.is_cancelled:
-        raise http_error(409, "this Basecamp was cancelled")
-    return event
-
-
-def _union(first: list[Community], second: list[Community]) -> list[Community]:
-    seen = {c.actor_id: c for c in (*first, *second)}
-    return sorted(seen.values(), key=lambda c: c.actor.display_name or c.actor.local_name or "")
-
-
-def _form(
-    request: web.Request,
-    hosts: list[Community],
-    values: dict[str, str],
-    errors: dict[str, str],
-    event: Event | None,
-    *,
-    status: int = 200,
-) -> web.Response:
-    context = {
-        "settings": request.app[SETTINGS],
-        "form": values,
-        "chosen": set(values.get("hosts", "").split()),
-        "errors": errors,
-        "hosts": hosts,
-        "event": event,
-        "categories": CATEGORIES,
-        "timezones": TIMEZONES,
-    }
-    return aiohttp_jinja2.render_template("basecamp_form.html", request, context, status=status)

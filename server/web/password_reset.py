@@ -13,7 +13,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from models import account_queries as accounts
-from models import mail_queries
+from models import mail_queries, web_sessions
 from models.base import utcnow
 from models.mail import RESET
 from server.appkeys import (
@@ -130,12 +130,12 @@ async def reset(request: web.Request) -> web.StreamResponse:
         if redeemed is None:  # another click won the race
             return _no_referrer(_bad_link(request))
         await accounts.set_password_hash(session, redeemed.account_id, new_hash)
-        await accounts.delete_sessions_of(session, redeemed.account_id)
+        await web_sessions.delete_sessions_of(session, redeemed.account_id)
         await mail_queries.spend_tokens(session, redeemed.account_id, RESET, now=now)
         if redeemed.email == member.account.email:
             # Following the link proved the member reads this address.
             await mail_queries.mark_verified(session, redeemed.account_id, redeemed.email)
-        session_token, _row = await accounts.create_session(session, redeemed.account_id)
+        session_token, _row = await web_sessions.create_session(session, redeemed.account_id)
         await session.commit()
     forget_signed_in(request)
     redirect = web.HTTPSeeOther("/settings/password?saved=reset")

@@ -6,9 +6,9 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from models.account_lifecycle import picture_of
-from models.account_queries import count_following, memberships
 from models.actors import Actor, get_local_actor
 from models.follows import count_followers
+from models.membership_queries import count_following, memberships
 from server.appkeys import MEDIA, SESSIONS, SETTINGS, URLS
 from server.as2.actors import person_document, person_icon_url
 from server.as2.collections import ordered_collection

@@ -9,7 +9,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import account_queries as accounts
-from models import mail_queries
+from models import invite_queries, mail_queries, site_modes, web_sessions
 from models.accounts import Account
 from models.actors import InvalidName, NameTaken
 from models.base import utcnow
@@ -97,7 +97,7 @@ async def signup_page(request: web.Request) -> web.Response:
     if await current_member(request) is not None:
         raise web.HTTPFound("/")
     async with request.app[SESSIONS]() as session:
-        mode = await accounts.get_signup_mode(session)
+        mode = await site_modes.get_signup_mode(session)
         email_required = await mail_queries.email_required(session)
     values = {"invite": request.query.get("invite", "")}
     context = {"form": Form(values=values), "mode": mode, "email_required": email_required}
@@ -123,7 +123,7 @@ async def signup(request: web.Request) -> web.StreamResponse:
     values = await _form_values(request, SIGNUP_FIELDS)
     form = Form(values=values)
     async with request.app[SESSIONS]() as session:
-        mode = await accounts.get_signup_mode(session)
+        mode = await site_modes.get_signup_mode(session)
         email_required = await mail_queries.email_required(session)
     name = values["name"].strip().lstrip("@").lower()
     values["name"] = name
@@ -177,7 +177,7 @@ async def _create_member(
 ) -> str | None:
     async with request.app[WRITE_SESSIONS]() as session:
         # Re-read inside the write transaction: an admin may just have closed sign-ups.
-        mode = await accounts.get_signup_mode(session)
+        mode = await site_modes.get_signup_mode(session)
         try:
             account = await accounts.create_account(
                 session, name, password_hash, email=email, display_name=display_name
@@ -189,7 +189,7 @@ async def _create_member(
         if form.errors:
             await session.rollback()
             return None
-        if mode == "invite" and not await accounts.redeem_invite(
+        if mode == "invite" and not await invite_queries.redeem_invite(
             session, form.values["invite"], account.actor_id
         ):
             await session.rollback()
@@ -199,7 +199,7 @@ async def _create_member(
         await mail_queries.set_network_digest(
             session, account.actor_id, form.values["network_digest"] == "yes"
         )
-        token, _row = await accounts.create_session(session, account.actor_id)
+        token, _row = await web_sessions.create_session(session, account.actor_id)
         await accounts.record_login(session, account)
         await session.commit()
     return token
@@ -265,7 +265,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     if passwords.needs_rehash(member.account.password_hash):
         rehashed = await passwords.hash_password_async(values["password"])
     async with request.app[WRITE_SESSIONS]() as session:
-        token, _row = await accounts.create_session(session, member.account.actor_id)
+        token, _row = await web_sessions.create_session(session, member.account.actor_id)
         await accounts.record_login(session, member.account, new_password_hash=rehashed)
         await session.commit()
     raise _signed_in_redirect(values["next"], token, request)
@@ -289,7 +289,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         async with request.app[WRITE_SESSIONS]() as session:
-            await accounts.delete_session(session, token)
+            await web_sessions.delete_session(session, token)
             await session.commit()
     forget_signed_in(request)
     redirect = web.HTTPSeeOther("/")

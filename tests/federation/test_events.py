@@ -6,18 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from federation.events import (
-    CANCELLED,
-    EventFacts,
-    Place,
-    PollFacts,
-    describe_when,
-    event_document,
-    is_event,
-    is_poll_vote,
-    parse_event,
-    question_document,
-)
+from federation.event_documents import EventFacts, event_document
+from federation.event_parsing import is_event, parse_event
+from federation.event_polls import PollFacts, is_poll_vote, question_document
+from federation.event_time import describe_when
+from federation.event_vocab import CANCELLED, Place
 from federation.objects import InvalidActivity
 from tests.support.fixtures import load_fixture
 

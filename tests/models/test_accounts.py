@@ -9,6 +9,14 @@ import pytest
 from sqlalchemy import select
 
 from models import account_queries as accounts
+from models import (
+    community_approval,
+    invite_queries,
+    membership_queries,
+    site_modes,
+    stored_secrets,
+    web_sessions,
+)
 from models.accounts import Account, Invite, WebSession
 from models.actors import Actor, NameTaken, create_local_actor
 from models.base import utcnow
@@ -80,93 +88,93 @@ def test_malformed_email_addresses_are_refused(bad):
 
 async def test_a_session_token_is_stored_only_as_its_hash(session):
     account = await new_member(session)
-    token, row = await accounts.create_session(session, account.actor_id)
+    token, row = await web_sessions.create_session(session, account.actor_id)
     await session.commit()
     assert row.token_hash == hashlib.sha256(token.encode()).hexdigest()
     stored = list(await session.scalars(select(WebSession.token_hash)))
     assert token not in stored
-    found = await accounts.session_by_token(session, token)
+    found = await web_sessions.session_by_token(session, token)
     assert found is not None
     assert found.member.name == "sam"
     assert found.web_session.csrf_token == row.csrf_token
     assert len(row.csrf_token) >= 32
     assert row.expires_at - row.created_at == timedelta(days=30)
-    assert await accounts.session_by_token(session, token + "x") is None
-    assert await accounts.session_by_token(session, "") is None
+    assert await web_sessions.session_by_token(session, token + "x") is None
+    assert await web_sessions.session_by_token(session, "") is None
 
 
 async def test_expired_sessions_are_refused_and_swept(session):
     account = await new_member(session)
     long_ago = utcnow() - timedelta(days=31)
-    old, _ = await accounts.create_session(session, account.actor_id, now=long_ago)
+    old, _ = await web_sessions.create_session(session, account.actor_id, now=long_ago)
     await session.commit()
-    assert await accounts.session_by_token(session, old) is None
-    fresh, _ = await accounts.create_session(session, account.actor_id)  # sweeps the old one
+    assert await web_sessions.session_by_token(session, old) is None
+    fresh, _ = await web_sessions.create_session(session, account.actor_id)  # sweeps the old one
     await session.commit()
-    swept = select(WebSession).where(WebSession.token_hash == accounts.digest(old))
+    swept = select(WebSession).where(WebSession.token_hash == stored_secrets.digest(old))
     assert await session.scalar(swept) is None
-    assert await accounts.delete_session(session, fresh) is True
+    assert await web_sessions.delete_session(session, fresh) is True
     await session.commit()
-    assert await accounts.session_by_token(session, fresh) is None
-    assert await accounts.delete_session(session, fresh) is False
+    assert await web_sessions.session_by_token(session, fresh) is None
+    assert await web_sessions.delete_session(session, fresh) is False
 
 
 async def test_an_invitation_works_once_and_is_stored_hashed(session):
     admin = await new_member(session, "admin_sam")
-    code = await accounts.create_invite(session, created_by=admin.actor_id)
+    code = await invite_queries.create_invite(session, created_by=admin.actor_id)
     await session.commit()
     assert code not in list(await session.scalars(select(Invite.code)))
-    assert await accounts.invite_is_unused(session, code)
-    assert await accounts.count_unused_invites(session) == 1
+    assert await invite_queries.invite_is_unused(session, code)
+    assert await invite_queries.count_unused_invites(session) == 1
     first = await new_member(session, "alex")
     second = await new_member(session, "robin")
     # People retype codes: case, spaces and dashes do not matter.
-    assert await accounts.redeem_invite(
+    assert await invite_queries.redeem_invite(
         session, f" {code.upper().replace('-', ' ')} ", first.actor_id
     )
     await session.commit()
-    assert not await accounts.redeem_invite(session, code, second.actor_id)
-    assert not await accounts.redeem_invite(session, "nope-nope-nope-nope", second.actor_id)
-    assert not await accounts.redeem_invite(session, "", second.actor_id)
-    assert await accounts.count_unused_invites(session) == 0
+    assert not await invite_queries.redeem_invite(session, code, second.actor_id)
+    assert not await invite_queries.redeem_invite(session, "nope-nope-nope-nope", second.actor_id)
+    assert not await invite_queries.redeem_invite(session, "", second.actor_id)
+    assert await invite_queries.count_unused_invites(session) == 0
     invite = await session.scalar(select(Invite))
     assert invite.used_by == first.actor_id and invite.used_at is not None
 
 
 async def test_a_used_invitation_stays_used_when_its_member_is_deleted(session):
-    code = await accounts.create_invite(session)
+    code = await invite_queries.create_invite(session)
     member = await new_member(session, "alex")
-    assert await accounts.redeem_invite(session, code, member.actor_id)
+    assert await invite_queries.redeem_invite(session, code, member.actor_id)
     await session.commit()
     await session.delete(await session.get(Actor, member.actor_id))
     await session.commit()
     session.expunge_all()  # the database cascaded the account away; forget our copy
     other = await new_member(session, "robin")
-    assert not await accounts.redeem_invite(session, code, other.actor_id)
+    assert not await invite_queries.redeem_invite(session, code, other.actor_id)
 
 
 async def test_signup_and_cop_creation_settings(session):
-    assert await accounts.get_signup_mode(session) == "open"
-    assert await accounts.get_cop_creation(session) == "anyone"
-    await accounts.set_signup_mode(session, "invite")
-    await accounts.set_cop_creation(session, "approval")
+    assert await site_modes.get_signup_mode(session) == "open"
+    assert await site_modes.get_cop_creation(session) == "anyone"
+    await site_modes.set_signup_mode(session, "invite")
+    await site_modes.set_cop_creation(session, "approval")
     await session.commit()
-    assert await accounts.get_signup_mode(session) == "invite"
-    assert await accounts.get_cop_creation(session) == "approval"
+    assert await site_modes.get_signup_mode(session) == "invite"
+    assert await site_modes.get_cop_creation(session) == "approval"
     assert (await session.get(SiteSetting, "signup.mode")).value == "invite"
     assert (await session.get(SiteSetting, "communities.creation")).value == "approval"
     with pytest.raises(ValueError):
-        await accounts.set_signup_mode(session, "closed")
+        await site_modes.set_signup_mode(session, "closed")
     with pytest.raises(ValueError):
-        await accounts.set_cop_creation(session, "nobody")
+        await site_modes.set_cop_creation(session, "nobody")
 
 
 async def test_an_unknown_stored_setting_falls_back_to_the_strict_choice(session):
     session.add(SiteSetting(key="signup.mode", value="whatever"))
     session.add(SiteSetting(key="communities.creation", value="???"))
     await session.commit()
-    assert await accounts.get_signup_mode(session) == "invite"
-    assert await accounts.get_cop_creation(session) == "approval"
+    assert await site_modes.get_signup_mode(session) == "invite"
+    assert await site_modes.get_cop_creation(session) == "approval"
 
 
 async def test_pending_communities_and_approval(session):
@@ -174,15 +182,16 @@ async def test_pending_communities_and_approval(session):
     pending.status = "pending"
     await create_community(session, "nursing", title="Nursing")
     await session.commit()
-    assert [c.actor.local_name for c in await accounts.pending_communities(session)] == [
+    assert [c.actor.local_name for c in await community_approval.pending_communities(session)] == [
         "wound_care"
     ]
-    assert await accounts.approve_community(session, "wound_care") is True
-    assert await accounts.approve_community(session, "wound_care") is False  # already active
-    assert await accounts.approve_community(session, "nursing") is False
-    assert await accounts.approve_community(session, "nobody") is False
+    assert await community_approval.approve_community(session, "wound_care") is True
+    # already active:
+    assert await community_approval.approve_community(session, "wound_care") is False
+    assert await community_approval.approve_community(session, "nursing") is False
+    assert await community_approval.approve_community(session, "nobody") is False
     await session.commit()
-    assert await accounts.pending_communities(session) == []
+    assert await community_approval.pending_communities(session) == []
 
 
 async def test_memberships_are_accepted_follows_of_active_groups(session):
@@ -206,9 +215,9 @@ async def test_memberships_are_accepted_follows_of_active_groups(session):
             activity_ap_id=None,
         )
     await session.commit()
-    groups = await accounts.memberships(session, member.actor_id)
+    groups = await membership_queries.memberships(session, member.actor_id)
     assert [group.local_name for group in groups] == ["nursing"]
-    assert await accounts.count_following(session, member.actor_id) == 3
+    assert await membership_queries.count_following(session, member.actor_id) == 3
 
 
 async def test_set_admin_and_record_login(session):

@@ -9,6 +9,7 @@ import re
 import pytest
 
 from models import account_queries as accounts
+from models import invite_queries, site_modes, web_sessions
 from models.actors import NameTaken
 from models.communities import get_community
 from server.appkeys import SESSIONS, WRITE_SESSIONS
@@ -59,8 +60,8 @@ async def test_members_who_are_not_admins_are_refused(web):
         data = {"signup_mode": "invite", "cop_creation": "approval"}
         assert (await web.post(path, data, token=token)).status == 403, path
     async with web.app[SESSIONS]() as session:
-        assert await accounts.get_signup_mode(session) == "open"
-        assert await accounts.count_unused_invites(session) == 0
+        assert await site_modes.get_signup_mode(session) == "open"
+        assert await invite_queries.count_unused_invites(session) == 0
 
 
 async def test_admin_changes_who_may_join_and_start_cops(web):
@@ -77,8 +78,8 @@ async def test_admin_changes_who_may_join_and_start_cops(web):
     assert response.status == 303
     assert response.headers["Location"] == "/admin?done=settings"
     async with web.app[SESSIONS]() as session:
-        assert await accounts.get_signup_mode(session) == "invite"
-        assert await accounts.get_cop_creation(session) == "approval"
+        assert await site_modes.get_signup_mode(session) == "invite"
+        assert await site_modes.get_cop_creation(session) == "approval"
     again = await (await web.client.get("/admin?done=settings", headers={"Accept": HTML})).text()
     assert "Settings saved." in again
     assert 'value="invite" checked' in again and 'value="approval" checked' in again
@@ -91,7 +92,7 @@ async def test_admin_changes_who_may_join_and_start_cops(web):
 async def test_an_invitation_code_is_shown_once_and_lets_one_person_join(web):
     await sign_in_as(web, "ada", admin=True)
     async with web.app[WRITE_SESSIONS]() as session:
-        await accounts.set_signup_mode(session, "invite")
+        await site_modes.set_signup_mode(session, "invite")
         await session.commit()
     token = await web.token("/admin")
     response = await web.post("/admin/invites", {}, token=token)
@@ -224,7 +225,7 @@ def test_set_password_replaces_it_and_signs_the_member_out(run, settings):
 
         async with open_session(settings) as session:
             member = await accounts.member_by_name(session, "sam")
-            token, _ = await accounts.create_session(session, member.account.actor_id)
+            token, _ = await web_sessions.create_session(session, member.account.actor_id)
             await session.commit()
         return token
 
@@ -242,7 +243,7 @@ def test_set_password_replaces_it_and_signs_the_member_out(run, settings):
         from server.cli.commands import open_session
 
         async with open_session(settings) as session:
-            return await accounts.session_by_token(session, token) is not None
+            return await web_sessions.session_by_token(session, token) is not None
 
     assert asyncio.run(still_signed_in()) is False
     code, _, err = run("member", "set-password", "nobody", "--password", PASSWORD)
@@ -291,8 +292,8 @@ def test_invite_prints_a_code_that_works_once(run, settings):
         async with open_session(settings) as session:
             member = await accounts.member_by_name(session, "sam")
             results = [
-                await accounts.redeem_invite(session, invite, member.actor.id),
-                await accounts.redeem_invite(session, invite, member.actor.id),
+                await invite_queries.redeem_invite(session, invite, member.actor.id),
+                await invite_queries.redeem_invite(session, invite, member.actor.id),
             ]
             await session.commit()
         return results

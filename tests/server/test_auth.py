@@ -13,6 +13,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from models import account_queries as accounts
+from models import invite_queries, site_modes, web_sessions
 from models.actors import Actor
 from models.follows import upsert_follow
 from models.outgoing import Delivery, OutgoingActivity
@@ -244,8 +245,8 @@ async def test_a_taken_name_or_email_is_explained(web):
 
 async def test_invite_only_signup_needs_an_unused_code(web):
     async with web.app[WRITE_SESSIONS]() as session:
-        await accounts.set_signup_mode(session, "invite")
-        code = await accounts.create_invite(session)
+        await site_modes.set_signup_mode(session, "invite")
+        code = await invite_queries.create_invite(session)
         await session.commit()
     page = await web.client.get("/signup", headers={"Accept": HTML})
     assert '<label for="invite">' in await page.text()
@@ -271,7 +272,7 @@ async def test_invite_only_signup_needs_an_unused_code(web):
 
 async def test_the_invite_link_fills_in_the_code(web):
     async with web.app[WRITE_SESSIONS]() as session:
-        await accounts.set_signup_mode(session, "invite")
+        await site_modes.set_signup_mode(session, "invite")
         await session.commit()
     page = await web.client.get("/signup?invite=abcd-efgh", headers={"Accept": HTML})
     assert 'value="abcd-efgh"' in await page.text()
@@ -340,7 +341,7 @@ async def test_logout_ends_the_session_everywhere_it_is_used(web):
     assert cleared["value"] == ""
     assert cleared["max-age"] == "0"
     async with web.app[SESSIONS]() as session:
-        assert await accounts.session_by_token(session, token) is None
+        assert await web_sessions.session_by_token(session, token) is None
     # Even a copy of the old cookie no longer works.
     replay = await web.client.get(
         "/settings/profile",

@@ -9,13 +9,14 @@ import aiohttp_jinja2
 import pytest
 from sqlalchemy import select
 
-from models.account_queries import create_account, create_session
+from models.account_queries import create_account
 from models.base import utcnow
 from models.communities import CommunityModerator, get_community
 from models.events import Event
+from models.web_sessions import create_session
 from server.app import create_app
 from server.appkeys import SESSIONS
-from server.web.basecamps import basecamp_panel
+from server.web.basecamp_panel import basecamp_panel
 from tests.support.instances import add_community, settings_for
 
 AS2 = "application/activity+json"

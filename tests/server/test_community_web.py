@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from models import account_queries as accounts
+from models import site_modes
 from models.communities import Community, CommunityModerator, get_community
 from models.posts import Post
 from server.appkeys import SESSIONS, WRITE_SESSIONS
@@ -87,7 +88,7 @@ async def test_visitors_are_sent_to_sign_in(web):
 
 async def test_approval_mode_keeps_a_new_cop_pending_until_an_admin_approves(web):
     async with web.client.app[WRITE_SESSIONS]() as session:
-        await accounts.set_cop_creation(session, "approval")
+        await site_modes.set_cop_creation(session, "approval")
         await session.commit()
     token = await sign_in(web, "nadia")
     await post_form(web, "/communities/new", token, name="pending_cop", title="Pending")

@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy import func, select, update
 
 from models import jobs
-from models.account_queries import create_account, create_session
+from models.account_queries import create_account
 from models.documents import Document, DocumentVersion
 from models.follows import upsert_follow
 from models.posts import Post
+from models.web_sessions import create_session
 from server.app import create_app
 from server.appkeys import MEDIA, SCHEDULER, SESSIONS
 from server.media.store import MediaStore
@@ -509,9 +510,9 @@ async def test_a_document_is_a_mobilizon_style_document_in_as2(site):
 
 
 async def test_the_resources_collection_pages_through_documents(site, monkeypatch):
-    from server.web import documents
+    from server.web import document_resources
 
-    monkeypatch.setattr(documents, "PAGE_SIZE", 2)
+    monkeypatch.setattr(document_resources, "PAGE_SIZE", 2)
     ids = [await site.share(samples.pdf(f"doc {n}"), title=f"Doc {n}") for n in range(3)]
     root = await (await site.client.get("/c/nursing/resources", headers={"Accept": AS2})).json()
     assert root["type"] == "OrderedCollection"

@@ -10,7 +10,8 @@ import aiohttp
 import pytest
 
 from server.cli import loops
-from server.settings import SettingsError, load_settings
+from server.settings import load_settings
+from server.settings_validation import SettingsError
 from tests.server.test_startup_errors import COPNET, closed_port, copnet_env
 
 

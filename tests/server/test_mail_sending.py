@@ -20,7 +20,8 @@ from server.appkeys import SCHEDULER, WRITE_SESSIONS
 from server.cli.main import main
 from server.mail.message import Mail
 from server.mail.outbox import MAIL_SEND, queue_mail
-from server.settings import SettingsError, load_settings
+from server.settings import load_settings
+from server.settings_validation import SettingsError
 from tests.server.test_auth import start_web
 from tests.support.instances import free_port
 from tests.support.smtp import start_relay

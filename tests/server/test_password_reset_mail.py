@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from models import account_queries as accounts
-from models import jobs
+from models import jobs, stored_secrets
 from models.accounts import Account, WebSession
 from models.base import utcnow
 from models.mail import RESET, MailToken
@@ -104,7 +104,7 @@ async def test_only_a_hash_of_the_token_is_kept_and_the_sent_mail_is_forgotten(w
     async with web.app[SESSIONS]() as session:
         hashes = list(await session.scalars(select(MailToken.token_hash)))
         payloads = list(await session.scalars(select(jobs.Job.payload)))
-    assert hashes == [accounts.digest(token)]
+    assert hashes == [stored_secrets.digest(token)]
     assert all(token not in payload for payload in payloads)
     assert all("sam@ward.example" not in payload for payload in payloads)  # done: emptied
 

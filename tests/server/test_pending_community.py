@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, update
 
-from models import account_queries as accounts
+from models import site_modes
 from models.communities import Community
 from models.received import ReceivedActivity
 from server.appkeys import SESSIONS, WRITE_SESSIONS
@@ -42,7 +42,7 @@ async def test_pending_cop_is_404_for_everyone_but_its_founder_and_admins(
 ):
     web = await start_web(aiohttp_server, aiohttp_client, database_url)
     async with web.client.app[WRITE_SESSIONS]() as session:
-        await accounts.set_cop_creation(session, "approval")
+        await site_modes.set_cop_creation(session, "approval")
         await session.commit()
     token = await sign_in(web, "nadia")
     await post_form(web, "/communities/new", token, name="pending_cop", title="Pending")

@@ -13,7 +13,7 @@ from models.communities import get_community
 from models.posts import Post
 from server.appkeys import SESSIONS
 from server.cli.main import main
-from server.web.communities import BODY_LIMIT
+from server.web.thread_posting import BODY_LIMIT
 from tests.server.test_auth import fast_argon2, start_web
 from tests.server.test_community_web import HTML, post_form, sign_in
 from tests.support.instances import add_community

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from server.settings import DEFAULT_DATABASE_URL, SettingsError, load_settings
+from server.settings import DEFAULT_DATABASE_URL, load_settings
+from server.settings_validation import SettingsError
 
 
 def test_defaults_need_nothing():

@@ -9,7 +9,8 @@ import pytest
 
 from server.appkeys import SIGNUP_LIMITER
 from server.http.ratelimit import client_address
-from server.settings import SettingsError, load_settings
+from server.settings import load_settings
+from server.settings_validation import SettingsError
 from server.web.routes_auth import SIGNUPS_PER_HOUR
 from tests.server.test_auth import HTML, fast_argon2, start_web
 
