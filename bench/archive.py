@@ -29,8 +29,9 @@ What it does:
    is visible. Any measured request that does not answer 200 fails the run at once. Prints
    p50/p95/max against the targets: thread page p50 < 30 ms; CoP page p50 < 30 ms and
    p95 < 50 ms; search page p50 < 50 ms and p95 < 150 ms.
-4. Stops copnet and drops the database (also on Ctrl-C), unless `--keep`; `--reuse NAME` skips
-   seeding and measures an existing database kept by an earlier `--keep` run.
+4. Stops copnet and drops the database (also on Ctrl-C), unless `--keep`; `--reuse NAME` migrates
+   a database kept by an earlier `--keep` run to this copnet's schema and measures it, without
+   seeding.
 
 """
 
@@ -609,6 +610,21 @@ def dsn(url: URL) -> str:
     return url.render_as_string(hide_password=False)
 
 
+async def migrate_kept(url: URL) -> None:
+    """Bring a kept database up to this copnet's schema (a no-op when it is current)."""
+    from models.database import create_engine
+    from models.migrate import upgrade
+
+    engine = create_engine(dsn(url.set(drivername="postgresql+asyncpg")))
+    try:
+        await upgrade(engine)
+        async with engine.connect() as connection:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await connection.exec_driver_sql("VACUUM ANALYZE posts")
+    finally:
+        await engine.dispose()
+
+
 async def create_schema(url: URL, cop_count: int) -> list[tuple[int, str]]:
     """Migrate and create the CoPs; returns [(actor id, name)]."""
     from models.actors import ensure_instance_actor
@@ -1031,7 +1047,8 @@ async def measure_model_search(url: URL, queries: list[dict], warm: int) -> dict
 async def measure_bare_sql(url: URL, queries: list[dict], warm: int) -> dict:
     """The reference: the same full-text match and rank as one plain SQL statement through
     asyncpg (no windows, no snippets, no HTML), so the cost copnet adds shows beside it."""
-    from models.search import TITLE_WEIGHT, parse_query, tsquery_literal
+    from models.search import parse_query
+    from models.search_candidates import TITLE_WEIGHT, tsquery_literal
     from models.search_index import SEARCH_VECTOR
 
     weights = f"'{{0.1, 0.2, {1 / TITLE_WEIGHT:.4f}, 1.0}}'::float4[]"
@@ -1209,6 +1226,8 @@ async def bench(args) -> None:
             created = True
             log(f"created database {name}")
             figures = await seed(url, args)
+        else:
+            await migrate_kept(url)
         sizes_ = await sizes(url)
         server, base = await start_copnet(url, workdir)
         results = await run_latency(url, base, args)

@@ -8,7 +8,8 @@ reaches MATCH or tsquery syntax. The index itself is kept by `models.search_inde
 - PostgreSQL limits that FTS5 lacks are applied to both when indexing: at most 16,383 positions
   per entry and 256 positions per term (`models.text_analysis.index_terms`).
 - Ranking: the newest `MAX_CANDIDATES` matches are ranked (PostgreSQL `ts_rank_cd`, SQLite
-  `bm25`, title words count triple). Ranks differ between engines; result sets do not.
+  `bm25`, title words count triple); `models.search_candidates` finds and ranks them. Ranks
+  differ between engines; result sets do not.
 - Snippets and highlighted titles are HTML-escaped, with the matched words in `<mark>`.
 """
 
@@ -16,31 +17,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import (
-    BigInteger,
-    Text,
-    bindparam,
-    cast,
-    column,
     delete,
     func,
-    literal_column,
     select,
-    table,
-    text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY, TSVECTOR
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.base import utcnow
 from models.documents import Document, DocumentVersion
 from models.harvest import HarvestPage, PageSource
 from models.posts import Post
+from models.search_candidates import MAX_CANDIDATES, postgres_candidates, sqlite_candidates
 from models.search_index import (
-    FTS_TABLE,
-    SEARCH_VECTOR,
     SearchEntry,
     document_body_text,
     index_document,
@@ -50,7 +40,6 @@ from models.search_index import (
     post_body_text,
 )
 from models.text_analysis import (
-    Clause,
     ParsedQuery,
     mark_all,
     normalise,
@@ -59,7 +48,6 @@ from models.text_analysis import (
 )
 
 KINDS = ("page", "thread", "reply", "document")
-TITLE_WEIGHT = 3.0  # how much more a title match counts than a body match
 
 
 def _latest_versions():
@@ -107,31 +95,6 @@ async def reindex_all(session: AsyncSession, *, batch: int = 500) -> int:
     return count
 
 
-def fts5_expression(parsed: ParsedQuery) -> str:
-    """An FTS5 MATCH expression; every term is `[a-z0-9]` and double-quoted."""
-
-    def phrase(clause: Clause) -> str:
-        return '"' + " ".join(term.replace('"', '""') for term in clause.terms) + '"'
-
-    positive = " AND ".join(phrase(clause) for clause in parsed.required)
-    if not parsed.excluded:
-        return positive
-    negative = " OR ".join(phrase(clause) for clause in parsed.excluded)
-    return f"({positive}) NOT ({negative})"
-
-
-def tsquery_literal(parsed: ParsedQuery) -> str:
-    """A PostgreSQL tsquery literal; every term is `[a-z0-9]` and single-quoted."""
-
-    def phrase(clause: Clause) -> str:
-        quoted = [f"'{term.replace(chr(39), '')}'" for term in clause.terms]
-        return quoted[0] if len(quoted) == 1 else "(" + " <-> ".join(quoted) + ")"
-
-    parts = [phrase(clause) for clause in parsed.required]
-    parts += ["!" + phrase(clause) for clause in parsed.excluded]
-    return " & ".join(parts)
-
-
 @dataclass(frozen=True)
 class Hit:
     """One search result; `snippet_html` and `title_html` are escaped HTML with <mark>s."""
@@ -161,17 +124,6 @@ class SearchPage:
     more: bool = False
 
 
-# Relevance is computed over at most this many matches, the newest ones. Ranking every match
-# of a common word ("care") means reading every matching row: hundreds of ms per query at a
-# million posts. The newest 1,000 are found by walking back through time windows, so a common
-# word costs about as much as a rare one, on both engines the same set.
-MAX_CANDIDATES = 1000
-# PostgreSQL looks for the newest matches in windows back from now: the first spans a week,
-# each next one is sized from the matches found so far; before OLDEST the window is open.
-FIRST_WINDOW = timedelta(days=7)
-OLDEST = datetime(1990, 1, 1, tzinfo=UTC)
-
-
 async def search(
     session: AsyncSession,
     query: str,
@@ -183,14 +135,13 @@ async def search(
     limit: int = 20,
     offset: int = 0,
     candidates: int = MAX_CANDIDATES,
-    now: datetime | None = None,
     hidden_communities: Iterable[int] = (),
 ) -> SearchPage:
     """Entries matching `query`, best first, filtered by CoP, kind and `since <= published <
     until`. A reply's title is its thread's title; deleted items are not found.
 
     Ranked are the `candidates` newest matches (all of them, unless a query matches more);
-    ties go to the newer entry. `now` (default: the clock) only places the search windows.
+    ties go to the newer entry.
     """
     if kind is not None and kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}")
@@ -211,11 +162,9 @@ async def search(
     if until is not None:
         filters.append(entries.c.published < until)
     if session.bind.dialect.name == "postgresql":
-        found = await _postgres_candidates(
-            session, parsed, filters, candidates + 1, since, until, now or utcnow()
-        )
+        found = await postgres_candidates(session, parsed, filters, candidates + 1)
     else:
-        found = await _sqlite_candidates(session, parsed, filters, candidates + 1)
+        found = await sqlite_candidates(session, parsed, filters, candidates + 1)
     more = len(found) > candidates
     found = found[:candidates]
     # One order on both engines: harvest pages first (a CoP's distilled knowledge outranks the
@@ -245,94 +194,6 @@ async def search(
             )
         )
     return SearchPage(total=len(found), hits=hits, query=parsed, more=more)
-
-
-# (entry id, published, rank: higher is better, kind)
-Candidate = tuple[int, datetime, float, str]
-
-
-async def _sqlite_candidates(
-    session: AsyncSession, parsed: ParsedQuery, filters: list, cap: int
-) -> list[Candidate]:
-    """The `cap` newest matches with their bm25 rank, in one FTS5 query."""
-    entries = SearchEntry.__table__
-    fts = table(FTS_TABLE, column("rowid"))
-    match = bindparam("match", fts5_expression(parsed), type_=Text)
-    rank = -func.bm25(literal_column(FTS_TABLE), literal_column(f"{TITLE_WEIGHT}"), 1.0)
-    query = (
-        select(entries.c.id, entries.c.published, rank.label("rank"), entries.c.kind)
-        .select_from(entries.join(fts, fts.c.rowid == entries.c.id))
-        .where(literal_column(FTS_TABLE).op("MATCH")(match), *filters)
-        .order_by(entries.c.published.desc(), entries.c.id.desc())
-        .limit(cap)
-    )
-    rows = await session.execute(query)
-    return [(row.id, row.published, float(row.rank), row.kind) for row in rows]
-
-
-async def _postgres_candidates(
-    session: AsyncSession,
-    parsed: ParsedQuery,
-    filters: list,
-    cap: int,
-    since: datetime | None,
-    until: datetime | None,
-    now: datetime,
-) -> list[Candidate]:
-    """The `cap` newest matches, window by window back in time, then their ts_rank_cd.
-
-    Each window adds a `published` range to the GIN match, so a word found in every other
-    post reads the rows of the newest window or two, not all of its matches.
-    """
-    entries = SearchEntry.__table__
-    # Plans depend on how common the words are (a generic plan walks a whole window), and JIT
-    # compilation costs more than it saves on these short queries.
-    await session.execute(
-        text(
-            "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
-            "set_config('jit', 'off', true)"
-        )
-    )
-    tsquery = cast(bindparam("tsquery", tsquery_literal(parsed), type_=Text), TSQUERY)
-    vector = literal_column(f"search_entries.{SEARCH_VECTOR}", TSVECTOR)
-    matches = vector.op("@@")(tsquery)
-    found: list[tuple[int, datetime, str]] = []
-    top = min(now, until) if until is not None else now
-    upper: datetime | None = None  # the newest window is open-ended (clocks differ)
-    lower: datetime | None = top - FIRST_WINDOW
-    while True:
-        window = [matches, *filters]
-        if upper is not None:
-            window.append(entries.c.published < upper)
-        if lower is not None:
-            window.append(entries.c.published >= lower)
-        query = (
-            select(entries.c.id, entries.c.published, entries.c.kind)
-            .where(*window)
-            .order_by(entries.c.published.desc(), entries.c.id.desc())
-            .limit(cap - len(found))
-        )
-        found += [(row.id, row.published, row.kind) for row in await session.execute(query)]
-        if len(found) >= cap or lower is None or (since is not None and lower <= since):
-            break
-        # Size the next window from the density of matches so far (about 1.5 times what is
-        # still needed), between half and 16 times the time covered already: few queries.
-        covered = max((top - lower).total_seconds(), 3600)
-        wanted = 1.5 * (cap - len(found)) * covered / len(found) if found else 16 * covered
-        span = min(16 * covered, max(covered / 2, wanted))
-        upper, lower = lower, lower - timedelta(seconds=span)
-        if lower < OLDEST:
-            lower = None
-    if not found:
-        return []
-    weights = literal_column(f"'{{0.1, 0.2, {1 / TITLE_WEIGHT:.4f}, 1.0}}'::float4[]")
-    ranks = await session.execute(
-        select(entries.c.id, func.ts_rank_cd(weights, vector, tsquery, 1).label("rank")).where(
-            entries.c.id == func.any(bindparam("ids", [row[0] for row in found], ARRAY(BigInteger)))
-        )
-    )
-    rank_of = {row.id: float(row.rank) for row in ranks}
-    return [(entry_id, published, rank_of[entry_id], kind) for entry_id, published, kind in found]
 
 
 async def _display(
