@@ -9,6 +9,7 @@ Mastodon and the others compare hosts, and a server's http and https URLs are on
 
 from __future__ import annotations
 
+import functools
 import re
 
 from yarl import URL
@@ -33,24 +34,27 @@ def _parse(url: object) -> URL | None:
 
 def domain_of(url: object) -> str | None:
     """The host of an absolute http(s) URL (lowercase, punycode, no trailing dot), else None."""
-    parsed = _parse(url)
-    if parsed is None or parsed.raw_host is None:
-        return None
-    host = parsed.raw_host.lower().rstrip(".")
-    return host if _HOST.fullmatch(host) else None
+    return _server_of(url)[0] if isinstance(url, str) else None
 
 
 def authority(url: object) -> str | None:
     """`host` or `host:port` (port only when not the default) of an http(s) URL, else None."""
+    return _server_of(url)[1] if isinstance(url, str) else None
+
+
+# Cached: an inbox request asks about the same actor, key and object URLs several times over.
+@functools.lru_cache(maxsize=8192)
+def _server_of(url: str) -> tuple[str | None, str | None]:
     parsed = _parse(url)
-    host = domain_of(url)
-    if parsed is None or host is None:
-        return None
-    if ":" in host:  # IPv6 literal
-        host = f"[{host}]"
+    if parsed is None or parsed.raw_host is None:
+        return None, None
+    host = parsed.raw_host.lower().rstrip(".")
+    if not _HOST.fullmatch(host):
+        return None, None
+    bracketed = f"[{host}]" if ":" in host else host  # IPv6 literal
     if parsed.explicit_port is None or parsed.is_default_port():
-        return host
-    return f"{host}:{parsed.port}"
+        return host, bracketed
+    return host, f"{bracketed}:{parsed.port}"
 
 
 def same_origin(a: object, b: object) -> bool:

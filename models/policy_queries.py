@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import re
@@ -84,8 +85,12 @@ def host_of(url: str) -> str:
 
 def _host_of_url(url: str) -> str:
     host = domain_of(url)
-    if not host:
-        return ""
+    return _normalised_host(host) if host else ""
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalised_host(host: str) -> str:
+    # Cached: every inbox request checks the same few hosts against the policy.
     if _is_ip(host):
         return host
     try:
