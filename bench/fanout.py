@@ -54,6 +54,7 @@ import aiohttp
 import asyncpg
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
+from scaleout import deliver_with_processes  # bench/scaleout.py, beside this script
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import make_url
 
@@ -533,11 +534,43 @@ async def main(args) -> None:
                 figures["tls"] = await deliver_over_tls(
                     url, engine, sessions, cop, inboxes, (port, tls), host_map, executor, args
                 )
+            if not args.no_scale_out:
+                figures["scale_out"] = await scale_out(url, sessions, cop, inboxes, host_map)
         executor.shutdown()
         async with sessions() as session:
             figures["counts"] = await delivery_counts(session)
         await engine.dispose()
     report(args, total, figures)
+
+
+async def scale_out(url, sessions, cop, inboxes, host_map) -> dict[int, dict]:
+    """The same fan-out delivered by one worker process, then by two (bench/scaleout.py)."""
+    database = make_url(url).database
+    runs = {}
+    for number, processes in ((11, 1), (12, 2)):
+        _body, total = await enqueue_fan_out(sessions, cop, inboxes, number=number)
+        print(f"scale-out: {total} deliveries by {processes} worker process(es) ...", flush=True)
+        runs[processes] = await deliver_with_processes(
+            url, BASE, host_map, processes, lambda: postgres_cpu_seconds(database)
+        )
+        runs[processes]["total"] = total
+    return runs
+
+
+def report_scale_out(runs: dict[int, dict]) -> None:
+    """Rates of one and two worker processes, their ratio and the bound from CPU time."""
+    one, two = runs[1], runs[2]
+    rate_one, rate_two = one["total"] / one["wall"], two["total"] / two["wall"]
+    us_one, us_two = one["cpu"] * 1e6 / one["total"], two["cpu"] * 1e6 / two["total"]
+    print(
+        f"scale-out        1 worker process {rate_one:.0f} deliveries/s ({us_one:.0f} us CPU "
+        f"each), 2 processes {rate_two:.0f}/s ({us_two:.0f} us): {rate_two / rate_one:.2f}x "
+        f"(target >= 1.8x)"
+    )
+    print(
+        f"scale-out bound  with a core per process and nothing else on it: "
+        f"{2 * us_one / us_two:.2f}x (computed from CPU time, not measured)"
+    )
 
 
 async def deliver_over_tls(url, engine, sessions, cop, inboxes, ports, host_map, executor, args):
@@ -634,6 +667,8 @@ def report(args, total: int, figures: dict) -> None:
             f"{tls_database:.0f} us per delivery: TLS adds {tls_worker - worker_us:.0f} us "
             f"(worker) + {tls_sink - sink_us:.0f} us (sink)"
         )
+    if "scale_out" in figures:
+        report_scale_out(figures["scale_out"])
     print(f"event loop       {args.loop}")
     print(f"load average     {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     print(f"peak RSS         {peak_rss_mb():.0f} MB (target < 300 MB)")
@@ -691,6 +726,11 @@ def parse_args() -> argparse.Namespace:
         type=int,
         default=0,
         help="finished deliveries in the table before the run (e.g. 10000000)",
+    )
+    parser.add_argument(
+        "--no-scale-out",
+        action="store_true",
+        help="skip delivering with one and then two worker processes",
     )
     parser.add_argument(
         "--loop", choices=["asyncio", "uvloop"], default="asyncio", help="the worker's event loop"
