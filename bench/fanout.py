@@ -623,7 +623,9 @@ def report(args, total: int, figures: dict) -> None:
     print(f"deliveries       {total} ({args.followers - total} saved by shared inboxes)")
     print(f"body             {figures['body']} bytes, serialised and digested once")
     print(f"enqueue          {enqueue_span.wall * 1000:.0f} ms")
-    runs = " (both runs, plain and TLS)" if "tls" in figures else ""
+    names = ["plain"] + (["TLS"] if "tls" in figures else [])
+    names += ["1 and 2 worker processes"] if "scale_out" in figures else []
+    runs = f" (every run: {', '.join(names)})" if len(names) > 1 else ""
     if args.prefill_rows:
         runs += f", besides {args.prefill_rows:,} prefilled finished rows"
     print(
