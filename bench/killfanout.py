@@ -54,10 +54,10 @@ def free_port() -> int:
 
 async def child(url: str, hosts: int, old: bool) -> None:
     """A delivery worker that runs until killed."""
-    from server.workers import delivery
+    from server.workers import delivery, delivery_batch
 
     if old:  # outcomes written only at the end of each claimed batch
-        delivery.FLUSH_ROWS, delivery.FLUSH_SECONDS = 10**9, 1e9
+        delivery_batch.FLUSH_ROWS, delivery_batch.FLUSH_SECONDS = 10**9, 1e9
     engine = create_engine(url)
     host_map = {host_name(n): "127.0.0.1" for n in range(hosts)}
     async with InboxClient(allow_private=True, host_map=host_map, user_agent="bench") as client:

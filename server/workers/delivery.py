@@ -18,15 +18,14 @@ alive between its inboxes; sign the requests on `signer_executor` in chunks
 and giving up follow `federation.retry.next_attempt`). `run()` claims the next batch as soon
 as the current one has started all of its rows, so database round trips and a batch's slowest
 requests overlap with new work (at most two batches in flight; the global and per-host limits
-and breaker state are shared).
-A host that keeps failing opens its circuit breaker (`server/workers/breaker.py`): its rows
-are postponed without being attempted until the cooldown has passed, then one probe request
+and breaker state are shared). A host that keeps failing opens its circuit breaker
+(`breaker.py`): its rows wait, unattempted, until the cooldown has passed, then one probe
 decides whether the rest go.
 
-A batch stops starting requests when its lease is about to run out or `stop` is set, and hands
-the unstarted rows back; a worker that dies loses nothing: its leased rows fall due again
-once the lease has passed. Outcomes are written a few dozen at a time as the POSTs finish
-(FLUSH_ROWS), so of the rows it had already POSTed only the last few are then sent again.
+A batch (`delivery_batch.BatchRun`) stops starting requests when its lease is about to run
+out or `stop` is set, and hands the unstarted rows back; a worker that dies loses nothing: its
+leased rows fall due again once the lease has passed, and its outcomes were written as the
+POSTs finished, so only the last few are sent again.
 """
 
 from __future__ import annotations
@@ -37,10 +36,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-import yarl
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from federation.delivery import (
@@ -56,22 +53,16 @@ from models.deliveries import (
     ActivityToSend,
     ClaimedBatch,
     DueDelivery,
-    HostState,
-    Outcome,
     claim,
     load_claimed,
-    mark_inboxes_gone,
-    postpone_host,
-    record_outcomes,
-    release,
-    save_host_states,
 )
 from server.peers.signature_knocks import SignatureKnocks
 from server.urls import Urls
-from server.workers.breaker import HostBreaker, HostBreakers, open_reason
+from server.workers.breaker import HostBreaker, HostBreakers
+from server.workers.delivery_batch import BatchRun, grow_hostname_cache
 from server.workers.double_knock import knock_twice
-from server.workers.outcomes import WorkerTotals, held_outcome, outcome_of
-from server.workers.signing import Presigned, presign, sign_delivery, signing_threads
+from server.workers.outcomes import WorkerTotals, outcome_of
+from server.workers.signing import presign, sign_delivery, signing_threads
 
 __all__ = ["DeliveryWorker", "WorkerTotals"]
 
@@ -79,120 +70,8 @@ log = logging.getLogger(__name__)
 
 POLL_INTERVAL = 1.0
 ROWS_PER_LANE = 4
-# yarl decodes every request's hostname through a 256-entry cache; a fan-out reaches thousands.
-HOSTNAME_CACHE = 8192
-PROGRESS_EVERY = 10.0
-# Outcomes are written in small batches as POSTs finish, so a worker killed mid-fan-out sends
-# again only what it had not yet written: at most about FLUSH_ROWS plus the POSTs in flight.
-FLUSH_ROWS = 32
-FLUSH_SECONDS = 0.25
 # Time kept in reserve at the end of a lease for the last requests and the final write.
 _LEASE_MARGIN = 10.0
-
-
-def _grow_hostname_cache() -> None:
-    info = yarl.cache_info()
-    size = info["idna_decode"].maxsize
-    if size is not None and size < HOSTNAME_CACHE:
-        yarl.cache_configure(
-            idna_encode_size=HOSTNAME_CACHE,
-            idna_decode_size=HOSTNAME_CACHE,
-            encode_host_size=HOSTNAME_CACHE,
-        )
-
-
-def _domain(state: HostState) -> str:
-    return state.domain
-
-
-@dataclass
-class _Run:
-    """Book-keeping for one claimed batch."""
-
-    batch: ClaimedBatch
-    hosts: dict[str, HostBreaker]
-    deadline: float
-    dispatched: asyncio.Event
-    waiting: int = 0  # rows neither started nor set aside yet
-    started: float = field(default_factory=time.monotonic)
-    outcomes: list[Outcome] = field(default_factory=list)
-    unstarted: list[int] = field(default_factory=list)
-    gone: list[str] = field(default_factory=list)
-    key_ids: dict[int, str] = field(default_factory=dict)
-    knocks: dict[str, Knock] = field(default_factory=dict)  # how each host's rows were signed
-    signed: Presigned = field(default_factory=Presigned)
-    handled: int = 0
-    last_log: float = field(default_factory=time.monotonic)
-    flushed: int = 0  # outcomes[:flushed] are written
-    last_flush: float = field(default_factory=time.monotonic)
-    flushing: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-    def take(self, queue: deque[DueDelivery]) -> DueDelivery:
-        row = queue.popleft()
-        self.settle(1)
-        return row
-
-    def settle(self, rows: int) -> None:
-        self.waiting -= rows
-        if self.waiting <= 0:
-            self.dispatched.set()
-
-    async def flush(
-        self, sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime]
-    ) -> None:
-        """Write the outcomes gathered since the last write, once enough have piled up."""
-        unwritten = len(self.outcomes) - self.flushed
-        if unwritten < FLUSH_ROWS and (
-            not unwritten or time.monotonic() - self.last_flush < FLUSH_SECONDS
-        ):
-            return
-        if self.flushing.locked() and unwritten < 2 * FLUSH_ROWS:
-            return  # another lane is writing; the next flush takes these
-        # Past twice FLUSH_ROWS the lanes wait for the database instead of sending on: the
-        # unwritten window stays bounded even when commits are slower than the POSTs.
-        async with self.flushing:
-            end = len(self.outcomes)
-            if end == self.flushed:
-                return
-            outcomes = self.outcomes[self.flushed : end]
-            self.last_flush = time.monotonic()
-            try:
-                async with sessions() as session:
-                    await session.connection(execution_options={"sqlite_begin": "BEGIN IMMEDIATE"})
-                    await record_outcomes(
-                        session, outcomes, now=clock(), lease_until=self.batch.lease_until
-                    )
-                    await session.commit()
-            except Exception:
-                # Not lost: the batch's final write tries them again.
-                log.exception("writing %d delivery outcomes failed", len(outcomes))
-                return
-            self.flushed = end
-
-    def log_progress(self, totals: WorkerTotals) -> None:
-        moment = time.monotonic()
-        if moment - self.last_log < PROGRESS_EVERY:
-            return
-        self.last_log = moment
-        log.info(
-            "delivering: %d/%d rows of this batch in %.0f s (totals: %s)",
-            self.handled,
-            len(self.batch.deliveries),
-            moment - self.started,
-            totals,
-        )
-
-    def log_done(self, totals: WorkerTotals) -> None:
-        elapsed = time.monotonic() - self.started
-        level = logging.INFO if elapsed >= PROGRESS_EVERY else logging.DEBUG
-        log.log(
-            level,
-            "delivery batch: %d rows (%d attempted) in %.1f s; totals: %s",
-            len(self.batch.deliveries),
-            self.handled,
-            elapsed,
-            totals,
-        )
 
 
 class DeliveryWorker:
@@ -228,7 +107,7 @@ class DeliveryWorker:
         self._executor = signer_executor or ThreadPoolExecutor(
             max_workers=signing_threads(), thread_name_prefix="copnet-sign"
         )
-        _grow_hostname_cache()
+        grow_hostname_cache()
         self._slots = asyncio.Semaphore(concurrency)
         self._per_host = per_host
         self._hosts = HostBreakers(per_host)
@@ -302,21 +181,21 @@ class DeliveryWorker:
             batch = await load_claimed(session, ids, lease_until=lease_until)
         run = self._start_run(batch, dispatched)
         await self._deliver_batch(run)
-        await self._record(run)
+        await run.finish(self._sessions, self._clock(), self.totals)
         run.log_done(self.totals)
         return len(ids)
 
-    def _start_run(self, batch: ClaimedBatch, dispatched: asyncio.Event) -> _Run:
+    def _start_run(self, batch: ClaimedBatch, dispatched: asyncio.Event) -> BatchRun:
         budget = self._lease.total_seconds() - self._timeout - _LEASE_MARGIN
         if budget <= 0:
             budget = self._lease.total_seconds() / 2
         hosts = {name: self._hosts.for_state(state) for name, state in batch.hosts.items()}
-        run = _Run(batch, hosts, time.monotonic() + budget, dispatched, len(batch.deliveries))
+        run = BatchRun(batch, hosts, time.monotonic() + budget, dispatched, len(batch.deliveries))
         if not batch.deliveries:
             dispatched.set()
         return run
 
-    async def _deliver_batch(self, run: _Run) -> None:
+    async def _deliver_batch(self, run: BatchRun) -> None:
         by_host: dict[str, list[DueDelivery]] = {}
         for row in run.batch.deliveries:
             by_host.setdefault(row.host, []).append(row)
@@ -333,7 +212,7 @@ class DeliveryWorker:
             *(self._deliver_host(run, host, rows) for host, rows in by_host.items())
         )
 
-    async def _deliver_host(self, run: _Run, name: str, rows: list[DueDelivery]) -> None:
+    async def _deliver_host(self, run: BatchRun, name: str, rows: list[DueDelivery]) -> None:
         host = run.hosts[name]
         queue = deque(rows)
         if not host.is_open(self._clock()) and host.needs_probe and self._may_start(run):
@@ -345,28 +224,17 @@ class DeliveryWorker:
             await self._lane(run, queue, host)  # most hosts: no extra task
         else:
             await asyncio.gather(*(self._lane(run, queue, host) for _ in range(lanes)))
-        self._set_aside(run, queue, host)
+        run.set_aside(queue, host, self._clock(), self.totals)
 
-    async def _lane(self, run: _Run, queue: deque[DueDelivery], host: HostBreaker) -> None:
+    async def _lane(self, run: BatchRun, queue: deque[DueDelivery], host: HostBreaker) -> None:
         while queue and not host.is_open(self._clock()) and self._may_start(run):
             await self._attempt(run, run.take(queue), host)
 
-    def _may_start(self, run: _Run) -> bool:
+    def _may_start(self, run: BatchRun) -> bool:
         stopping = self._stop is not None and self._stop.is_set()
         return not stopping and time.monotonic() < run.deadline
 
-    def _set_aside(self, run: _Run, rows: deque[DueDelivery], host: HostBreaker) -> None:
-        now = self._clock()
-        until = host.open_until
-        for row in rows:
-            if until is None or until <= now:
-                run.unstarted.append(row.id)
-            else:
-                run.outcomes.append(outcome := held_outcome(row, until, now))
-                self.totals.count(outcome, attempted=False)
-        run.settle(len(rows))
-
-    async def _attempt(self, run: _Run, row: DueDelivery, host: HostBreaker) -> None:
+    async def _attempt(self, run: BatchRun, row: DueDelivery, host: HostBreaker) -> None:
         async with host.slots, self._slots:
             result = await self._send(run, row)
         now = self._clock()
@@ -380,7 +248,7 @@ class DeliveryWorker:
         run.log_progress(self.totals)
         await run.flush(self._sessions, self._clock)
 
-    async def _send(self, run: _Run, row: DueDelivery) -> DeliveryResult:
+    async def _send(self, run: BatchRun, row: DueDelivery) -> DeliveryResult:
         activity = row.activity
         if not activity.sender.private_key_pem:
             return GiveUp("the sending actor has no private key")
@@ -396,7 +264,7 @@ class DeliveryWorker:
             sign=lambda knock: self._sign_now(run, row, knock),
         )
 
-    async def _sign_now(self, run: _Run, row: DueDelivery, knock: Knock) -> dict[str, str]:
+    async def _sign_now(self, run: BatchRun, row: DueDelivery, knock: Knock) -> dict[str, str]:
         activity = row.activity
         return await asyncio.get_running_loop().run_in_executor(
             self._executor,
@@ -420,45 +288,9 @@ class DeliveryWorker:
             now=self._clock(),
         )
 
-    def _key_id(self, run: _Run, activity: ActivityToSend) -> str:
+    def _key_id(self, run: BatchRun, activity: ActivityToSend) -> str:
         key_id = run.key_ids.get(activity.id)
         if key_id is None:
             key_id = self._urls.key_id(self._urls.actor(activity.sender))
             run.key_ids[activity.id] = key_id
         return key_id
-
-    async def _record(self, run: _Run) -> None:
-        now = self._clock()
-        lease_until = run.batch.lease_until
-        changed = [(h, s) for h in run.hosts.values() if (s := h.changed_state(now)) is not None]
-        async with self._sessions() as session:
-            await session.connection(execution_options={"sqlite_begin": "BEGIN IMMEDIATE"})
-            await record_outcomes(
-                session, run.outcomes[run.flushed :], now=now, lease_until=lease_until
-            )
-            await release(session, run.unstarted, lease_until=lease_until)
-            await mark_inboxes_gone(session, run.gone)
-            # Sorted so that two workers lock `instances` rows in the same order.
-            await save_host_states(session, sorted((s for _, s in changed), key=_domain))
-            await session.commit()
-        for host, state in changed:
-            host.saved(state)
-        opened = [
-            (name, until)
-            for name, host in run.hosts.items()
-            if (until := host.newly_opened_until(now)) is not None
-        ]
-        for host in run.hosts.values():
-            host.written()
-        self.totals.released += len(run.unstarted)
-        self.totals.batches += 1
-        if opened:
-            await self._postpone(opened, now)
-
-    async def _postpone(self, opened: list[tuple[str, datetime]], now: datetime) -> None:
-        # A separate transaction: it waits on other workers' row locks, so it must hold none
-        # of the `instances` locks they may be waiting for.
-        async with self._sessions() as session:
-            for name, until in opened:
-                await postpone_host(session, name, until=until, now=now, reason=open_reason(until))
-            await session.commit()

@@ -39,7 +39,8 @@ from models.deliveries import (
 from models.instances import Instance
 from models.outgoing import Delivery
 from server.urls import Urls
-from server.workers.delivery import FLUSH_ROWS, DeliveryWorker
+from server.workers.delivery import DeliveryWorker
+from server.workers.delivery_batch import FLUSH_ROWS
 
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
