@@ -9,6 +9,7 @@ from aiohttp import web
 from server.ops import health
 from server.views import actors, discovery, inbox, threads
 from server.web import (
+    account_deletion,
     account_settings,
     admin,
     basecamp_calendars,
@@ -91,8 +92,8 @@ def add_routes(app: web.Application) -> None:
     router.add_get("/settings/password", account_settings.password_page)
     router.add_post("/settings/password", account_settings.change_password)
     router.add_get("/settings/export", account_settings.export)
-    router.add_get("/settings/delete", account_settings.delete_page)
-    router.add_post("/settings/delete", account_settings.delete_account)
+    router.add_get("/settings/delete", account_deletion.delete_page)
+    router.add_post("/settings/delete", account_deletion.delete_account)
     # mail_settings
     router.add_get(mail_settings.PAGE, mail_settings.page, name="settings_mail")
     router.add_post(mail_settings.PAGE, mail_settings.save_preferences)
@@ -108,7 +109,7 @@ def add_routes(app: web.Application) -> None:
     unsubscribe = mail_links.UNSUBSCRIBE_PREFIX + "{account_id:\\d{1,18}}/{list}/{signature}"
     router.add_get(unsubscribe, mail_links.unsubscribe_page)
     router.add_post(unsubscribe, mail_links.unsubscribe)
-    router.add_get("/goodbye", account_settings.goodbye)
+    router.add_get("/goodbye", account_deletion.goodbye)
     router.add_get("/welcome", account_settings.welcome)
     # people
     router.add_get("/u/{name}", people.person, name="person")

@@ -1,4 +1,6 @@
-"""A member's own account: profile, picture and language, password, data export, leaving.
+"""A member's own account: profile, picture and language, password, data export.
+
+Leaving the Network is `server/web/account_deletion.py`.
 
 Every page here acts on the signed-in member only: no form names whose account it changes.
 """
@@ -22,10 +24,9 @@ from server.media.store import part_chunks
 from server.services import passwords
 from server.services.account_export import export_zip, notification_links
 from server.services.markdown import render_markdown
-from server.services.person_federation import queue_person_delete, queue_person_update
+from server.services.person_federation import queue_person_update
 from server.web.auth import (
     Member,
-    clear_session_cookie,
     forget_signed_in,
     require_member,
     set_session_cookie,
@@ -46,7 +47,8 @@ PROFILE = "/settings/profile"
 WRONG_CURRENT = "That is not your current password."
 
 
-def _wake_delivery(app: web.Application) -> None:
+def wake_delivery(app: web.Application) -> None:
+    """Deliver what the change queued now, when this process runs the delivery worker."""
     if DELIVERY in app:
         app[DELIVERY].wake()
 
@@ -114,7 +116,7 @@ async def profile(request: web.Request) -> web.StreamResponse:
             session, actor, request.app[URLS], picture=found.account.picture_sha256
         )
         await session.commit()
-    _wake_delivery(request.app)
+    wake_delivery(request.app)
     raise web.HTTPSeeOther(f"{PROFILE}?saved=1")
 
 
@@ -172,7 +174,7 @@ async def _set_picture(request: web.Request, member: Member, sha256: str | None)
         await session.refresh(found.actor)
         await queue_person_update(session, found.actor, request.app[URLS], picture=sha256)
         await session.commit()
-    _wake_delivery(request.app)
+    wake_delivery(request.app)
 
 
 # --- password -----------------------------------------------------------------------------------
@@ -259,62 +261,6 @@ async def export(request: web.Request) -> web.Response:
             "Cache-Control": "private, no-store",
         },
     )
-
-
-# --- leaving the Network ------------------------------------------------------------------------
-
-DELETE_FIELDS = ("current_password", "content", "confirm")
-
-
-async def delete_page(request: web.Request) -> web.Response:
-    """What deleting one's account means, the choice for the content, and the confirmation."""
-    member = await require_member(request)
-    form = Form(values={"content": "remove"})
-    return _render(request, "settings_delete.html", {"form": form, "name": member.name})
-
-
-async def delete_account(request: web.Request) -> web.StreamResponse:
-    """Delete the signed-in member's account after the password and the typed confirmation."""
-    member = await require_member(request)
-    values = await _form_values(request, DELETE_FIELDS)
-    form = Form(values={"content": values["content"], "confirm": values["confirm"]})
-    limiter = request.app[LOGIN_LIMITER]
-    address = client_address(request, request.app[SETTINGS].trusted_proxies)
-    wait = await limiter.attempt(address, member.name)
-    if wait is not None:
-        return _too_many(request, wait)
-    async with request.app[SESSIONS]() as session:
-        found = await accounts.member_by_actor_id(session, member.actor_id)
-    assert found is not None
-    if not await passwords.verify_password_async(
-        found.account.password_hash, values["current_password"]
-    ):
-        form.error("current_password", WRONG_CURRENT)
-    else:
-        await limiter.succeeded(address, member.name)
-    if values["content"] not in lifecycle.CONTENT_CHOICES:
-        form.error("content", "Choose what happens to your posts and documents.")
-    if values["confirm"].strip().lstrip("@").lower() != member.name:
-        form.error("confirm", f"Type your name, {member.name}, to confirm.")
-    if form.errors:
-        context = {"form": form, "name": member.name}
-        return _render(request, "settings_delete.html", context, status=400)
-    async with request.app[WRITE_SESSIONS]() as session:
-        found = await accounts.member_by_actor_id(session, member.actor_id)
-        assert found is not None
-        await queue_person_delete(session, found.actor, request.app[URLS])
-        await lifecycle.remove_member(session, member.actor_id, values["content"])
-        await session.commit()
-    _wake_delivery(request.app)
-    forget_signed_in(request)
-    redirect = web.HTTPSeeOther("/goodbye")
-    clear_session_cookie(redirect, request.app[SETTINGS])
-    raise redirect
-
-
-async def goodbye(request: web.Request) -> web.Response:
-    """Shown once the account is gone."""
-    return _render(request, "goodbye.html", {})
 
 
 # --- after joining ------------------------------------------------------------------------------
