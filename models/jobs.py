@@ -62,6 +62,11 @@ class Job(Base):
         return json.loads(self.payload or "{}")
 
 
+def by_ids(ids: list[int]):
+    """The jobs with these ids (a SELECT to run)."""
+    return select(Job).where(Job.id.in_(ids))
+
+
 async def get_job(session: AsyncSession, key: str) -> Job | None:
     """The job with this key, in whatever state."""
     return await session.scalar(select(Job).where(Job.key == key))

@@ -145,7 +145,32 @@ WRITE_TERMS = {
 # Keeping the index up to date
 
 
+_ENTRY_COLUMNS = ("kind", "post_id", "document_id", "page_id", "community_id", "thread_id")
+_ENTRY_COLUMNS += ("published",)
+
+
+def _upsert_statement(key: str) -> str:
+    names = ", ".join(_ENTRY_COLUMNS)
+    params = ", ".join(f":{name}" for name in _ENTRY_COLUMNS)
+    changes = ", ".join(f"{name} = excluded.{name}" for name in _ENTRY_COLUMNS if name != key)
+    return (
+        f"INSERT INTO search_entries ({names}, {SEARCH_VECTOR}) VALUES ({params}, {_VECTOR}) "  # noqa: S608
+        f"ON CONFLICT ({key}) DO UPDATE SET {changes}, {SEARCH_VECTOR} = excluded.{SEARCH_VECTOR}"
+    )
+
+
+# PostgreSQL writes an entry and its terms in one statement, keyed by what it indexes: every
+# post published is one round trip here, not three.
+_UPSERT = {key: _upsert_statement(key) for key in ("post_id", "document_id", "page_id")}
+
+
 async def _store(session: AsyncSession, where, values: dict, title: str, body: str) -> None:
+    if session.bind.dialect.name == "postgresql":
+        row = {name: values.get(name) for name in _ENTRY_COLUMNS}
+        key = next(name for name in _UPSERT if row[name] is not None)
+        row["title_terms"], row["body_terms"] = entry_terms(title, body)
+        await session.execute(text(_UPSERT[key]), row)
+        return
     entry = await session.scalar(select(SearchEntry).where(where))
     if entry is None:
         entry = SearchEntry(**values)

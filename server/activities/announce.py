@@ -148,4 +148,6 @@ async def receive(ctx: Context, session: AsyncSession, activity: dict, prepared:
         session, new_post(prepared.post, prepared.author, group_id, top=parent is None), parent
     )
     mentioned = [mention.href for mention in prepared.post.mentions]
-    await notify.post_published(session, row, mentioned=mentioned, now=ctx.clock())
+    await notify.post_published(
+        session, row, mentioned=mentioned, now=ctx.clock(), local_author=prepared.author.is_local
+    )

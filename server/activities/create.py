@@ -231,7 +231,9 @@ async def receive(ctx: Context, session: AsyncSession, activity: dict, prepared:
     row = new_post(prepared.post, prepared.author, prepared.community.actor_id, top=parent is None)
     await add_post(session, row, parent)
     mentioned = [mention.href for mention in prepared.post.mentions]
-    await notify.post_published(session, row, mentioned=mentioned, now=ctx.clock())
+    await notify.post_published(
+        session, row, mentioned=mentioned, now=ctx.clock(), local_author=prepared.author.is_local
+    )
     await distribute(
         session,
         ctx.urls,

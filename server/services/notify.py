@@ -29,11 +29,19 @@ async def _queue(session: AsyncSession, now: datetime, **payload) -> None:
 
 
 async def post_published(
-    session: AsyncSession, post: Post, *, mentioned: list[str], now: datetime
+    session: AsyncSession,
+    post: Post,
+    *,
+    mentioned: list[str],
+    now: datetime,
+    local_author: bool | None = None,
 ) -> None:
     """A new thread or reply (ours or from another server); `mentioned` are the actor ids
-    its `Mention` tags name. Its local author now watches the thread."""
-    if await session.get(Account, post.author_id) is not None:
+    its `Mention` tags name. Its local author now watches the thread. `local_author`, when the
+    caller knows it, spares asking the database whether the author has an account here."""
+    if local_author is None:
+        local_author = await session.get(Account, post.author_id) is not None
+    if local_author:
         await watch_by_default(session, post.author_id, post.thread_id or post.id)
     await _queue(session, now, what=POST, post_id=post.id, mentioned=sorted(set(mentioned)))
 

@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from federation.fetch import FetchError
@@ -75,7 +76,11 @@ class IntakeWorker(Wakeable):
             return 0
         lease_until = now + self.lease
         async with self.sessions() as session:
-            rows = [await session.get(ReceivedActivity, row_id) for row_id in ids]
+            found = await session.scalars(
+                select(ReceivedActivity).where(ReceivedActivity.id.in_(ids))
+            )
+            by_id = {row.id: row for row in found}
+        rows = [by_id.get(row_id) for row_id in ids]  # in the order they were claimed
         # One actor's activities stay in order (Create before Update); actors run side by side.
         by_actor: dict[str, list[ReceivedActivity]] = defaultdict(list)
         for row in rows:

@@ -17,6 +17,7 @@ twice; never not at all). Some kinds give up sooner than the two-day schedule
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from datetime import datetime, timedelta
@@ -91,18 +92,20 @@ class SchedulerWorker(Wakeable):
         now = self.clock()
         lease_until = now + self.lease
         ids = await jobs.claim(self.engine, now=now, limit=self.batch, lease=self.lease)
+        if not ids:
+            return 0
+        # Read once for the batch: a job rescheduled meanwhile loses our lease and is not run.
+        async with self.sessions() as session:
+            claimed = {job.id: job for job in await session.scalars(jobs.by_ids(ids))}
         for job_id in ids:
-            await self._run(job_id, lease_until)
+            job = claimed.get(job_id)
+            if job is not None:
+                await self._run(job_id, job.kind, job.payload, lease_until)
         return len(ids)
 
-    async def _run(self, job_id: int, lease_until: datetime) -> None:
-        kind = "?"
+    async def _run(self, job_id: int, kind: str, stored: str, lease_until: datetime) -> None:
         try:
-            async with self.sessions() as session:
-                job = await session.get(jobs.Job, job_id)
-                if job is None:
-                    return
-                kind, payload = job.kind, job.data
+            payload = json.loads(stored or "{}")
             handler = self.handlers.get(kind)
             prepare = self.preparers.get(kind)
             if handler is None and prepare is None:
