@@ -106,7 +106,14 @@ async def test_sign_up_start_cop_post_thread_upload_pdf_and_search(browser, site
     assert await page.get_by_text("Your picture is saved.").is_visible()
     picture = page.get_by_role("img", name="Your current picture")
     assert "/u/nadia/picture/" in (await picture.get_attribute("src") or "")
-    assert await picture.evaluate("img => img.complete && img.naturalWidth === 400")
+    # The page may be shown before the picture has arrived: wait for it to load (or fail).
+    width = await picture.evaluate(
+        """img => img.complete ? img.naturalWidth : new Promise(done => {
+            img.addEventListener("load", () => done(img.naturalWidth));
+            img.addEventListener("error", () => done(0));
+        })"""
+    )
+    assert width == 400
     await page.get_by_label("Language of your posts").select_option("cy")
     await page.get_by_role("button", name="Save profile").click()
     assert await page.get_by_text("Your profile is saved.").is_visible()
