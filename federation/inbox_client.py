@@ -14,6 +14,7 @@ import asyncio
 import socket
 import ssl
 import time
+from collections import OrderedDict
 from collections.abc import Mapping
 
 from yarl import URL
@@ -26,7 +27,8 @@ __all__ = ["Answer", "ConnectFailed", "InboxClient"]
 BODY_LIMIT = 8 * 1024  # enough of an error page to explain a failure
 IDLE_SECONDS = 30.0  # below the keep-alive timeout of common servers (nginx: 75 s)
 DNS_SECONDS = 60.0
-MAX_IDLE = 2048  # idle connections kept over all servers
+MAX_ADDRESSES = 8192  # servers whose addresses are remembered
+MAX_IDLE = 256  # idle connections kept over all servers
 _FORBIDDEN = ("\r", "\n", "\0")
 
 Origin = tuple[str, str, int]  # scheme, host, port
@@ -53,7 +55,8 @@ class InboxClient:
         self._ssl = ssl_context
         self._user_agent = user_agent
         self._per_host_idle = per_host_idle
-        self._idle: dict[Origin, list[tuple[Connection, float]]] = {}
+        # Servers by last use, the least recent first; each with its idle connections.
+        self._idle: OrderedDict[Origin, list[tuple[Connection, float]]] = OrderedDict()
         self._idle_count = 0
         self._addresses: dict[tuple[str, int], tuple[float, list[tuple[int, str]]]] = {}
         self.connections_made = 0
@@ -122,32 +125,31 @@ class InboxClient:
         while connections:
             connection, since = connections.pop()
             self._idle_count -= 1
+            if not connections:
+                del self._idle[origin]
             if connection.alive and now - since < IDLE_SECONDS:
                 return connection
             connection.close()
         return None
 
     def _give_back(self, origin: Origin, connection: Connection) -> None:
-        connections = self._idle.setdefault(origin, [])
-        if len(connections) >= self._per_host_idle or self._idle_count >= MAX_IDLE:
-            self._sweep(time.monotonic())
-            if len(connections) >= self._per_host_idle or self._idle_count >= MAX_IDLE:
-                connection.close()
-                return
+        connections = self._idle.get(origin)
+        if connections is None:
+            connections = self._idle[origin] = []
+        self._idle.move_to_end(origin)
+        if len(connections) >= self._per_host_idle:
+            connection.close()
+            return
         connections.append((connection, time.monotonic()))
         self._idle_count += 1
-
-    def _sweep(self, now: float) -> None:
-        for origin, connections in list(self._idle.items()):
-            kept = [(c, since) for c, since in connections if now - since < IDLE_SECONDS]
-            for connection, since in connections:
-                if now - since >= IDLE_SECONDS:
-                    connection.close()
-            self._idle_count -= len(connections) - len(kept)
-            if kept:
-                self._idle[origin] = kept
-            else:
-                del self._idle[origin]
+        while self._idle_count > MAX_IDLE:
+            # The server used longest ago gives one up: a fan-out moves on from host to host,
+            # and an idle TLS connection holds about a hundred kilobytes.
+            oldest, idle = next(iter(self._idle.items()))
+            idle.pop(0)[0].close()
+            self._idle_count -= 1
+            if not idle:
+                del self._idle[oldest]
 
     async def _connect(self, url: URL) -> Connection:
         host, port = url.raw_host or "", url.port or 0
@@ -186,7 +188,7 @@ class InboxClient:
         addresses = [(answer["family"], answer["host"]) for answer in answers]
         if not addresses:
             raise OSError(f"{host} did not resolve")
-        if len(self._addresses) > 4 * MAX_IDLE:
+        if len(self._addresses) > MAX_ADDRESSES:
             self._addresses.clear()
         self._addresses[(host, port)] = (now + DNS_SECONDS, addresses)
         return addresses

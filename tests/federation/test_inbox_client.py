@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import pytest
 
+from federation import inbox_client
 from federation.delivery import Delivered, GiveUp, RetryLater, deliver
 from federation.inbox_client import BODY_LIMIT, InboxClient
 from federation.signatures import digest_sha256
@@ -162,6 +163,17 @@ async def test_a_huge_body_is_cut_and_its_connection_not_reused(raw, client):
     assert isinstance(first, RetryLater) and len(first.reason) < 300
     await post(client, server.url())
     assert server.connections == 2
+
+
+async def test_idle_connections_are_bounded_the_least_recent_server_first(raw, client, monkeypatch):
+    monkeypatch.setattr(inbox_client, "MAX_IDLE", 2)
+    ok = fixed(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n")
+    first, second, third = [await raw(ok) for _ in range(3)]
+    for server in (first, second, third):
+        assert await post(client, server.url()) == Delivered(202)
+    assert await post(client, third.url()) == Delivered(202)  # still kept alive
+    assert await post(client, first.url()) == Delivered(202)  # its connection was given up
+    assert (first.connections, second.connections, third.connections) == (2, 1, 1)
 
 
 async def test_an_interim_100_continue_is_skipped(raw, client):
