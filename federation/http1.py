@@ -49,6 +49,10 @@ class Connection(asyncio.Protocol):
         self._buffer += data
         self._wake()
 
+    def send(self, data: bytes) -> None:
+        """Write bytes of the request (a TLS connection encrypts them first)."""
+        self.transport.write(data)
+
     def eof_received(self) -> bool:
         self._ended = True
         self._wake()
@@ -82,7 +86,7 @@ class Connection(asyncio.Protocol):
     async def exchange(self, request: bytes, body_limit: int) -> Answer:
         """Send `request` (head and body) and read the answer; `reusable` says what is next."""
         self.reusable = False
-        self.transport.write(request)
+        self.send(request)
         answer, keep_alive = await self._answer(body_limit)
         self.used += 1
         self.reusable = keep_alive and not self._ended

@@ -11,6 +11,7 @@ allowed), then connecting to what was checked.
 from __future__ import annotations
 
 import asyncio
+import functools
 import socket
 import ssl
 import time
@@ -19,8 +20,9 @@ from collections.abc import Mapping
 
 from yarl import URL
 
-from federation.http1 import Answer, Connection, StaleConnection
+from federation.http1 import Answer, Connection, ProtocolError, StaleConnection
 from federation.netguard import BlockedAddressError, GuardedResolver, check_url
+from federation.tls_connection import TlsConnection
 
 __all__ = ["Answer", "ConnectFailed", "InboxClient"]
 
@@ -28,7 +30,7 @@ BODY_LIMIT = 8 * 1024  # enough of an error page to explain a failure
 IDLE_SECONDS = 30.0  # below the keep-alive timeout of common servers (nginx: 75 s)
 DNS_SECONDS = 60.0
 MAX_ADDRESSES = 8192  # servers whose addresses are remembered
-MAX_IDLE = 256  # idle connections kept over all servers
+MAX_IDLE = 2048  # idle connections kept over all servers
 _FORBIDDEN = ("\r", "\n", "\0")
 
 Origin = tuple[str, str, int]  # scheme, host, port
@@ -162,22 +164,30 @@ class InboxClient:
             raise
         except OSError as exc:
             raise ConnectFailed(f"cannot resolve {host}: {exc.strerror or exc}") from exc
+        made = functools.partial(TlsConnection, self._tls_context(), host) if secure else Connection
         for family, address in addresses:
             try:
                 _transport, connection = await loop.create_connection(
-                    Connection,
-                    host=address,
-                    port=port,
-                    family=family,
-                    ssl=(self._ssl or True) if secure else None,
-                    server_hostname=host if secure else None,
+                    made, host=address, port=port, family=family
                 )
-            except OSError as exc:  # refused, unreachable, or a TLS certificate refused
+            except OSError as exc:  # refused, unreachable
                 failures.append(f"{address}: {exc.strerror or exc}")
                 continue
+            if isinstance(connection, TlsConnection):
+                try:
+                    await connection.handshake()
+                except (OSError, ProtocolError) as exc:  # ssl.SSLError is an OSError
+                    connection.close()
+                    failures.append(f"{address}: TLS: {exc}")
+                    continue
             self.connections_made += 1
             return connection
         raise ConnectFailed(f"cannot connect to {host}:{port} ({'; '.join(failures)})")
+
+    def _tls_context(self) -> ssl.SSLContext:
+        if self._ssl is None:
+            self._ssl = ssl.create_default_context()
+        return self._ssl
 
     async def _resolve(self, host: str, port: int) -> list[tuple[int, str]]:
         now = time.monotonic()

@@ -237,6 +237,20 @@ async def test_https_with_a_trusted_certificate_and_refused_without(raw, tmp_pat
     assert len(server.requests) == 2
 
 
+async def test_a_tls_connection_the_server_closed_is_replaced(raw, tmp_path):
+    certificate, key = make_certificate(tmp_path)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(certificate, key)
+    ok = fixed(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n")
+    server = await raw(ok, tls=tls, close_after=1)
+    trusted = ssl.create_default_context(cafile=str(certificate))
+    async with InboxClient(allow_private=True, user_agent=AGENT, ssl_context=trusted) as inboxes:
+        for _ in range(3):
+            assert await post(inboxes, server.url("https", "localhost")) == Delivered(202)
+            await asyncio.sleep(0.05)  # the server's close reaches the idle connection
+    assert (len(server.requests), server.connections) == (3, 3)
+
+
 async def test_a_server_that_never_answers_times_out(raw, client):
     started = asyncio.Event()
 
