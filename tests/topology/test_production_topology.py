@@ -16,6 +16,8 @@ import aiohttp
 import psycopg
 import pytest
 
+from federation.delivery import deliver
+from federation.inbox_client import InboxClient
 from tests.interop.node import NodeAgent, require_fedify
 from tests.support.instances import free_port
 from tests.topology.stack import Stack
@@ -115,11 +117,24 @@ async def share_document(stack: Stack, name: str, cop_name: str, data: bytes) ->
     return location if location.startswith("https://") else stack.url + location
 
 
+async def inbox_posts_cross_the_proxy_tls(stack: Stack) -> None:
+    """copnet's own inbox client (federation/tls_connection.py) against a real TLS server,
+    Caddy's (Go's TLS 1.3): two empty activities, refused by copnet behind it, one connection."""
+    async with InboxClient(
+        allow_private=True, user_agent="copnet-topology-test", ssl_context=stack.ssl_context()
+    ) as client:
+        for _ in range(2):
+            result = await deliver(client, f"{stack.url}/inbox", b"{}", "SHA-256=x", {})
+            assert result.status == 400 and "no absolute http(s) id" in result.reason, result
+        assert client.connections_made == 1
+
+
 async def test_fedify_member_through_caddy_survives_killed_processes(
     stack: Stack, empty_postgres_database: str
 ):
     require_fedify()
     database_url = empty_postgres_database
+    await inbox_posts_cross_the_proxy_tls(stack)
     await stack.copnet(
         "community", "create", "nursing", "--title", "Nursing Practice", "--summary", "Ward talk"
     )
