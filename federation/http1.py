@@ -97,6 +97,10 @@ class Connection(asyncio.Protocol):
             if self.used and not self._buffer:
                 raise StaleConnection("the server had closed the kept-alive connection")
             raise ProtocolError("the connection closed before the answer was complete")
+        await self._arrival()
+
+    async def _arrival(self) -> None:
+        """Wait until more bytes come or the connection ends."""
         self._waiter = asyncio.get_running_loop().create_future()
         try:
             await self._waiter
@@ -156,11 +160,7 @@ class Connection(asyncio.Protocol):
 
     async def _more_or_end(self) -> None:
         if not self._ended:
-            self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self._waiter
-            finally:
-                self._waiter = None
+            await self._arrival()
 
     async def _line(self) -> bytes:
         while (end := self._buffer.find(b"\r\n")) < 0:

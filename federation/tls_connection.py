@@ -7,7 +7,6 @@ buffers are all a connection holds between requests.
 
 from __future__ import annotations
 
-import asyncio
 import ssl
 
 from federation.http1 import Connection, ProtocolError
@@ -81,8 +80,4 @@ class TlsConnection(Connection):
     async def _cipher(self) -> None:
         if self._ended:
             raise ProtocolError("the server closed the connection during the TLS handshake")
-        self._waiter = asyncio.get_running_loop().create_future()
-        try:
-            await self._waiter
-        finally:
-            self._waiter = None
+        await self._arrival()

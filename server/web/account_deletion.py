@@ -10,13 +10,11 @@ from aiohttp import web
 
 from models import account_lifecycle as lifecycle
 from models import account_queries as accounts
-from server.appkeys import SESSIONS, SETTINGS, URLS, WRITE_SESSIONS
-from server.http.ratelimit import client_address
-from server.services import passwords
+from server.appkeys import SETTINGS, URLS, WRITE_SESSIONS
 from server.services.person_federation import queue_person_delete
-from server.web.account_settings import WRONG_CURRENT, wake_delivery
+from server.web.account_settings import WRONG_CURRENT, current_password_ok, wake_delivery
 from server.web.auth import clear_session_cookie, forget_signed_in, require_member
-from server.web.routes_auth import LOGIN_LIMITER, Form, _form_values, _render, _too_many
+from server.web.routes_auth import Form, _form_values, _render
 
 DELETE_FIELDS = ("current_password", "content", "confirm")
 
@@ -33,20 +31,11 @@ async def delete_account(request: web.Request) -> web.StreamResponse:
     member = await require_member(request)
     values = await _form_values(request, DELETE_FIELDS)
     form = Form(values={"content": values["content"], "confirm": values["confirm"]})
-    limiter = request.app[LOGIN_LIMITER]
-    address = client_address(request, request.app[SETTINGS].trusted_proxies)
-    wait = await limiter.attempt(address, member.name)
-    if wait is not None:
-        return _too_many(request, wait)
-    async with request.app[SESSIONS]() as session:
-        found = await accounts.member_by_actor_id(session, member.actor_id)
-    assert found is not None
-    if not await passwords.verify_password_async(
-        found.account.password_hash, values["current_password"]
-    ):
+    checked = await current_password_ok(request, member, values["current_password"])
+    if isinstance(checked, web.Response):
+        return checked
+    if not checked:
         form.error("current_password", WRONG_CURRENT)
-    else:
-        await limiter.succeeded(address, member.name)
     if values["content"] not in lifecycle.CONTENT_CHOICES:
         form.error("content", "Choose what happens to your posts and documents.")
     if values["confirm"].strip().lstrip("@").lower() != member.name:

@@ -47,6 +47,25 @@ PROFILE = "/settings/profile"
 WRONG_CURRENT = "That is not your current password."
 
 
+async def current_password_ok(
+    request: web.Request, member: Member, given: str
+) -> bool | web.Response:
+    """Whether `given` is the member's password, counted like a sign-in: the 429 page instead
+    when there were too many tries."""
+    limiter = request.app[LOGIN_LIMITER]
+    address = client_address(request, request.app[SETTINGS].trusted_proxies)
+    wait = await limiter.attempt(address, member.name)
+    if wait is not None:
+        return _too_many(request, wait)
+    async with request.app[SESSIONS]() as session:
+        found = await accounts.member_by_actor_id(session, member.actor_id)
+    assert found is not None
+    if not await passwords.verify_password_async(found.account.password_hash, given):
+        return False
+    await limiter.succeeded(address, member.name)
+    return True
+
+
 def wake_delivery(app: web.Application) -> None:
     """Deliver what the change queued now, when this process runs the delivery worker."""
     if DELIVERY in app:
@@ -195,20 +214,12 @@ async def change_password(request: web.Request) -> web.StreamResponse:
     member = await require_member(request)
     values = await _form_values(request, PASSWORD_FIELDS)
     form = Form(values={})
-    limiter = request.app[LOGIN_LIMITER]
-    address = client_address(request, request.app[SETTINGS].trusted_proxies)
-    wait = await limiter.attempt(address, member.name)
-    if wait is not None:
-        return _too_many(request, wait)
-    async with request.app[SESSIONS]() as session:
-        found = await accounts.member_by_actor_id(session, member.actor_id)
-    assert found is not None
-    if not await passwords.verify_password_async(
-        found.account.password_hash, values["current_password"]
-    ):
+    checked = await current_password_ok(request, member, values["current_password"])
+    if isinstance(checked, web.Response):
+        return checked
+    if not checked:
         form.error("current_password", WRONG_CURRENT)
         return _render(request, "settings_password.html", {"form": form}, status=400)
-    await limiter.succeeded(address, member.name)
     try:
         passwords.check_password_rules(values["new_password"], name=member.name)
     except passwords.WeakPassword as weak:

@@ -18,20 +18,18 @@ from models.accounts import Account
 from models.base import utcnow
 from models.mail import DELIVERIES, MailProfile
 from server.appkeys import (
-    LOGIN_LIMITER,
     RESET_EMAIL_LIMITER,
     SESSIONS,
     SETTINGS,
     URLS,
     WRITE_SESSIONS,
 )
-from server.http.ratelimit import client_address
 from server.mail.account_mail import send_verification
 from server.mail.address import valid_address
-from server.services import passwords
+from server.web.account_settings import WRONG_CURRENT, current_password_ok
 from server.web.auth import Member, require_member
 from server.web.requests import wake_scheduler
-from server.web.routes_auth import Form, _form_values, _render, _too_many
+from server.web.routes_auth import Form, _form_values, _render
 
 PAGE = "/settings/mail"
 KIND_LABELS = {
@@ -112,21 +110,13 @@ async def change_address(request: web.Request) -> web.StreamResponse:
     member = await require_member(request)
     values = await _form_values(request, ("email", "current_password"))
     form = Form(values={"email": values["email"]})
-    limiter = request.app[LOGIN_LIMITER]
-    address = client_address(request, request.app[SETTINGS].trusted_proxies)
-    wait = await limiter.attempt(address, member.name)
-    if wait is not None:
-        return _too_many(request, wait)
+    checked = await current_password_ok(request, member, values["current_password"])
+    if isinstance(checked, web.Response):
+        return checked
+    if not checked:
+        form.error("current_password", WRONG_CURRENT)
     async with request.app[SESSIONS]() as session:
-        found = await accounts.member_by_actor_id(session, member.actor_id)
         required = await mail_queries.email_required(session)
-    assert found is not None
-    if not await passwords.verify_password_async(
-        found.account.password_hash, values["current_password"]
-    ):
-        form.error("current_password", "That is not your current password.")
-    else:
-        await limiter.succeeded(address, member.name)
     try:
         email = accounts.normalize_email(values["email"])
     except accounts.InvalidEmail:
