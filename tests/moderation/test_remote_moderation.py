@@ -7,6 +7,8 @@ for objects in that community (verify_community_match / verify_person_in_communi
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import select
 
 from models.actors import Actor
@@ -83,7 +85,9 @@ class LemmyGroup:
 
     async def announce(self, activity: dict, *, number: int | None = None) -> ReceivedActivity:
         announce = {
-            "id": f"{self.base}/activities/announce/{number or id(activity)}",
+            # A fresh id each time: id(activity) was reused once a dict was freed, and the
+            # second Announce then read back as the first one's row.
+            "id": f"{self.base}/activities/announce/{number or uuid.uuid4().hex}",
             "type": "Announce",
             "actor": self.url,
             "to": [PUBLIC],

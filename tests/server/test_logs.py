@@ -94,18 +94,31 @@ def _status_of(request) -> int:
         return error.code
 
 
-def _serve_and_get(env: dict[str, str], paths: list[str]) -> tuple[str, str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [COPNET, "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+def _start_serving(env: dict[str, str]) -> tuple[subprocess.Popen, int, str]:
+    # A port free a moment ago can be taken by another test process before copnet binds it
+    # (seen in CI with xdist): then copnet says so, and another port is tried.
+    for _attempt in range(3):
+        port = free_port()
+        process = subprocess.Popen(
+            [COPNET, "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         first = process.stdout.readline()
-        assert "serving" in first, process.stderr.read() if process.poll() is not None else first
+        if "serving" in first:
+            return process, port, first
+        process.wait(timeout=30)  # it stops when it cannot serve
+        problem = process.stderr.read() or first
+        if "already in use" not in problem:
+            raise AssertionError(problem)
+    raise AssertionError(f"no free port after three tries: {problem}")
+
+
+def _serve_and_get(env: dict[str, str], paths: list[str]) -> tuple[str, str]:
+    process, port, first = _start_serving(env)
+    try:
         for path in paths:
             _status_of(urllib.request.Request(f"http://127.0.0.1:{port}{path}"))
     finally:
