@@ -12,8 +12,9 @@ from models import account_lifecycle as lifecycle
 from models import account_queries as accounts
 from server.appkeys import SETTINGS, URLS, WRITE_SESSIONS
 from server.services.person_federation import queue_person_delete
-from server.web.account_settings import WRONG_CURRENT, current_password_ok, wake_delivery
+from server.web.account_settings import WRONG_CURRENT, current_password_ok
 from server.web.auth import clear_session_cookie, forget_signed_in, require_member
+from server.web.requests import wake_delivery
 from server.web.routes_auth import Form, _form_values, _render
 
 DELETE_FIELDS = ("current_password", "content", "confirm")

@@ -16,7 +16,7 @@ from models import account_queries as accounts
 from models import web_sessions
 from models.base import utcnow
 from models.in_touch import kept_in_touch
-from server.appkeys import DELIVERY, MEDIA, SESSIONS, SETTINGS, URLS, WRITE_SESSIONS
+from server.appkeys import MEDIA, SESSIONS, SETTINGS, URLS, WRITE_SESSIONS
 from server.as2.actors import person_icon_url
 from server.http.ratelimit import client_address
 from server.media.kinds import UploadRefused
@@ -33,6 +33,7 @@ from server.web.auth import (
 )
 from server.web.csrf import multipart_reader
 from server.web.pictures import MAX_UPLOAD_BYTES, PictureRefused, reencode_picture_async
+from server.web.requests import wake_delivery
 from server.web.routes_auth import (
     LOGIN_LIMITER,
     MAX_BIO,
@@ -64,12 +65,6 @@ async def current_password_ok(
         return False
     await limiter.succeeded(address, member.name)
     return True
-
-
-def wake_delivery(app: web.Application) -> None:
-    """Deliver what the change queued now, when this process runs the delivery worker."""
-    if DELIVERY in app:
-        app[DELIVERY].wake()
 
 
 async def _profile_context(request: web.Request, member: Member, form: Form | None) -> dict:
