@@ -38,6 +38,9 @@ def axe_source() -> str:
 
 async def assert_accessible(page, what: str) -> None:
     """No WCAG 2.2 A/AA violation that axe-core can detect on the page as it is now."""
+    # After a click that navigates, the new document may not be parsed yet (seen in CI: no
+    # <head> to add axe to); check the page the click led to, once it has loaded.
+    await page.wait_for_load_state()
     if not await page.evaluate("() => typeof window.axe !== 'undefined'"):
         await page.add_script_tag(content=axe_source())
     violations = await page.evaluate(RUN, WCAG_22_AA)
