@@ -27,6 +27,7 @@ from server.cli.admin import add_admin_commands
 from server.cli.backup import add_backup_commands
 from server.cli.basecamp import add_basecamp_commands
 from server.cli.federation import add_federation_commands
+from server.cli.heap import freeze_startup_objects
 from server.cli.mail import add_mail_commands
 from server.cli.moderation import add_moderation_commands
 from server.cli.post import add_community_set_command, add_post_commands
@@ -150,6 +151,7 @@ async def _serve_until_stopped(
         where = f"listening on {host}:{port}" + (f", process {os.getpid()}" if reuse_port else "")
         if settings.event_loop != "asyncio":
             where += f", {settings.event_loop} event loop"
+        freeze_startup_objects()
         print(f"copnet {__version__} serving {settings.url} ({where})", flush=True)
         await _until_signalled()
     finally:

@@ -9,6 +9,7 @@ import signal
 from aiohttp import web
 
 from server.app import create_app
+from server.cli.heap import freeze_startup_objects
 from server.settings import Settings
 
 
@@ -21,6 +22,7 @@ async def run_worker_process(settings: Settings, *, stop: asyncio.Event | None =
             loop.add_signal_handler(signum, stop.set)
     runner = web.AppRunner(create_app(settings))
     await runner.setup()  # runs startup: the workers start here
+    freeze_startup_objects()
     try:
         await stop.wait()
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import weakref
 
 from aiohttp import web
 
@@ -54,14 +55,19 @@ async def csrf_token(request: web.Request) -> str:
 class LazyCsrfToken:
     """`{{ csrf_token }}` in templates: resolved (and a visitor cookie set) only if rendered.
 
-    Pages without a form therefore never set a cookie, which keeps them cacheable.
+    Pages without a form therefore never set a cookie, which keeps them cacheable. It holds
+    its request weakly: the request holds it (in the page context), and that cycle would leave
+    every request, answered or not, for the garbage collector's slower passes to free.
     """
 
     def __init__(self, request: web.Request):
-        self._request = request
+        self._request = weakref.ref(request)
 
     def __str__(self) -> str:
-        return token_for(self._request)
+        request = self._request()
+        if request is None:
+            raise RuntimeError("a CSRF token asked for after its request was finished")
+        return token_for(request)
 
     def __html__(self) -> str:
         return str(self)

@@ -10,6 +10,7 @@ Several writing tasks share the queue (`writers`; one on SQLite, which has one w
 a request that arrives while a batch is being committed is taken by an idle task at once
 instead of waiting for that commit, so a nearly idle server answers in one commit's time.
 Only when every task is busy do requests queue up, and the next free task takes them all.
+On PostgreSQL each task keeps its own connection in autocommit, so a batch is one round trip.
 
 One request must never spoil the others: a row the database cannot keep is refused before it
 joins a batch (`Unstorable`), and if a batch's INSERT still fails, its rows are written one by
@@ -50,6 +51,7 @@ class IntakeWriter:
         self.writers = writers
         self._queue: asyncio.Queue[tuple[dict, asyncio.Future[bool]]] = asyncio.Queue()
         self._tasks: list[asyncio.Task] = []
+        self._kept: list[AsyncConnection] = []
 
     def start(self) -> None:
         """Start the writing tasks (in the running loop)."""
@@ -69,6 +71,9 @@ class IntakeWriter:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        while self._kept:
+            with contextlib.suppress(Exception):
+                await self._kept.pop().close()
 
     async def store(self, row: dict) -> bool:
         """Queue one row and wait until it is committed; True if its ap_id was new."""
@@ -99,10 +104,23 @@ class IntakeWriter:
             async with self.engine.begin() as connection:
                 yield connection
             return
+        # Each writing task keeps a connection: taking one from the pool and handing it back
+        # costs two more waits for a busy event loop per batch.
+        connection = self._kept.pop() if self._kept else await self._open()
+        try:
+            yield connection
+        except BaseException:
+            # A failed or interrupted statement may leave the connection unusable.
+            with contextlib.suppress(Exception):
+                await connection.close()
+            raise
+        self._kept.append(connection)
+
+    async def _open(self) -> AsyncConnection:
+        connection = await self.engine.connect()
         # One INSERT statement is atomic on its own: without BEGIN and COMMIT around it, a batch
         # costs one round trip instead of three, and each is a wait for a busy event loop.
-        async with self.engine.connect() as connection:
-            yield await connection.execution_options(isolation_level="AUTOCOMMIT")
+        return await connection.execution_options(isolation_level="AUTOCOMMIT")
 
     async def _write(self, batch: list[tuple[dict, asyncio.Future[bool]]]) -> None:
         first: dict[str, dict] = {}

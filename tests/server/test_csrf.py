@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import json
 
 import aiohttp
 import pytest
+from aiohttp.web_request import BaseRequest
 
 from tests.server.test_auth import (
     HTML,
@@ -192,3 +194,23 @@ async def test_multipart_forms_carry_the_token_in_the_body_never_in_the_url(web)
         f"/settings/profile?csrf_token={token}", data=form(False), allow_redirects=False
     )
     assert in_query.status == 403  # a token in the URL is not looked at
+
+
+async def test_an_answered_page_leaves_no_cycle_for_the_garbage_collector(web):
+    # A page's context holds its CSRF token; a token holding its request strongly made every
+    # request a cycle, freed only by the collector's passes, which pause the event loop.
+    gc.collect()
+    gc.disable()
+    try:
+        for path in ("/login", "/"):
+            response = await web.client.get(path, headers={"Accept": HTML})
+            assert response.status == 200
+            assert 'name="csrf_token"' in await response.text() or path == "/"
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        left = [found for found in gc.garbage if isinstance(found, BaseRequest)]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert left == []

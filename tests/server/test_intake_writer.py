@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from models.database import create_engine
 from models.received import ReceivedActivity, received_row
@@ -158,3 +158,29 @@ async def test_the_same_activity_sent_many_times_at_once_is_stored_once(engine):
 def test_sqlite_has_one_writing_task_and_postgresql_several(engine):
     writers = IntakeWriter(engine).writers
     assert writers == (1 if engine.dialect.name == "sqlite" else 4)
+
+
+async def test_a_kept_connection_that_was_cut_is_replaced(engine):
+    writer = IntakeWriter(engine, writers=1)
+    writer.start()
+    try:
+        assert await writer.store(row("https://mastodon.test/activities/before")) is True
+        if engine.dialect.name == "postgresql":
+            # The server ends the writer's session, as a restart or an idle timeout would.
+            async with engine.connect() as admin:
+                cut = await admin.scalar(
+                    text(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                )
+            assert cut == 1
+        assert await writer.store(row("https://mastodon.test/activities/after")) is True
+        assert await writer.store(row("https://mastodon.test/activities/later")) is True
+    finally:
+        await writer.stop()
+    assert await stored_ids(engine) == {
+        "https://mastodon.test/activities/before",
+        "https://mastodon.test/activities/after",
+        "https://mastodon.test/activities/later",
+    }
