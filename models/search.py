@@ -161,18 +161,13 @@ async def search(
         filters.append(entries.c.published >= since)
     if until is not None:
         filters.append(entries.c.published < until)
-    if session.bind.dialect.name == "postgresql":
-        found = await postgres_candidates(session, parsed, filters, candidates + 1)
-    else:
-        found = await sqlite_candidates(session, parsed, filters, candidates + 1)
-    more = len(found) > candidates
-    found = found[:candidates]
-    # One order on both engines: harvest pages first (a CoP's distilled knowledge outranks the
-    # conversations it came from), then rank, then newer, then higher id.
-    found.sort(key=lambda row: (row[3] != "page", -row[2], -row[1].timestamp(), -row[0]))
-    ranked = found[offset : offset + limit]
+    find = postgres_candidates if session.bind.dialect.name == "postgresql" else sqlite_candidates
+    page = await find(session, parsed, filters, candidates, slice(offset, offset + limit))
+    more = page.found > candidates
+    total = min(page.found, candidates)
+    ranked = page.rows
     if not ranked:
-        return SearchPage(total=len(found), hits=[], query=parsed, more=more)
+        return SearchPage(total=total, hits=[], query=parsed, more=more)
     shown = await _display(session, [row[0] for row in ranked])
     highlight = parsed.highlight
     hits = []
@@ -193,7 +188,7 @@ async def search(
                 title_html=mark_all(title, highlight),
             )
         )
-    return SearchPage(total=len(found), hits=hits, query=parsed, more=more)
+    return SearchPage(total=total, hits=hits, query=parsed, more=more)
 
 
 async def _display(

@@ -13,13 +13,28 @@ SCAN_BUDGET entries (a walk that does not stops there); otherwise, or after such
 through the GIN index, reading every match and sorting them. Left to itself the planner chose
 badly both ways: it estimates phrases as if their words were unrelated, and it walked 140,000
 entries for a word found in one post in a hundred.
+
+Both engines also put the candidates in display order themselves and send back only the page
+shown, with their number (`RankedPage`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Text, bindparam, cast, column, func, literal_column, select, table, text
+from sqlalchemy import (
+    Select,
+    Text,
+    bindparam,
+    cast,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -71,35 +86,45 @@ def tsquery_literal(parsed: ParsedQuery) -> str:
     return " & ".join(parts)
 
 
+@dataclass(frozen=True)
+class RankedPage:
+    """One page of candidates in display order, and how many candidates there were."""
+
+    found: int  # at most one more than the `cap` asked for: then more matched
+    rows: list[Candidate]
+
+
 async def sqlite_candidates(
-    session: AsyncSession, parsed: ParsedQuery, filters: list, cap: int
-) -> list[Candidate]:
-    """The `cap` newest matches with their bm25 rank, in one FTS5 query."""
+    session: AsyncSession, parsed: ParsedQuery, filters: list, cap: int, page: slice
+) -> RankedPage:
+    """`page` of the `cap` newest matches ranked by bm25, in one FTS5 query."""
     fts = table(FTS_TABLE, column("rowid"))
     match = bindparam("match", fts5_expression(parsed), type_=Text)
     rank = -func.bm25(literal_column(FTS_TABLE), literal_column(f"{TITLE_WEIGHT}"), 1.0)
-    query = (
+    newest = (
         select(_ENTRIES.c.id, _ENTRIES.c.published, rank.label("rank"), _ENTRIES.c.kind)
         .select_from(_ENTRIES.join(fts, fts.c.rowid == _ENTRIES.c.id))
         .where(literal_column(FTS_TABLE).op("MATCH")(match), *filters)
         .order_by(_ENTRIES.c.published.desc(), _ENTRIES.c.id.desc())
-        .limit(cap)
+        .limit(cap + 1)
     )
-    rows = await session.execute(query)
-    return [(row.id, row.published, float(row.rank), row.kind) for row in rows]
+    return await _ranked_page(session, newest, cap, page)
 
 
 async def postgres_candidates(
-    session: AsyncSession, parsed: ParsedQuery, filters: list, cap: int
-) -> list[Candidate]:
-    """The `cap` newest matches with their ts_rank_cd, the cheaper way (see above)."""
+    session: AsyncSession, parsed: ParsedQuery, filters: list, cap: int, page: slice
+) -> RankedPage:
+    """`page` of the `cap` newest matches ranked by ts_rank_cd, found the cheaper way (see
+    above)."""
     tsquery = cast(bindparam("tsquery", tsquery_literal(parsed), type_=Text), TSQUERY)
-    found: list[Candidate] = []
     if await _match_density(session, tsquery, filters) >= WALK_DENSITY:
-        found = await _newest_first(session, tsquery, filters, cap)
-    if len(found) < cap:  # sparse matches, or the walk ran out of budget
-        found = await _through_the_index(session, tsquery, filters, cap)
-    return found
+        walk = _newest_first(tsquery, filters, cap + 1)
+        walked = await _ranked_page(session, walk, cap, page, avoid="enable_bitmapscan")
+        if walked.found > cap:
+            return walked
+    # Sparse matches, or the walk ran out of budget.
+    through = _through_the_index(tsquery, filters, cap + 1)
+    return await _ranked_page(session, through, cap, page, avoid="enable_indexscan")
 
 
 async def _match_density(session: AsyncSession, tsquery, filters: list) -> float:
@@ -118,7 +143,7 @@ async def _match_density(session: AsyncSession, tsquery, filters: list) -> float
     return matched / sampled if sampled else 0.0
 
 
-async def _newest_first(session: AsyncSession, tsquery, filters: list, cap: int) -> list[Candidate]:
+def _newest_first(tsquery, filters: list, cap: int) -> Select:
     """Test at most SCAN_BUDGET entries newest first; rank only the matches."""
     walked = (
         select(_ENTRIES.c.id, _ENTRIES.c.published, _ENTRIES.c.kind, _VECTOR.label("vector"))
@@ -128,18 +153,15 @@ async def _newest_first(session: AsyncSession, tsquery, filters: list, cap: int)
         .subquery()
     )
     rank = func.ts_rank_cd(_WEIGHTS, walked.c.vector, tsquery, 1)
-    query = (
+    return (
         select(walked.c.id, walked.c.published, rank.label("rank"), walked.c.kind)
         .where(walked.c.vector.op("@@")(tsquery))
         .order_by(walked.c.published.desc(), walked.c.id.desc())
         .limit(cap)
     )
-    return await _candidates(session, query, avoid="enable_bitmapscan")
 
 
-async def _through_the_index(
-    session: AsyncSession, tsquery, filters: list, cap: int
-) -> list[Candidate]:
+def _through_the_index(tsquery, filters: list, cap: int) -> Select:
     """Every match from the GIN index, sorted; the newest `cap` ranked (after the LIMIT, so
     that a word with 30,000 matches is not ranked 30,000 times)."""
     newest = (
@@ -149,20 +171,57 @@ async def _through_the_index(
         .limit(cap)
     )
     rank = func.ts_rank_cd(_WEIGHTS, _VECTOR, tsquery, 1)
-    query = (
-        select(_ENTRIES.c.id, _ENTRIES.c.published, rank.label("rank"), _ENTRIES.c.kind)
-        .where(_ENTRIES.c.id == func.any(func.array(newest.scalar_subquery())))
-        .order_by(_ENTRIES.c.published.desc(), _ENTRIES.c.id.desc())
+    return select(_ENTRIES.c.id, _ENTRIES.c.published, rank.label("rank"), _ENTRIES.c.kind).where(
+        _ENTRIES.c.id == func.any(func.array(newest.scalar_subquery()))
     )
-    return await _candidates(session, query, avoid="enable_indexscan")
 
 
-async def _candidates(session: AsyncSession, query, *, avoid: str) -> list[Candidate]:
-    await _plan(session, avoid, "off")
-    rows = await session.execute(query)
-    found = [(row.id, row.published, float(row.rank), row.kind) for row in rows]
-    await _plan(session, avoid, "on")  # the rest of the transaction plans as usual
-    return found
+async def _ranked_page(
+    session: AsyncSession, newest: Select, cap: int, page: slice, *, avoid: str | None = None
+) -> RankedPage:
+    """`page` of the `cap` newest of `newest` (up to `cap` + 1 matches, newest first) in
+    display order, sorted by the database: only the rows shown come back (turning a thousand
+    candidates into Python rows cost more than finding them).
+
+    The display order, the same on both engines: harvest pages first (a CoP's distilled
+    knowledge outranks the conversations it came from), then rank, then newer, then higher id.
+    The match after the `cap` newest only says that more matched: it is never shown.
+    """
+    matches = newest.subquery()  # apart: FTS5's bm25 refuses a window function beside it
+    newness = func.row_number().over(order_by=(matches.c.published.desc(), matches.c.id.desc()))
+    candidates = select(matches, newness.label("newness")).subquery()
+    ordered = (
+        select(
+            candidates.c.id,
+            candidates.c.published,
+            candidates.c.rank,
+            candidates.c.kind,
+            candidates.c.newness,
+            func.count().over().label("found"),
+        )
+        .order_by(
+            candidates.c.newness > cap,
+            candidates.c.kind != "page",
+            candidates.c.rank.desc(),
+            candidates.c.published.desc(),
+            candidates.c.id.desc(),
+        )
+        .offset(page.start)
+        .limit(page.stop - page.start)
+    )
+    if avoid is not None:
+        await _plan(session, avoid, "off")
+    rows = (await session.execute(ordered)).all()
+    if rows:
+        found = rows[0].found
+    else:  # a page past the last candidate: count them apart
+        found = await session.scalar(select(func.count()).select_from(candidates))
+    if avoid is not None:
+        await _plan(session, avoid, "on")  # the rest of the transaction plans as usual
+    shown = [
+        (row.id, row.published, float(row.rank), row.kind) for row in rows if row.newness <= cap
+    ]
+    return RankedPage(found=found, rows=shown)
 
 
 async def _plan(session: AsyncSession, setting: str, value: str) -> None:
