@@ -69,6 +69,7 @@ from models.database import create_engine, session_factory
 from models.deliveries import delivery_counts, enqueue
 from models.follows import Follow
 from models.migrate import upgrade
+from server.cli.heap import freeze_startup_objects
 from server.urls import Urls
 from server.workers.delivery import DeliveryWorker
 from server.workers.signing import sign_delivery, signing_threads
@@ -525,6 +526,7 @@ async def main(args) -> None:
                 await sign_only(cop, inboxes[:total], executor, args.concurrency)
             before = await sink_stats(client, port)
             database_before = postgres_cpu_seconds(make_url(url).database)
+            freeze_startup_objects()  # as `copnet worker` does once started
             with measure() as figures["deliver"]:
                 await deliver_all(worker, total)
             figures["database_cpu"] = postgres_cpu_seconds(make_url(url).database) - database_before

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from federation.inbox_client import InboxClient
 from models.database import create_engine, session_factory
 from models.outgoing import Delivery
+from server.cli.heap import freeze_startup_objects
 from server.urls import Urls
 from server.workers.delivery import DeliveryWorker
 
@@ -37,6 +38,7 @@ async def _deliver_until_none_pending(url, base, host_map, ready, go, spent) -> 
     sessions = session_factory(engine)
     async with InboxClient(allow_private=True, host_map=host_map, user_agent="bench") as poster:
         worker = DeliveryWorker(engine, sessions, poster, Urls(base))
+        freeze_startup_objects()  # as `copnet worker` does once started
         ready.set()
         await asyncio.get_running_loop().run_in_executor(None, go.wait)
         before = cpu_seconds()  # start-up (imports, connections) is not delivery work
