@@ -90,19 +90,19 @@ class BatchRun:
         self, sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime]
     ) -> None:
         """Write the outcomes gathered since the last write, once enough have piled up."""
-        unwritten = len(self.outcomes) - self.flushed
-        if unwritten < FLUSH_ROWS and (
-            not unwritten or time.monotonic() - self.last_flush < FLUSH_SECONDS
-        ):
+        if not self._due():
             return
-        if self.flushing.locked() and unwritten < 2 * FLUSH_ROWS:
+        if self.flushing.locked() and len(self.outcomes) - self.flushed < 2 * FLUSH_ROWS:
             return  # another lane is writing; the next flush takes these
         # Past twice FLUSH_ROWS the lanes wait for the database instead of sending on: the
         # unwritten window stays bounded even when commits are slower than the POSTs.
         async with self.flushing:
-            end = len(self.outcomes)
-            if end == self.flushed:
+            # Asked again: the lane that held the lock may have written them. Lanes queued on a
+            # slow commit each wrote the one or two outcomes gathered meanwhile (half of all
+            # writes in a fan-out were of one row).
+            if not self._due():
                 return
+            end = len(self.outcomes)
             outcomes = self.outcomes[self.flushed : end]
             self.last_flush = time.monotonic()
             try:
@@ -117,6 +117,12 @@ class BatchRun:
                 log.exception("writing %d delivery outcomes failed", len(outcomes))
                 return
             self.flushed = end
+
+    def _due(self) -> bool:
+        unwritten = len(self.outcomes) - self.flushed
+        if unwritten >= FLUSH_ROWS:
+            return True
+        return unwritten > 0 and time.monotonic() - self.last_flush >= FLUSH_SECONDS
 
     def log_progress(self, totals: WorkerTotals) -> None:
         moment = time.monotonic()
