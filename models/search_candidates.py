@@ -187,28 +187,8 @@ async def _ranked_page(
     knowledge outranks the conversations it came from), then rank, then newer, then higher id.
     The match after the `cap` newest only says that more matched: it is never shown.
     """
-    matches = newest.subquery()  # apart: FTS5's bm25 refuses a window function beside it
-    newness = func.row_number().over(order_by=(matches.c.published.desc(), matches.c.id.desc()))
-    candidates = select(matches, newness.label("newness")).subquery()
-    ordered = (
-        select(
-            candidates.c.id,
-            candidates.c.published,
-            candidates.c.rank,
-            candidates.c.kind,
-            candidates.c.newness,
-            func.count().over().label("found"),
-        )
-        .order_by(
-            candidates.c.newness > cap,
-            candidates.c.kind != "page",
-            candidates.c.rank.desc(),
-            candidates.c.published.desc(),
-            candidates.c.id.desc(),
-        )
-        .offset(page.start)
-        .limit(page.stop - page.start)
-    )
+    candidates = _with_newness(newest)
+    ordered = _in_display_order(candidates, cap).offset(page.start).limit(page.stop - page.start)
     if avoid is not None:
         await _plan(session, avoid, "off")
     rows = (await session.execute(ordered)).all()
@@ -222,6 +202,31 @@ async def _ranked_page(
         (row.id, row.published, float(row.rank), row.kind) for row in rows if row.newness <= cap
     ]
     return RankedPage(found=found, rows=shown)
+
+
+def _with_newness(newest: Select):
+    """The matches, each with its place counted from the newest (1 is the newest)."""
+    matches = newest.subquery()  # apart: FTS5's bm25 refuses a window function beside it
+    newness = func.row_number().over(order_by=(matches.c.published.desc(), matches.c.id.desc()))
+    return select(matches, newness.label("newness")).subquery()
+
+
+def _in_display_order(candidates, cap: int) -> Select:
+    """The candidates in display order, each row with their number; the match past `cap` last."""
+    return select(
+        candidates.c.id,
+        candidates.c.published,
+        candidates.c.rank,
+        candidates.c.kind,
+        candidates.c.newness,
+        func.count().over().label("found"),
+    ).order_by(
+        candidates.c.newness > cap,
+        candidates.c.kind != "page",
+        candidates.c.rank.desc(),
+        candidates.c.published.desc(),
+        candidates.c.id.desc(),
+    )
 
 
 async def _plan(session: AsyncSession, setting: str, value: str) -> None:

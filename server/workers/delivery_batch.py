@@ -92,7 +92,7 @@ class BatchRun:
         """Write the outcomes gathered since the last write, once enough have piled up."""
         if not self._due():
             return
-        if self.flushing.locked() and len(self.outcomes) - self.flushed < 2 * FLUSH_ROWS:
+        if self.flushing.locked() and self._unwritten() < 2 * FLUSH_ROWS:
             return  # another lane is writing; the next flush takes these
         # Past twice FLUSH_ROWS the lanes wait for the database instead of sending on: the
         # unwritten window stays bounded even when commits are slower than the POSTs.
@@ -118,8 +118,11 @@ class BatchRun:
                 return
             self.flushed = end
 
+    def _unwritten(self) -> int:
+        return len(self.outcomes) - self.flushed
+
     def _due(self) -> bool:
-        unwritten = len(self.outcomes) - self.flushed
+        unwritten = self._unwritten()
         if unwritten >= FLUSH_ROWS:
             return True
         return unwritten > 0 and time.monotonic() - self.last_flush >= FLUSH_SECONDS
