@@ -202,22 +202,21 @@ def _marked(value: str, spans: list[tuple[int, int, bool]], start: int, end: int
     out = []
     position = start
     for span_start, span_end, marked in spans:
-        if span_end <= start or span_start >= end:
+        # Only the marked words cut the text; the words between go out with their gap.
+        if not marked or span_end <= start or span_start >= end:
             continue
         out.append(html.escape(_SPACE.sub(" ", value[position:span_start])))
-        word = html.escape(value[span_start:span_end])
-        out.append(f"<mark>{word}</mark>" if marked else word)
+        out.append(f"<mark>{html.escape(value[span_start:span_end])}</mark>")
         position = span_end
     out.append(html.escape(_SPACE.sub(" ", value[position:end])))
     return "".join(out)
 
 
 def _word_spans(value: str, terms: frozenset[str], limit: int) -> list[tuple[int, int, bool]]:
-    spans: list[tuple[int, int, bool]] = []
-    for match in _WORD.finditer(value, 0, min(len(value), limit)):
-        marked = any(term in terms for term in _word_terms(match.group()))
-        spans.append((match.start(), match.end(), marked))
-    return spans
+    return [
+        (*match.span(), not terms.isdisjoint(_word_terms(match.group())))
+        for match in _WORD.finditer(value, 0, min(len(value), limit))
+    ]
 
 
 def mark_all(value: str, terms: frozenset[str]) -> str:
