@@ -34,7 +34,17 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     # No pool_pre_ping: it costs three round trips per checkout on the inbox's hot path.
     # Connections are recycled hourly instead; a connection broken by a server restart is
     # invalidated on first use and the work it carried is retried (inbox senders retry too).
-    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_recycle=3600)
+    # JIT compilation pays off for long analytical queries. copnet's take milliseconds, but a
+    # search's estimate can cross jit_above_cost, and compiling would then cost more than it
+    # saves. Set when connecting, it costs no round trip (search used to set it per query).
+    return create_async_engine(
+        url,
+        echo=echo,
+        pool_size=10,
+        max_overflow=10,
+        pool_recycle=3600,
+        connect_args={"server_settings": {"jit": "off"}},
+    )
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -69,8 +69,9 @@ class SearchEntry(Base):
             KIND_REF,
             name="kind_ref",
         ),
-        Index("ix_search_entries_community_published", "community_id", "published"),
-        Index("ix_search_entries_published", "published"),
+        # Read backwards: newest first, in the order search walks them (published, then id).
+        Index("ix_search_entries_cop_newest", "community_id", "published", "id"),
+        Index("ix_search_entries_newest", "published", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -110,7 +111,12 @@ def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
 
 def post_body_text(post: Post) -> str:
     """What is searchable in a post besides its title: content warning and content."""
-    parts = [post.summary.strip(), html_text(post.content_html or "").strip()]
+    return body_text(post.summary, post.content_html)
+
+
+def body_text(summary: str, content_html: str | None) -> str:
+    """A post's searchable body from its columns: content warning and content."""
+    parts = [summary.strip(), html_text(content_html or "").strip()]
     return "\n\n".join(part for part in parts if part)
 
 
