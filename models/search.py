@@ -49,6 +49,7 @@ from models.text_analysis import (
 )
 
 KINDS = ("page", "thread", "reply", "document")
+_POST, _THREAD = aliased(Post), aliased(Post)  # made once: each alias builds every column anew
 
 
 def _latest_versions():
@@ -200,7 +201,7 @@ async def _display(
     A reply's title is its thread's title. Items deleted meanwhile are left out. The entries and
     their posts come in one query (a round trip per table cost more than reading them).
     """
-    post, thread = aliased(Post), aliased(Post)
+    post, thread = _POST, _THREAD
     rows = (
         await session.execute(
             select(
