@@ -31,7 +31,6 @@ from sqlalchemy import (
     Select,
     Text,
     bindparam,
-    cast,
     column,
     func,
     literal_column,
@@ -119,7 +118,7 @@ async def postgres_candidates(
 ) -> RankedPage:
     """`page` of the `cap` newest matches ranked by ts_rank_cd, found the cheaper way (see
     above)."""
-    tsquery = cast(bindparam("tsquery", tsquery_literal(parsed), type_=Text), TSQUERY)
+    tsquery = bindparam("tsquery", tsquery_literal(parsed), type_=TSQUERY)
     if await _match_density(session, tsquery, filters) >= WALK_DENSITY:
         walk = _newest_first(tsquery, filters, cap + 1)
         walked = await _ranked_page(session, walk, cap, page)
