@@ -30,7 +30,12 @@ from sqlalchemy.orm import aliased
 from models.documents import Document, DocumentVersion
 from models.harvest import HarvestPage, PageSource
 from models.posts import Post
-from models.search_candidates import MAX_CANDIDATES, postgres_candidates, sqlite_candidates
+from models.search_candidates import (
+    MAX_CANDIDATES,
+    SearchFilters,
+    postgres_candidates,
+    sqlite_candidates,
+)
 from models.search_index import (
     SearchEntry,
     body_text,
@@ -150,19 +155,13 @@ async def search(
     parsed = parse_query(query)
     if parsed.is_empty:
         return SearchPage(total=0, hits=[], query=parsed)
-    entries = SearchEntry.__table__
-    filters = []
-    if community_id is not None:
-        filters.append(entries.c.community_id == community_id)
-    hidden = list(hidden_communities)
-    if hidden:  # private CoPs the searcher does not belong to
-        filters.append(entries.c.community_id.not_in(hidden))
-    if kind is not None:
-        filters.append(entries.c.kind == kind)
-    if since is not None:
-        filters.append(entries.c.published >= since)
-    if until is not None:
-        filters.append(entries.c.published < until)
+    filters = SearchFilters(
+        community_id=community_id,
+        kind=kind,
+        since=since,
+        until=until,
+        hidden=tuple(hidden_communities),
+    )
     find = postgres_candidates if session.bind.dialect.name == "postgresql" else sqlite_candidates
     page = await find(session, parsed, filters, candidates, slice(offset, offset + limit))
     more = page.found > candidates
