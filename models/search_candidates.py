@@ -22,7 +22,7 @@ Both engines also put the candidates in display order themselves and send back o
 shown, with their number (`RankedPage`).
 
 The statements are built once per shape of filters (which of them are set) and engine, with
-every value a bound parameter: building them anew cost about 2 ms of CPU per search.
+every value a bound parameter: building one anew cost about 2 ms of CPU.
 """
 
 from __future__ import annotations
