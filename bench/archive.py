@@ -56,6 +56,7 @@ from pathlib import Path
 
 import aiohttp
 import asyncpg
+import checkout  # noqa: F401  (this checkout's code before an installed copnet)
 from sqlalchemy.engine import URL, make_url
 from yarl import URL as WebURL
 

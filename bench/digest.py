@@ -38,26 +38,24 @@ from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
+import checkout  # noqa: F401  (this checkout's code before an installed copnet)
 from sqlalchemy import func, insert, select
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from models import notifications as kinds  # noqa: E402
-from models.accounts import Account  # noqa: E402
-from models.actors import Actor  # noqa: E402
-from models.base import utcnow  # noqa: E402
-from models.communities import create_community  # noqa: E402
-from models.database import create_engine, session_factory, write_session_factory  # noqa: E402
-from models.jobs import Job  # noqa: E402
-from models.mail import WEEKLY, MailPreference, MailProfile  # noqa: E402
-from models.migrate import upgrade  # noqa: E402
-from models.notifications import Notification  # noqa: E402
-from models.posts import Post  # noqa: E402
-from server.mail.network_mail import network_batch, this_week  # noqa: E402
-from server.mail.notify_jobs import digest_batch  # noqa: E402
-from server.settings import load_settings  # noqa: E402
-from server.urls import Urls  # noqa: E402
+from models import notifications as kinds
+from models.accounts import Account
+from models.actors import Actor
+from models.base import utcnow
+from models.communities import create_community
+from models.database import create_engine, session_factory, write_session_factory
+from models.jobs import Job
+from models.mail import WEEKLY, MailPreference, MailProfile
+from models.migrate import upgrade
+from models.notifications import Notification
+from models.posts import Post
+from server.mail.network_mail import network_batch, this_week
+from server.mail.notify_jobs import digest_batch
+from server.settings import load_settings
+from server.urls import Urls
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 MEMBERS, THREADS, REPLIES_PER_THREAD, COPS, NOTIFICATIONS_EACH = 10_000, 100_000, 2, 20, 5

@@ -52,6 +52,7 @@ from pathlib import Path
 
 import aiohttp
 import asyncpg
+import checkout  # noqa: F401  (this checkout's code before an installed copnet)
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from scaleout import deliver_with_processes  # bench/scaleout.py, beside this script

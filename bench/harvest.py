@@ -28,19 +28,16 @@ import asyncio
 import os
 import socket
 import statistics
-import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import aiohttp
 import asyncpg
+import checkout  # noqa: F401  (this checkout's code before an installed copnet)
 from aiohttp import web
 from sqlalchemy import delete, insert
 from sqlalchemy.engine import make_url
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from models.actors import create_local_actor
 from models.communities import create_community

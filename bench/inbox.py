@@ -82,6 +82,7 @@ from pathlib import Path
 
 import aiohttp
 import asyncpg
+import checkout  # noqa: F401  (this checkout's code before an installed copnet)
 from aiohttp import web
 from sqlalchemy.engine import URL, make_url
 

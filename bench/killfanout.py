@@ -26,6 +26,7 @@ import uuid
 from collections import Counter
 
 import asyncpg
+import checkout  # noqa: F401  (this checkout's code before an installed copnet)
 from aiohttp import web
 from sqlalchemy import func, select, update
 

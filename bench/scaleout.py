@@ -13,6 +13,7 @@ import multiprocessing
 import resource
 import time
 
+import checkout  # noqa: F401  (this checkout's code before an installed copnet)
 from sqlalchemy import func, select
 
 from federation.inbox_client import InboxClient

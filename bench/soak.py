@@ -29,6 +29,7 @@ from collections import Counter
 from pathlib import Path
 
 import aiohttp
+import checkout  # noqa: F401  (this checkout's code before an installed copnet)
 
 from bench.fuzz import open_files, rss_mb, serve
 from federation.keys import load_private_key

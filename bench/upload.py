@@ -33,6 +33,7 @@ import uuid
 
 import aiohttp
 import asyncpg
+import checkout  # noqa: F401  (this checkout's code before an installed copnet)
 from aiohttp import web
 from sqlalchemy.engine import make_url
 
