@@ -71,6 +71,7 @@ _CAP = bindparam("cap")  # how many of the newest matches are ranked
 _NEWEST = bindparam("newest")  # cap + 1: the one past the cap says that more matched
 _PAGE_START = bindparam("page_start")
 _PAGE_SIZE = bindparam("page_size")
+_SCAN_BUDGET = bindparam("scan_budget")  # read when searching, not when the statement is built
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,7 @@ async def postgres_candidates(
 ) -> RankedPage:
     """`page` of the `cap` newest matches ranked by ts_rank_cd, found the cheaper way (see
     above)."""
-    params = {"tsquery": tsquery_literal(parsed), **filters.params()}
+    params = {"tsquery": tsquery_literal(parsed), "scan_budget": SCAN_BUDGET, **filters.params()}
     if await _match_density(session, filters.shape, params) >= WALK_DENSITY:
         walk = _ranked(_newest_first, filters.shape)
         walked = await _ranked_page(session, walk, params, cap, page)
@@ -221,7 +222,7 @@ def _newest_first(shape: tuple[bool, ...]) -> Select:
         select(_ENTRIES.c.id, _ENTRIES.c.published, _ENTRIES.c.kind, _VECTOR.label("vector"))
         .where(*_where(shape))
         .order_by(_ENTRIES.c.published.desc(), _ENTRIES.c.id.desc())
-        .limit(SCAN_BUDGET)
+        .limit(_SCAN_BUDGET)
         .subquery()
     )
     rank = func.ts_rank_cd(_WEIGHTS, walked.c.vector, _TSQUERY, 1)

@@ -339,18 +339,30 @@ async def test_common_words_rank_the_newest_matches_only(sessions, corpus):
 
 
 @pytest.mark.parametrize(
-    ("walk_density", "scan_budget"),
-    [(0.0, 10**6), (0.0, 2), (2.0, 10**6)],
+    ("walk_density", "scan_budget", "found_on_postgresql"),
+    [(0.0, 10**6, [3]), (0.0, 2, [1, 3]), (2.0, 10**6, [3])],
     ids=["always-walk", "walk-out-of-budget", "always-the-index"],
 )
 async def test_every_way_of_finding_the_newest_matches_agrees(
-    sessions, corpus, monkeypatch, walk_density, scan_budget
+    sessions, corpus, monkeypatch, walk_density, scan_budget, found_on_postgresql
 ):
     """PostgreSQL walks newest first, gives up a walk that runs out of budget, or goes through
     the GIN index (models.search_candidates); the results never depend on which."""
     monkeypatch.setattr(search_candidates, "WALK_DENSITY", walk_density)
     monkeypatch.setattr(search_candidates, "SCAN_BUDGET", scan_budget)
+    found_per_query = []  # how many each query found: a walk in vain is followed by the index
+    ranked_page = search_candidates._ranked_page
+
+    async def recording(*args, **kwargs):
+        page = await ranked_page(*args, **kwargs)
+        found_per_query.append(page.found)
+        return page
+
+    monkeypatch.setattr(search_candidates, "_ranked_page", recording)
     async with sessions() as session:
+        await search(session, "handover", candidates=2)
+        if session.bind.dialect.name == "postgresql":  # the way this case names was taken
+            assert found_per_query == found_on_postgresql
         for cap, expected in ((2, {"T6", "D1"}), (4, {"R1", "R2", "T6", "D1"}), (9, None)):
             page = await search(session, "handover", candidates=cap)
             wanted = expected or {"T1", "R1", "R2", "T6", "D1"}
