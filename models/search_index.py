@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # posts imports this module to keep the index in step with it
 FTS_TABLE = "search_fts"  # SQLite: FTS5 table, rowid = search_entries.id
 SEARCH_VECTOR = "search_vector"  # PostgreSQL: tsvector column of search_entries
 SEARCH_VECTOR_INDEX = "ix_search_entries_search_vector"  # its GIN index
+RECENT_PAGES_INDEX = "ix_search_entries_published_pages"  # a block range (BRIN) index
 
 
 def search_vector_sql(title_terms: str, body_terms: str) -> str:
@@ -105,7 +106,7 @@ def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
     if type_ == "column":
         return not (name == SEARCH_VECTOR and parent_names.get("table_name") == "search_entries")
     if type_ == "index":
-        return name != SEARCH_VECTOR_INDEX
+        return name not in (SEARCH_VECTOR_INDEX, RECENT_PAGES_INDEX)
     return True
 
 

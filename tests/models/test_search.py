@@ -339,17 +339,34 @@ async def test_common_words_rank_the_newest_matches_only(sessions, corpus):
 
 
 @pytest.mark.parametrize(
-    ("walk_density", "scan_budget", "found_on_postgresql"),
-    [(0.0, 10**6, [3]), (0.0, 2, [1, 3]), (2.0, 10**6, [3])],
-    ids=["always-walk", "walk-out-of-budget", "always-the-index"],
+    ("walk_density", "scan_budget", "recent_margin", "found_on_postgresql"),
+    [
+        (0.0, 10**6, 2.0, [3]),
+        (0.0, 2, 2.0, [1, 0, 3]),
+        (2.0, 10**6, 2.0, [0, 3]),
+        (2.0, 10**6, 0.3, [3]),
+        (2.0, 10**6, 0.01, [1, 3]),
+    ],
+    ids=[
+        "always-walk",
+        "walk-out-of-budget",
+        "the-index",
+        "the-index-on-recent-pages",
+        "too-few-on-recent-pages",
+    ],
 )
 async def test_every_way_of_finding_the_newest_matches_agrees(
-    sessions, corpus, monkeypatch, walk_density, scan_budget, found_on_postgresql
+    sessions, corpus, monkeypatch, walk_density, scan_budget, recent_margin, found_on_postgresql
 ):
     """PostgreSQL walks newest first, gives up a walk that runs out of budget, or goes through
-    the GIN index (models.search_candidates); the results never depend on which."""
+    the GIN index, first on the pages of the newest entries only (models.search_candidates);
+    the results never depend on which."""
     monkeypatch.setattr(search_candidates, "WALK_DENSITY", walk_density)
     monkeypatch.setattr(search_candidates, "SCAN_BUDGET", scan_budget)
+    monkeypatch.setattr(search_candidates, "RECENT_MARGIN", recent_margin)
+    # Sample each of the 100 newest entries: the whole corpus, 5 of them matching "handover".
+    monkeypatch.setattr(search_candidates, "DENSITY_SPAN", 100)
+    monkeypatch.setattr(search_candidates, "DENSITY_SAMPLE", 100)
     found_per_query = []  # how many each query found: a walk in vain is followed by the index
     ranked_page = search_candidates._ranked_page
 
