@@ -30,12 +30,8 @@ from sqlalchemy.orm import aliased
 from models.documents import Document, DocumentVersion
 from models.harvest import HarvestPage, PageSource
 from models.posts import Post
-from models.search_candidates import (
-    MAX_CANDIDATES,
-    SearchFilters,
-    postgres_candidates,
-    sqlite_candidates,
-)
+from models.search_candidates import MAX_CANDIDATES, postgres_candidates, sqlite_candidates
+from models.search_filters import SearchFilters
 from models.search_index import (
     SearchEntry,
     body_text,

@@ -47,6 +47,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.search_filters import SearchFilters, where
 from models.search_index import FTS_TABLE, SEARCH_VECTOR, SearchEntry
 from models.text_analysis import Clause, ParsedQuery
 
@@ -80,59 +81,6 @@ _PAGE_START = bindparam("page_start")
 _PAGE_SIZE = bindparam("page_size")
 # The tuning constants are bound parameters: read when searching, not when a statement is built.
 _SCAN_BUDGET = bindparam("scan_budget")
-
-
-@dataclass(frozen=True)
-class SearchFilters:
-    """What narrows a search: a CoP, a kind, `since <= published < until`, and the CoPs
-    whose entries this searcher may not see."""
-
-    community_id: int | None = None
-    kind: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    hidden: tuple[int, ...] = ()
-
-    @property
-    def shape(self) -> tuple[bool, ...]:
-        """Which filters are set: the statements are built once per shape."""
-        return (
-            self.community_id is not None,
-            self.kind is not None,
-            self.since is not None,
-            self.until is not None,
-            bool(self.hidden),
-        )
-
-    def params(self) -> dict:
-        """The set filters' values, by the names of their bound parameters."""
-        values = {
-            "community_id": self.community_id,
-            "kind": self.kind,
-            "since": self.since,
-            "until": self.until,
-        }
-        params = {name: value for name, value in values.items() if value is not None}
-        if self.hidden:
-            params["hidden"] = list(self.hidden)
-        return params
-
-
-def _where(shape: tuple[bool, ...]) -> list:
-    """The filter clauses of a shape, each value a bound parameter."""
-    community, kind, since, until, hidden = shape
-    clauses = []
-    if community:
-        clauses.append(_ENTRIES.c.community_id == bindparam("community_id"))
-    if hidden:  # private CoPs the searcher does not belong to
-        clauses.append(_ENTRIES.c.community_id.not_in(bindparam("hidden", expanding=True)))
-    if kind:
-        clauses.append(_ENTRIES.c.kind == bindparam("kind"))
-    if since:
-        clauses.append(_ENTRIES.c.published >= bindparam("since"))
-    if until:
-        clauses.append(_ENTRIES.c.published < bindparam("until"))
-    return clauses
 
 
 def fts5_expression(parsed: ParsedQuery) -> str:
@@ -216,7 +164,7 @@ def _density_sample(shape: tuple[bool, ...]) -> Select:
     return (
         select(func.count(), func.count().filter(_VECTOR.op("@@")(_TSQUERY)))
         .select_from(_ENTRIES)
-        .where(_ENTRIES.c.id.in_(spread), *_where(shape))
+        .where(_ENTRIES.c.id.in_(spread), *where(shape))
     )
 
 
@@ -227,7 +175,7 @@ def _fts5_newest(shape: tuple[bool, ...]) -> Select:
     return (
         select(_ENTRIES.c.id, _ENTRIES.c.published, rank.label("rank"), _ENTRIES.c.kind)
         .select_from(_ENTRIES.join(fts, fts.c.rowid == _ENTRIES.c.id))
-        .where(literal_column(FTS_TABLE).op("MATCH")(_MATCH), *_where(shape))
+        .where(literal_column(FTS_TABLE).op("MATCH")(_MATCH), *where(shape))
         .order_by(_ENTRIES.c.published.desc(), _ENTRIES.c.id.desc())
         .limit(_NEWEST)
     )
@@ -237,7 +185,7 @@ def _newest_first(shape: tuple[bool, ...]) -> Select:
     """Test at most SCAN_BUDGET entries newest first; rank only the matches."""
     walked = (
         select(_ENTRIES.c.id, _ENTRIES.c.published, _ENTRIES.c.kind, _VECTOR.label("vector"))
-        .where(*_where(shape))
+        .where(*where(shape))
         .order_by(_ENTRIES.c.published.desc(), _ENTRIES.c.id.desc())
         .limit(_SCAN_BUDGET)
         .subquery()
@@ -254,7 +202,7 @@ def _newest_first(shape: tuple[bool, ...]) -> Select:
 def _through_the_index(shape: tuple[bool, ...]) -> Select:
     """Every match from the GIN index, sorted; the newest ranked (after the LIMIT, so that a
     word with 30,000 matches is not ranked 30,000 times)."""
-    return _index_matches(_VECTOR.op("@@")(_TSQUERY), *_where(shape))
+    return _index_matches(_VECTOR.op("@@")(_TSQUERY), *where(shape))
 
 
 def _through_recent_pages(shape: tuple[bool, ...]) -> Select:
@@ -270,7 +218,7 @@ def _through_recent_pages(shape: tuple[bool, ...]) -> Select:
         .limit(1)
         .scalar_subquery()
     )
-    return _index_matches(_VECTOR.op("@@")(_TSQUERY), _ENTRIES.c.published >= since, *_where(shape))
+    return _index_matches(_VECTOR.op("@@")(_TSQUERY), _ENTRIES.c.published >= since, *where(shape))
 
 
 def _index_matches(*where) -> Select:
