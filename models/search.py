@@ -193,32 +193,11 @@ async def _display(
 ) -> dict[int, tuple[SearchEntry, str, str]]:
     """entry id -> (entry, title, body text) from the posts and documents themselves.
 
-    A reply's title is its thread's title. Items deleted meanwhile are left out. The entries and
-    their posts come in one query (a round trip per table cost more than reading them).
+    A reply's title is its thread's title. Items deleted meanwhile are left out.
     """
-    post, thread = _POST, _THREAD
-    rows = (
-        await session.execute(
-            select(
-                SearchEntry,
-                post.id.label("post_found"),
-                post.summary,
-                post.content_html,
-                post.title,
-                post.deleted_at,
-                thread.title.label("thread_title"),
-            )
-            .outerjoin(post, post.id == SearchEntry.post_id)
-            .outerjoin(thread, thread.id == SearchEntry.thread_id)
-            .where(SearchEntry.id.in_(entry_ids))
-        )
-    ).all()
+    rows = await _entries_with_posts(session, entry_ids)
     entries = [row.SearchEntry for row in rows]
-    document_ids = [entry.document_id for entry in entries if entry.document_id is not None]
-    documents = {}
-    if document_ids:
-        found = await session.execute(_latest_versions().where(Document.id.in_(document_ids)))
-        documents = {document.id: (document, version) for document, version in found}
+    documents = await _documents(session, [e.document_id for e in entries if e.document_id])
     pages = await _pages(session, [entry.page_id for entry in entries if entry.page_id is not None])
     shown = {}
     for row in rows:
@@ -242,6 +221,37 @@ async def _display(
             normalise(body_text(row.summary, row.content_html)),
         )
     return shown
+
+
+async def _entries_with_posts(session: AsyncSession, entry_ids: list[int]) -> list:
+    """The entries with what is shown of their posts, and their threads' titles, in one query
+    (a round trip per table cost more than reading them)."""
+    post, thread = _POST, _THREAD
+    query = (
+        select(
+            SearchEntry,
+            post.id.label("post_found"),
+            post.summary,
+            post.content_html,
+            post.title,
+            post.deleted_at,
+            thread.title.label("thread_title"),
+        )
+        .outerjoin(post, post.id == SearchEntry.post_id)
+        .outerjoin(thread, thread.id == SearchEntry.thread_id)
+        .where(SearchEntry.id.in_(entry_ids))
+    )
+    return list((await session.execute(query)).all())
+
+
+async def _documents(
+    session: AsyncSession, document_ids: list[int]
+) -> dict[int, tuple[Document, DocumentVersion | None]]:
+    """document id -> (document, its latest version) for the documents among the hits."""
+    if not document_ids:
+        return {}
+    found = await session.execute(_latest_versions().where(Document.id.in_(document_ids)))
+    return {document.id: (document, version) for document, version in found}
 
 
 async def _pages(
