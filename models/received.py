@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
-from sqlalchemy import Boolean, Index, Integer, String, Text, func, select, update
+from sqlalchemy import Boolean, Index, Integer, String, Text, bindparam, func, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -47,14 +49,53 @@ async def store_batch(connection: AsyncConnection, rows: list[dict]) -> set[str]
     """
     if not rows:
         return set()
+    if connection.dialect.name == "postgresql":
+        columns = {name: [row[name] for row in rows] for name in _BATCH_COLUMNS}
+        result = await connection.execute(_insert_from_arrays(), columns)
+    else:
+        table = ReceivedActivity.__table__
+        statement = (
+            dialect_insert(connection)(table)
+            .on_conflict_do_nothing(index_elements=["ap_id"])
+            .returning(table.c.ap_id)
+        )
+        result = await connection.execute(statement, rows)
+    return set(result.scalars())
+
+
+# What received_row fills in; the rest (id, locked_until, processed_at) start empty.
+_BATCH_COLUMNS = (
+    "ap_id",
+    "type",
+    "actor_ap_id",
+    "signer_key_id",
+    "inbox",
+    "forwarded",
+    "body",
+    "state",
+    "attempts",
+    "next_attempt_at",
+    "received_at",
+    "last_error",
+)
+
+
+@functools.cache
+def _insert_from_arrays():
+    # One array per column, whatever the batch's size: the statement text never changes, so it
+    # is compiled and prepared once, where a multi-row VALUES list is a new statement (a new
+    # prepare, a round trip) for every batch size.
     table = ReceivedActivity.__table__
-    statement = (
-        dialect_insert(connection)(table)
+    arrays = [
+        bindparam(name, type_=postgresql.ARRAY(table.c[name].type)) for name in _BATCH_COLUMNS
+    ]
+    unnested = func.unnest(*arrays).table_valued(*_BATCH_COLUMNS).render_derived()
+    return (
+        postgresql.insert(table)
+        .from_select(_BATCH_COLUMNS, select(unnested))
         .on_conflict_do_nothing(index_elements=["ap_id"])
         .returning(table.c.ap_id)
     )
-    result = await connection.execute(statement, rows)
-    return set(result.scalars())
 
 
 def unstorable_reason(row: dict) -> str | None:
