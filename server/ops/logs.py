@@ -7,13 +7,17 @@ uses Apache's combined format in text (what log tools already parse) and named f
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import sys
+import time
 from datetime import UTC, datetime
 
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web import BaseRequest, StreamResponse
+
+clock = time.time  # a name of our own: AccessLogger.log's `time` argument shadows the module
 
 ACCESS_LOGGER = "copnet.access"
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -21,6 +25,17 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 ACCESS_FIELDS = "copnet_access"
 _HANDLER_NAME = "copnet"
 _ESCAPES = {ord("\\"): "\\\\", ord('"'): '\\"'}
+
+
+@functools.lru_cache(maxsize=4)
+def _local_time(second: int) -> str:
+    # Formatting the time is most of a log line's cost; a busy server logs many per second.
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
+
+
+@functools.lru_cache(maxsize=4)
+def _apache_time(second: int) -> str:
+    return datetime.fromtimestamp(second, UTC).astimezone().strftime("%d/%b/%Y:%H:%M:%S %z")
 
 
 def one_line(text: str) -> str:
@@ -42,6 +57,11 @@ class TextFormatter(logging.Formatter):
 
     def __init__(self) -> None:
         super().__init__(TEXT_FORMAT)
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        if datefmt is not None:
+            return super().formatTime(record, datefmt)
+        return f"{_local_time(int(record.created))},{int(record.msecs):03d}"
 
     def formatMessage(self, record: logging.LogRecord) -> str:
         record.message = one_line(record.message)
@@ -94,10 +114,10 @@ class AccessLogger(AbstractAccessLogger):
         agent = request.headers.get("User-Agent", "-")
         size = response.body_length
         version = f"{request.version.major}.{request.version.minor}"
-        started = datetime.now(UTC).astimezone().strftime("%d/%b/%Y:%H:%M:%S %z")
         line = (
-            f'{escape(remote)} - - [{started}] "{escape(request.method)} {escape(path)} '
-            f'HTTP/{version}" {response.status} {size} "{escape(referer)}" "{escape(agent)}"'
+            f'{escape(remote)} - - [{_apache_time(int(clock()))}] "{escape(request.method)} '
+            f'{escape(path)} HTTP/{version}" {response.status} {size} "{escape(referer)}" '
+            f'"{escape(agent)}"'
         )
         fields = {
             "method": request.method,
@@ -109,7 +129,19 @@ class AccessLogger(AbstractAccessLogger):
             "referer": referer if referer != "-" else None,
             "user_agent": agent if agent != "-" else None,
         }
-        self.logger.info(line, extra={ACCESS_FIELDS: fields})
+        # Logger.info would look up the caller's frame for every request; it is always here.
+        record = self.logger.makeRecord(
+            self.logger.name,
+            logging.INFO,
+            __file__,
+            0,
+            line,
+            None,
+            None,
+            "log",
+            {ACCESS_FIELDS: fields},
+        )
+        self.logger.handle(record)
 
     @property
     def enabled(self) -> bool:
