@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 __all__ = ["MAX_INTEGER_DIGITS", "JsonRejected", "loads_strict"]
@@ -61,8 +62,39 @@ def loads_strict(data: bytes | str, *, max_depth: int = 64) -> Any:
         raise JsonRejected(f"JSON nested too deeply (over {max_depth} levels)") from None
     except ValueError:
         raise JsonRejected("body is not valid JSON") from None
-    _check_tree(document, max_depth)
+    if _may_hold_unstorable_text(data):
+        _check_tree(document, max_depth)
+    elif data.count("{") + data.count("[") > max_depth:  # else it cannot nest deeper
+        _check_depth(document, max_depth)
     return document
+
+
+# JSON admits no raw control character and valid UTF-8 no surrogate, so in a parsed body a NUL
+# or a lone surrogate comes from a \u escape (or, raw, from a str handed in as such). An escaped
+# backslash before "u0000" matches too; then every string is checked: time lost, not safety.
+_RISKY_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+
+
+def _may_hold_unstorable_text(data: str) -> bool:
+    if _RISKY_ESCAPE.search(data) is not None:
+        return True
+    if data.isascii():
+        return False
+    try:
+        data.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _check_depth(document: Any, max_depth: int) -> None:
+    stack = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > max_depth:
+            raise JsonRejected(f"JSON nested too deeply (over {max_depth} levels)")
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
 
 
 def _check_tree(document: Any, max_depth: int) -> None:

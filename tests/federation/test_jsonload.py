@@ -42,6 +42,24 @@ def test_ordinary_json_is_kept():
     }
 
 
+def test_text_handed_in_with_a_raw_lone_surrogate_is_refused():
+    # Only a str can hold one raw (a body decoded from UTF-8 cannot); no escape gives it away.
+    with pytest.raises(JsonRejected, match="surrogate"):
+        loads_strict('{"a": "caf\udce9"}')
+
+
+def test_an_escaped_backslash_before_u0000_is_text_not_nul():
+    assert loads_strict(b'{"a": "C:\\\\u0000"}') == {"a": "C:\\u0000"}
+
+
+def test_nesting_is_measured_not_guessed_from_brackets_in_strings():
+    shallow = '{"a": "' + "[" * 70 + '", "b": [[{}]]}'
+    assert loads_strict(shallow, max_depth=4)["b"] == [[{}]]
+    deep = '{"a": "[[[[[[", "b": ' + "[" * 5 + "]" * 5 + "}"
+    with pytest.raises(JsonRejected, match="too deeply"):
+        loads_strict(deep, max_depth=4)
+
+
 @pytest.mark.parametrize("constant", ["NaN", "Infinity", "1e999"])
 async def test_fetched_document_with_non_finite_number_is_refused(aiohttp_server, constant):
     remote = Remote()
