@@ -388,6 +388,36 @@ async def test_every_way_of_finding_the_newest_matches_agrees(
         assert corpus.names(page.hits) == {"R1", "R2", "T6"}
 
 
+@pytest.mark.parametrize(
+    ("in_a_cop", "found_on_postgresql"),
+    [(False, [0, 1]), (True, [1, 0, 1])],
+    ids=["all-entries-to-the-index", "a-cop-walks"],
+)
+async def test_one_sampled_match_is_walked_only_within_a_cop(
+    sessions, corpus, monkeypatch, in_a_cop, found_on_postgresql
+):
+    """One match in the density sample sends a search through the index (a walk in vain
+    among all entries costs far more), except within a CoP, whose walk reads only its own."""
+    monkeypatch.setattr(search_candidates, "WALK_DENSITY", 0.0)
+    monkeypatch.setattr(search_candidates, "DENSITY_SPAN", 100)
+    monkeypatch.setattr(search_candidates, "DENSITY_SAMPLE", 100)  # the whole corpus
+    found_per_query = []  # a walk, if any; the newest pages (R2 is not there), then the index
+    ranked_page = search_candidates._ranked_page
+
+    async def recording(*args, **kwargs):
+        page = await ranked_page(*args, **kwargs)
+        found_per_query.append(page.found)
+        return page
+
+    monkeypatch.setattr(search_candidates, "_ranked_page", recording)
+    cop = corpus.nursing if in_a_cop else None
+    async with sessions() as session:
+        page = await search(session, "whiteboard", community_id=cop)
+        if session.bind.dialect.name == "postgresql":
+            assert found_per_query == found_on_postgresql
+    assert corpus.names(page.hits) == {"R2"}
+
+
 async def test_snippets_and_titles_are_escaped_except_the_marks(sessions, corpus):
     async with sessions() as session:
         (hit,) = (await search(session, "script")).hits
