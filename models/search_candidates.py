@@ -8,8 +8,9 @@ same set (their ranks differ: PostgreSQL `ts_rank_cd`, SQLite `bm25`, title word
 
 PostgreSQL finds the newest matches one of two ways, chosen per query from the share of
 matches among DENSITY_SAMPLE entries spread over the newest DENSITY_SPAN: at WALK_DENSITY or
-more, walking entries newest first and testing each, which should reach the candidates within
-SCAN_BUDGET entries (a walk that does not stops there); otherwise, or after such a walk,
+more (from two sampled matches, or one within a CoP), walking entries newest first and
+testing each, which should reach the candidates within SCAN_BUDGET entries (a walk that does
+not stops there); otherwise, or after such a walk,
 through the GIN index: first on the pages of the newest entries that should hold the
 candidates at the sampled share (with a block range index on `published`), then, if too few
 were there, reading every match and sorting them. Left to itself the planner chose
