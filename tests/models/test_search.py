@@ -338,6 +338,22 @@ async def test_common_words_rank_the_newest_matches_only(sessions, corpus):
         assert (page.total, page.more) == (5, False)
 
 
+def _record_the_ways(monkeypatch) -> list[int]:
+    """Sample the whole corpus (its 100 newest entries) and record how many each way found."""
+    monkeypatch.setattr(search_candidates, "DENSITY_SPAN", 100)
+    monkeypatch.setattr(search_candidates, "DENSITY_SAMPLE", 100)
+    found_per_query: list[int] = []
+    ranked_page = search_candidates._ranked_page
+
+    async def recording(*args, **kwargs):
+        page = await ranked_page(*args, **kwargs)
+        found_per_query.append(page.found)
+        return page
+
+    monkeypatch.setattr(search_candidates, "_ranked_page", recording)
+    return found_per_query
+
+
 @pytest.mark.parametrize(
     ("walk_density", "scan_budget", "recent_margin", "found_on_postgresql"),
     [
@@ -365,17 +381,8 @@ async def test_every_way_of_finding_the_newest_matches_agrees(
     monkeypatch.setattr(search_candidates, "SCAN_BUDGET", scan_budget)
     monkeypatch.setattr(search_candidates, "RECENT_MARGIN", recent_margin)
     # Sample each of the 100 newest entries: the whole corpus, 5 of them matching "handover".
-    monkeypatch.setattr(search_candidates, "DENSITY_SPAN", 100)
-    monkeypatch.setattr(search_candidates, "DENSITY_SAMPLE", 100)
-    found_per_query = []  # how many each query found: a walk in vain is followed by the index
-    ranked_page = search_candidates._ranked_page
-
-    async def recording(*args, **kwargs):
-        page = await ranked_page(*args, **kwargs)
-        found_per_query.append(page.found)
-        return page
-
-    monkeypatch.setattr(search_candidates, "_ranked_page", recording)
+    # found_per_query: how many each query found; a walk in vain is followed by the index.
+    found_per_query = _record_the_ways(monkeypatch)
     async with sessions() as session:
         await search(session, "handover", candidates=2)
         if session.bind.dialect.name == "postgresql":  # the way this case names was taken
@@ -399,17 +406,8 @@ async def test_one_sampled_match_is_walked_only_within_a_cop(
     """One match in the density sample sends a search through the index (a walk in vain
     among all entries costs far more), except within a CoP, whose walk reads only its own."""
     monkeypatch.setattr(search_candidates, "WALK_DENSITY", 0.0)
-    monkeypatch.setattr(search_candidates, "DENSITY_SPAN", 100)
-    monkeypatch.setattr(search_candidates, "DENSITY_SAMPLE", 100)  # the whole corpus
-    found_per_query = []  # a walk, if any; the newest pages (R2 is not there), then the index
-    ranked_page = search_candidates._ranked_page
-
-    async def recording(*args, **kwargs):
-        page = await ranked_page(*args, **kwargs)
-        found_per_query.append(page.found)
-        return page
-
-    monkeypatch.setattr(search_candidates, "_ranked_page", recording)
+    # A walk, if any; the newest pages (R2 is not there), then the index.
+    found_per_query = _record_the_ways(monkeypatch)
     cop = corpus.nursing if in_a_cop else None
     async with sessions() as session:
         page = await search(session, "whiteboard", community_id=cop)
