@@ -22,7 +22,7 @@ with OFFSET 0 (no date order to walk). Neither needs a planner setting, and a ge
 (a prepared statement run often) has the same shape as a custom one.
 
 Both engines also put the candidates in display order themselves and send back only the page
-shown, with their number (`RankedPage`).
+shown, with their number (models.search_display_order).
 
 The statements are built once per shape of filters (which of them are set) and engine, with
 every value a bound parameter: building one anew cost about 2 ms of CPU.
@@ -30,8 +30,6 @@ every value a bound parameter: building one anew cost about 2 ms of CPU.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from functools import cache
 from math import ceil
 
@@ -48,6 +46,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.search_display_order import NEWEST, RankedPage, ranked, ranked_page
 from models.search_filters import SearchFilters, where
 from models.search_index import FTS_TABLE, SEARCH_VECTOR, SearchEntry
 from models.text_analysis import Clause, ParsedQuery
@@ -68,19 +67,12 @@ MIN_WALK_MATCHES = 2  # sampled matches needed to walk, unless within a CoP (see
 # few matches among DENSITY_SAMPLE); if fewer are there, every match.
 RECENT_MARGIN = 2.0
 
-# (entry id, published, rank: higher is better, kind)
-Candidate = tuple[int, datetime, float, str]
-
 _ENTRIES = SearchEntry.__table__
 _VECTOR = literal_column(f"search_entries.{SEARCH_VECTOR}", TSVECTOR)
 # ts_rank_cd weights D, C, B, A: titles are A, bodies D.
 _WEIGHTS = literal_column(f"'{{0.1, 0.2, {1 / TITLE_WEIGHT:.4f}, 1.0}}'::float4[]")
 _TSQUERY = bindparam("tsquery", type_=TSQUERY)
 _MATCH = bindparam("match", type_=Text)
-_CAP = bindparam("cap")  # how many of the newest matches are ranked
-_NEWEST = bindparam("newest")  # cap + 1: the one past the cap says that more matched
-_PAGE_START = bindparam("page_start")
-_PAGE_SIZE = bindparam("page_size")
 # The tuning constants are bound parameters: read when searching, not when a statement is built.
 _SCAN_BUDGET = bindparam("scan_budget")
 
@@ -110,20 +102,12 @@ def tsquery_literal(parsed: ParsedQuery) -> str:
     return " & ".join(parts)
 
 
-@dataclass(frozen=True)
-class RankedPage:
-    """One page of candidates in display order, and how many candidates there were."""
-
-    found: int  # at most one more than the `cap` asked for: then more matched
-    rows: list[Candidate]
-
-
 async def sqlite_candidates(
     session: AsyncSession, parsed: ParsedQuery, filters: SearchFilters, cap: int, page: slice
 ) -> RankedPage:
     """`page` of the `cap` newest matches ranked by bm25, in one FTS5 query."""
     params = {"match": fts5_expression(parsed), **filters.params()}
-    return await _ranked_page(session, _ranked(_fts5_newest, filters.shape), params, cap, page)
+    return await ranked_page(session, ranked(_fts5_newest, filters.shape), params, cap, page)
 
 
 async def postgres_candidates(
@@ -140,20 +124,20 @@ async def postgres_candidates(
     }
     sampled, matched = (await session.execute(_density_sample(filters.shape), params)).one()
     if _walk_pays(sampled, matched, filters):
-        walk = _ranked(_newest_first, filters.shape)
-        walked = await _ranked_page(session, walk, params, cap, page)
+        walk = ranked(_newest_first, filters.shape)
+        walked = await ranked_page(session, walk, params, cap, page)
         if walked.found > cap:
             return walked
     # Sparse matches, or the walk ran out of budget.
     if matched:
         # The cap should lie among the newest `span` entries: only their pages are read.
         span = ceil((cap + 1) * DENSITY_SAMPLE / matched * RECENT_MARGIN)
-        recent = _ranked(_through_recent_pages, filters.shape)
-        found = await _ranked_page(session, recent, {**params, "span": span}, cap, page)
+        recent = ranked(_through_recent_pages, filters.shape)
+        found = await ranked_page(session, recent, {**params, "span": span}, cap, page)
         if found.found > cap:
             return found
-    through = _ranked(_through_the_index, filters.shape)
-    return await _ranked_page(session, through, params, cap, page)
+    through = ranked(_through_the_index, filters.shape)
+    return await ranked_page(session, through, params, cap, page)
 
 
 def _walk_pays(sampled: int, matched: int, filters: SearchFilters) -> bool:
@@ -192,7 +176,7 @@ def _fts5_newest(shape: tuple[bool, ...]) -> Select:
         .select_from(_ENTRIES.join(fts, fts.c.rowid == _ENTRIES.c.id))
         .where(literal_column(FTS_TABLE).op("MATCH")(_MATCH), *where(shape))
         .order_by(_ENTRIES.c.published.desc(), _ENTRIES.c.id.desc())
-        .limit(_NEWEST)
+        .limit(NEWEST)
     )
 
 
@@ -210,7 +194,7 @@ def _newest_first(shape: tuple[bool, ...]) -> Select:
         select(walked.c.id, walked.c.published, rank.label("rank"), walked.c.kind)
         .where(walked.c.vector.op("@@")(_TSQUERY))
         .order_by(walked.c.published.desc(), walked.c.id.desc())
-        .limit(_NEWEST)
+        .limit(NEWEST)
     )
 
 
@@ -248,80 +232,8 @@ def _index_matches(*where) -> Select:
     newest = (
         select(matches)
         .order_by(matches.c.published.desc(), matches.c.id.desc())
-        .limit(_NEWEST)
+        .limit(NEWEST)
         .subquery()
     )
     rank = func.ts_rank_cd(_WEIGHTS, newest.c.vector, _TSQUERY, 1)
     return select(newest.c.id, newest.c.published, rank.label("rank"), newest.c.kind)
-
-
-@dataclass(frozen=True)
-class _Ranked:
-    """A way's page of candidates in display order, and the count for a page past the end."""
-
-    page: Select
-    count: Select
-
-
-@cache
-def _ranked(way, shape: tuple[bool, ...]) -> _Ranked:
-    candidates = _with_newness(way(shape))
-    return _Ranked(
-        page=_in_display_order(candidates).offset(_PAGE_START).limit(_PAGE_SIZE),
-        count=select(func.count()).select_from(candidates),
-    )
-
-
-async def _ranked_page(
-    session: AsyncSession, ranked: _Ranked, params: dict, cap: int, page: slice
-) -> RankedPage:
-    """`page` of the `cap` newest matches (up to `cap` + 1, newest first) in display order,
-    sorted by the database: only the rows shown come back (turning a thousand candidates into
-    Python rows cost more than finding them).
-
-    The display order, the same on both engines: harvest pages first (a CoP's distilled
-    knowledge outranks the conversations it came from), then rank, then newer, then higher id.
-    The match after the `cap` newest only says that more matched: it is never shown.
-    """
-    params = {
-        **params,
-        "cap": cap,
-        "newest": cap + 1,
-        "page_start": page.start,
-        "page_size": page.stop - page.start,
-    }
-    rows = (await session.execute(ranked.page, params)).all()
-    if rows:
-        found = rows[0].found
-    else:  # a page past the last candidate: count them apart
-        found = await session.scalar(ranked.count, params)
-    shown = [
-        (row.id, row.published, float(row.rank), row.kind) for row in rows if row.newness <= cap
-    ]
-    return RankedPage(found=found, rows=shown)
-
-
-def _with_newness(newest: Select):
-    """The matches, each with its place counted from the newest (1 is the newest)."""
-    matches = newest.subquery()  # apart: FTS5's bm25 refuses a window function beside it
-    newness = func.row_number().over(order_by=(matches.c.published.desc(), matches.c.id.desc()))
-    return select(matches, newness.label("newness")).subquery()
-
-
-def _in_display_order(candidates) -> Select:
-    """The candidates in display order, each row with their number; the match past the cap
-    last."""
-    return select(
-        candidates.c.id,
-        candidates.c.published,
-        candidates.c.rank,
-        candidates.c.kind,
-        candidates.c.newness,
-        func.count().over().label("found"),
-    ).order_by(
-        candidates.c.newness > _CAP,
-        candidates.c.kind != "page",
-        candidates.c.rank.desc(),
-        candidates.c.published.desc(),
-        candidates.c.id.desc(),
-    )

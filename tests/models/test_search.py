@@ -343,14 +343,14 @@ def _record_the_ways(monkeypatch) -> list[int]:
     monkeypatch.setattr(search_candidates, "DENSITY_SPAN", 100)
     monkeypatch.setattr(search_candidates, "DENSITY_SAMPLE", 100)
     found_per_query: list[int] = []
-    ranked_page = search_candidates._ranked_page
+    ranked_page = search_candidates.ranked_page
 
     async def recording(*args, **kwargs):
         page = await ranked_page(*args, **kwargs)
         found_per_query.append(page.found)
         return page
 
-    monkeypatch.setattr(search_candidates, "_ranked_page", recording)
+    monkeypatch.setattr(search_candidates, "ranked_page", recording)
     return found_per_query
 
 
