@@ -7,6 +7,7 @@ Run by hand from the repository root::
                                     [--skip-reference] [--profile-copnet FILE]
                                     [--profile-full-path FILE]
                                     [--processes N] [--skip-full-path] [--prefill-rows N]
+                                    [--paired-peaks N]
 
 `--quick` is a small smoke run (about 30 s). `--profile-copnet out.svg` attaches py-spy (if
 installed in the virtualenv) to copnet during its peak phase (.svg flame graph, .json speedscope,
@@ -55,6 +56,11 @@ and the CPU time of the PostgreSQL backends serving the benchmark database per r
 enough for retention to leave them to its next run), so the figures show whether they hold
 on a grown table.
 
+`--paired-peaks N` ends the run with N more closed-loop peaks of each server, both up side by
+side and measured in turn, the order swapped each round, and prints each pair's ratio and their
+median. The first comparison measures the two servers about a minute apart; on a machine whose
+speed drifts (a shared VM), the paired ratio is the one to read.
+
 `--processes N` runs copnet as `copnet serve --processes N` (N web processes on one port);
 compare a run with `--processes 2` to one without to see the gain. py-spy (--profile-copnet)
 then attaches to the supervising process only, which serves nothing: profile with 1.
@@ -72,6 +78,7 @@ import queue
 import secrets
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -818,6 +825,14 @@ async def warm_and_peak(
     profile: str | None = None,
 ) -> Result:
     """Warm a running server up, then measure its closed-loop peak."""
+    await warm_up(name, target, senders, args)
+    return await measure_peak(
+        name, target, senders, args, pid=pid, database=database, profile=profile
+    )
+
+
+async def warm_up(name: str, target: Target, senders: list[Sender], args) -> None:
+    """One request per actor (each key fetched once), then a burst: caches full, code loaded."""
     run = f"{name}-{secrets.token_hex(3)}"
     log(f"{name}: warming up (one request per actor, then {args.warm} more)")
     first = build_requests(senders, target, len(senders), first=0, run=f"{run}-w")
@@ -831,6 +846,20 @@ async def warm_and_peak(
         c.close()
     if tally.errors:
         raise RuntimeError(f"{name} refused warm-up requests: {tally.samples}")
+
+
+async def measure_peak(
+    name: str,
+    target: Target,
+    senders: list[Sender],
+    args,
+    *,
+    pid: int,
+    database: str,
+    profile: str | None = None,
+) -> Result:
+    """`--requests` signed requests as fast as a warm server answers them."""
+    run = f"{name}-{secrets.token_hex(3)}"
     profiler = None
     if profile is not None:
         profiler = Profiler(pid, profile)
@@ -1048,6 +1077,105 @@ def print_report(results: list[Result], args, load: float, full: dict | None = N
             )
 
 
+def copnet_environment(url: URL, port: int) -> dict[str, str]:
+    """copnet's settings for a run: this database, this port, workers off."""
+    return {
+        **{k: v for k, v in os.environ.items() if k != "COPNET_CONFIG"},
+        "DATABASE_URL": dsn(url),
+        "COPNET_URL": f"http://127.0.0.1:{port}",
+        "COPNET_HOST": "127.0.0.1",
+        "COPNET_PORT": str(port),
+        "COPNET_ALLOW_PRIVATE_ADDRESSES": "true",
+        "COPNET_RUN_WORKERS": "false",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def copnet_command(args) -> list[str]:
+    return [sys.executable, "-m", "server.cli.main", "serve", "--processes", str(args.processes)]
+
+
+def reference_command(port: int, url: URL, keys_file: Path) -> list[str]:
+    return [sys.executable, str(SCRIPT), "--serve-reference", str(port), dsn(url), str(keys_file)]
+
+
+async def start_server(
+    name: str, argv: list[str], env: dict[str, str], scratch: str, port: int, running: list
+) -> ServerProcess:
+    """Start a server and wait until it answers on `port`."""
+    server = ServerProcess(name, argv, env, Path(scratch))
+    running.append(server)
+    await server.wait_ready(f"http://127.0.0.1:{port}/.well-known/nodeinfo")
+    log(f"{name} is up on port {port} (pid {server.process.pid})")
+    return server
+
+
+async def paired_peaks(
+    env: dict[str, str],
+    url: URL,
+    database: str,
+    keys_file: Path,
+    scratch: str,
+    running: list,
+    senders,
+    args,
+) -> list:
+    """copnet and the reference up side by side, their peaks measured in turn (the order
+    swapped each round), so that a change in the machine's speed falls on both alike.
+
+    Returns (copnet, reference) Results, one pair per round."""
+    # copnet on the port (so the URL) it had in the first phase, the reference on a new one.
+    copnet_port, reference_port = int(env["COPNET_PORT"]), free_port()
+    cop_id = f"http://127.0.0.1:{copnet_port}/c/{COP_NAME}"
+    commands = {
+        "copnet": (copnet_command(args), copnet_port),
+        "reference": (reference_command(reference_port, url, keys_file), reference_port),
+    }
+    started = {}
+    for label, (argv, port) in commands.items():
+        started[label] = (await start_server(label, argv, env, scratch, port, running), port)
+    targets = {}
+    for label, (server, port) in started.items():
+        target = Target("127.0.0.1", port, f"/c/{COP_NAME}/inbox", cop_id)
+        await warm_up(label, target, senders, args)
+        targets[label] = (target, server.process.pid)
+    pairs = []
+    for round_ in range(args.paired_peaks):
+        order = ["copnet", "reference"][:: 1 if round_ % 2 == 0 else -1]
+        measured = {}
+        for label in order:
+            target, pid = targets[label]
+            measured[label] = await measure_peak(
+                f"{label}, pair {round_ + 1}", target, senders, args, pid=pid, database=database
+            )
+        pairs.append((measured["copnet"], measured["reference"]))
+    for server, _port in started.values():
+        server.stop()
+    return pairs
+
+
+def print_pairs(pairs: list) -> None:
+    if not pairs:
+        return
+    print("\npaired peaks: both servers up, measured in turn (order swapped each round)")
+    print(
+        f"{'round':>5}  {'copnet/s':>9} {'CPU/req':>8}  {'reference/s':>11} {'CPU/req':>8}  ratio"
+    )
+    ratios = []
+    for number, (copnet, reference) in enumerate(pairs, 1):
+        ratio = copnet.rate / reference.rate if reference.rate else 0.0
+        ratios.append(ratio)
+        print(
+            f"{number:>5}  {copnet.rate:>9.0f} {copnet.cpu_per_request:>8}"
+            f"  {reference.rate:>11.0f} {reference.cpu_per_request:>8}  {ratio:.0%}"
+        )
+    verdict = "met" if statistics.median(ratios) >= 1 else "NOT met"
+    print(
+        f"copnet / reference accepted/s, median of {len(ratios)} pairs:"
+        f" {statistics.median(ratios):.0%} (target >= 100%: {verdict})"
+    )
+
+
 async def bench(args) -> None:
     main_task = asyncio.current_task()
     assert main_task is not None
@@ -1090,22 +1218,9 @@ async def bench(args) -> None:
             keys_file.write_text(json.dumps(keys))
 
             port = free_port()
-            env = {
-                **{k: v for k, v in os.environ.items() if k != "COPNET_CONFIG"},
-                "DATABASE_URL": dsn(url),
-                "COPNET_URL": f"http://127.0.0.1:{port}",
-                "COPNET_HOST": "127.0.0.1",
-                "COPNET_PORT": str(port),
-                "COPNET_ALLOW_PRIVATE_ADDRESSES": "true",
-                "COPNET_RUN_WORKERS": "false",
-                "PYTHONUNBUFFERED": "1",
-            }
-            argv = [sys.executable, "-m", "server.cli.main", "serve"]
-            argv += ["--processes", str(args.processes)]
-            copnet = ServerProcess("copnet", argv, env, Path(scratch))
-            running.append(copnet)
-            await copnet.wait_ready(f"http://127.0.0.1:{port}/.well-known/nodeinfo")
-            log(f"copnet is up on port {port} (pid {copnet.process.pid})")
+            env = copnet_environment(url, port)
+            argv = copnet_command(args)
+            copnet = await start_server("copnet", argv, env, scratch, port, running)
             cop_id = f"http://127.0.0.1:{port}/c/{COP_NAME}"
             target = Target("127.0.0.1", port, f"/c/{COP_NAME}/inbox", cop_id)
             copnet_result = await warm_and_peak(
@@ -1132,18 +1247,8 @@ async def bench(args) -> None:
 
             if not args.skip_reference:
                 port = free_port()
-                argv = [
-                    sys.executable,
-                    str(SCRIPT),
-                    "--serve-reference",
-                    str(port),
-                    dsn(url),
-                    str(keys_file),
-                ]
-                reference = ServerProcess("reference", argv, env, Path(scratch))
-                running.append(reference)
-                await reference.wait_ready(f"http://127.0.0.1:{port}/.well-known/nodeinfo")
-                log(f"reference is up on port {port} (pid {reference.process.pid})")
+                argv = reference_command(port, url, keys_file)
+                reference = await start_server("reference", argv, env, scratch, port, running)
                 target = Target("127.0.0.1", port, f"/c/{COP_NAME}/inbox", cop_id)
                 ref = await warm_and_peak(
                     "reference", target, senders, args, pid=reference.process.pid, database=name
@@ -1154,7 +1259,13 @@ async def bench(args) -> None:
                 stored = await count_rows(url, "bench_reference")
                 log(f"reference stored {stored} rows")
                 results.append(ref)
+            pairs = []
+            if args.paired_peaks and not args.skip_reference:
+                pairs = await paired_peaks(
+                    env, url, name, keys_file, scratch, running, senders, args
+                )
             print_report(results, args, load, full)
+            print_pairs(pairs)
         finally:
             for process in running:
                 process.stop()
@@ -1195,6 +1306,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="a small run for smoke testing")
     parser.add_argument("--skip-reference", action="store_true", help="measure copnet only")
     parser.add_argument("--processes", type=int, default=1, help="copnet serve --processes N (1)")
+    parser.add_argument(
+        "--paired-peaks",
+        type=int,
+        default=0,
+        metavar="N",
+        help="then N more peaks of each server, both up, measured in turn (0)",
+    )
     parser.add_argument(
         "--skip-full-path", action="store_true", help="skip the run with workers on"
     )
