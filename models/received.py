@@ -100,21 +100,30 @@ def _insert_from_arrays():
 
 def unstorable_reason(row: dict) -> str | None:
     """Why the database could not keep this row (a text too long, NUL, a lone surrogate)."""
-    for column in ReceivedActivity.__table__.columns:
-        value = row.get(column.name)
+    for name, limit in _text_columns():
+        value = row.get(name)
         if not isinstance(value, str):
             continue
         if "\x00" in value:
-            return f"{column.name} holds a NUL character"
+            return f"{name} holds a NUL character"
         if not value.isascii():
             try:
                 value.encode("utf-8")
             except UnicodeEncodeError:
-                return f"{column.name} holds a lone UTF-16 surrogate"
-        limit = getattr(column.type, "length", None)
+                return f"{name} holds a lone UTF-16 surrogate"
         if limit is not None and len(value) > limit:
-            return f"{column.name} is longer than {limit} characters"
+            return f"{name} is longer than {limit} characters"
     return None
+
+
+@functools.cache
+def _text_columns() -> tuple[tuple[str, int | None], ...]:
+    # Read once: walking the table's columns costs more than the checks (every inbox POST).
+    return tuple(
+        (column.name, column.type.length)
+        for column in ReceivedActivity.__table__.columns
+        if isinstance(column.type, String)
+    )
 
 
 def received_row(**values) -> dict:

@@ -12,6 +12,7 @@ database at scrape time (models.queue_stats), the same figures `copnet status` p
 
 from __future__ import annotations
 
+import functools
 import hmac
 import json
 import logging
@@ -111,22 +112,37 @@ class Metrics:
             "1 when the last scrape could read the queue figures from the database",
             registry=registry,
         )
+        # Each labelled series, found once: `labels()` costs more than the count itself, and
+        # every request counts. Routes are patterns, so these stay small.
+        self._timings: dict[tuple[str, str], Histogram] = {}
+        self._responses: dict[tuple[str, str, int], Counter] = {}
+        self._inbox: dict[tuple[str, str], Counter] = {}
         for outcome, reasons in (("accepted", INBOX_ANSWERS), ("rejected", INBOX_REJECTIONS)):
             for reason in reasons.values() if isinstance(reasons, dict) else reasons:
                 self.inbox.labels(outcome, reason)  # present at 0 from the first scrape
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one answered request."""
-        self.request_seconds.labels(method, route).observe(seconds)
-        self.responses.labels(method, route, str(status)).inc()
+        timing = self._timings.get((method, route))
+        if timing is None:
+            timing = self._timings[method, route] = self.request_seconds.labels(method, route)
+        timing.observe(seconds)
+        counted = self._responses.get((method, route, status))
+        if counted is None:
+            counted = self.responses.labels(method, route, str(status))
+            self._responses[method, route, status] = counted
+        counted.inc()
 
     def record_inbox(self, status: int, answer: str | None) -> None:
         """Count one inbox POST by what it was answered."""
         if status == 202:
-            reason = answer if answer in INBOX_ANSWERS else "accepted"
-            self.inbox.labels("accepted", reason).inc()
+            labels = ("accepted", answer if answer in INBOX_ANSWERS else "accepted")
         else:
-            self.inbox.labels("rejected", INBOX_REJECTIONS.get(status, str(status))).inc()
+            labels = ("rejected", INBOX_REJECTIONS.get(status, str(status)))
+        counted = self._inbox.get(labels)
+        if counted is None:
+            counted = self._inbox[labels] = self.inbox.labels(*labels)
+        counted.inc()
 
     def set_queues(self, queues: list[QueueFigures], breakers: BreakerFigures) -> None:
         """Replace the queue and breaker gauges with freshly read figures."""
@@ -214,10 +230,17 @@ def _inbox_answer(response: web.StreamResponse | None) -> str | None:
     body = getattr(response, "body", None)
     if not isinstance(body, bytes) or len(body) > 1024:
         return None
+    return _status_in(body)
+
+
+# Inbox answers are a handful of fixed bodies: each is parsed once.
+@functools.lru_cache(maxsize=256)
+def _status_in(body: bytes) -> str | None:
     try:
-        return json.loads(body).get("status")
+        status = json.loads(body).get("status")
     except (ValueError, AttributeError):
         return None
+    return status if isinstance(status, str) else None
 
 
 async def render(app: web.Application) -> web.Response:

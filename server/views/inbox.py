@@ -7,6 +7,8 @@ activity coming in").
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 from typing import Any
 
@@ -39,6 +41,7 @@ log = logging.getLogger(__name__)
 MAX_INBOX_BYTES = 512 * 1024
 MAX_JSON_DEPTH = 32
 KEY_FETCH_BUDGET = 3
+JSON = "application/json"
 
 
 async def shared_inbox(request: web.Request) -> web.Response:
@@ -192,4 +195,12 @@ def _parse_json(body: bytes) -> Any:
 
 
 def _accepted(status: str, reason: str) -> web.Response:
-    return web.json_response({"status": status, "reason": reason}, status=202)
+    return web.Response(
+        body=_answer_body(status, reason), status=202, content_type=JSON, charset="utf-8"
+    )
+
+
+# A few fixed answers (and one per activity type ignored), each serialised once.
+@functools.lru_cache(maxsize=256)
+def _answer_body(status: str, reason: str) -> bytes:
+    return json.dumps({"status": status, "reason": reason}).encode()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from random import Random
+
 import pytest
 
+from federation import origin
 from federation.origin import authority, domain_of, same_origin
 
 
@@ -44,3 +47,81 @@ def test_same_origin_compares_servers_not_schemes_or_paths():
     assert not same_origin("https://a.example/x", "https://b.example/x")
     assert not same_origin(None, None)
     assert not same_origin("/x", "/x")
+
+
+# URLs of the plain form, where the answer comes without yarl: each must match yarl's.
+PLAIN_EDGES = [
+    "https://Example.ORG/users/a",
+    "https://example.org.",
+    "https://example.org..",
+    "https://a..b/x",
+    "https://a-/x",
+    "https://a.org:443",
+    "https://a.org:80/x",
+    "http://a.org:443/x",
+    "http://a.org:80?q=1",
+    "https://a.org:65535/",
+    "https://a.org:65536/",
+    "https://a.org:99999/x",
+    "https://a.org#frag",
+    "https://a.org/x@evil.example/",
+    "https://a.org/\\evil.example",
+    "https://a.org?next=https://b.example",
+    "https://1.2.3.4:8080/x",
+    "https://1.2.3.04/x",
+    "https://0x7f.1/x",
+    "https://a.org/%zz/[]{}|^`",
+    "http://localhost:1/inbox",
+]
+
+
+def _random_plain_urls(count: int) -> list[str]:
+    random = Random(16)
+    labels = "abcXYZ019-."
+    tail = "".join(chr(code) for code in range(0x21, 0x7F))
+    urls = []
+    for _ in range(count):
+        host = random.choice("aZ9") + "".join(random.choices(labels, k=random.randint(0, 12)))
+        port = random.choice(["", f":{random.randint(1, 70000)}", ":80", ":443"])
+        rest = random.choice(["", "/", "?", "#"]) + "".join(
+            random.choices(tail, k=random.randint(0, 20))
+        )
+        if not rest or rest[0] not in "/?#":
+            rest = ""
+        urls.append(f"{random.choice(['http', 'https'])}://{host}{port}{rest}")
+    return urls
+
+
+@pytest.mark.parametrize("url", PLAIN_EDGES)
+def test_the_plain_form_shortcut_gives_yarls_answer(url):
+    assert origin._PLAIN.match(url), f"{url!r} is not of the plain form"
+    assert origin._server_of.__wrapped__(url) == origin._parsed_server_of(url)
+
+
+def test_the_shortcut_gives_yarls_answer_for_random_plain_urls():
+    urls = _random_plain_urls(5000)
+    assert all(origin._PLAIN.match(url) for url in urls)
+    differ = [
+        url for url in urls if origin._server_of.__wrapped__(url) != origin._parsed_server_of(url)
+    ]
+    assert differ == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://user@a.org/",
+        "https://a.org:0443/",
+        "https://a.org:/x",
+        "HTTPS://a.org/",
+        "https://[::1]/",
+        "https://bücher.example/",
+        "https://a%2eorg/",
+        "https://a.org/x y",
+        "https://a.org\n/x",
+        "https://_dmarc.a.org/",
+        "ftp://a.org/",
+    ],
+)
+def test_anything_else_goes_through_yarl(url):
+    assert not origin._PLAIN.match(url)
