@@ -7,7 +7,7 @@ Run by hand from the repository root::
                                     [--skip-reference] [--profile-copnet FILE]
                                     [--profile-full-path FILE]
                                     [--processes N] [--skip-full-path] [--prefill-rows N]
-                                    [--paired-peaks N]
+                                    [--paired-peaks N] [--open-rate R]
 
 `--quick` is a small smoke run (about 30 s). `--profile-copnet out.svg` attaches py-spy (if
 installed in the virtualenv) to copnet during its peak phase (.svg flame graph, .json speedscope,
@@ -55,6 +55,9 @@ and the CPU time of the PostgreSQL backends serving the benchmark database per r
 `--prefill-rows 10000000` first puts ten million finished rows in `received_activities` (old
 enough for retention to leave them to its next run), so the figures show whether they hold
 on a grown table.
+
+`--open-rate R` runs the open loops at R requests/s (both servers) instead of half copnet's
+peak: latency before and after a change at one and the same rate, whatever each peak was.
 
 `--paired-peaks N` ends the run with N more closed-loop peaks of each server, both up side by
 side and measured in turn, the order swapped each round, and prints each pair's ratio and their
@@ -1232,8 +1235,9 @@ async def bench(args) -> None:
                 database=name,
                 profile=args.profile_copnet,
             )
-            half = copnet_result.rate / 2
-            await open_loop(copnet_result, "at half its peak", half, target, senders, args)
+            half = args.open_rate or copnet_result.rate / 2
+            label = f"at {half:.0f}/s (--open-rate)" if args.open_rate else "at half its peak"
+            await open_loop(copnet_result, label, half, target, senders, args)
             log(f"copnet fetched {actors.fetches} actor documents for {args.actors} keys")
             copnet.stop()
             stored = await count_rows(url, "received_activities")
@@ -1312,6 +1316,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=0,
         metavar="N",
         help="then N more peaks of each server, both up, measured in turn (0)",
+    )
+    parser.add_argument(
+        "--open-rate",
+        type=float,
+        default=0.0,
+        metavar="R",
+        help="open loop at R requests/s for both servers instead of half copnet's peak",
     )
     parser.add_argument(
         "--skip-full-path", action="store_true", help="skip the run with workers on"
