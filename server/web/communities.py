@@ -9,6 +9,7 @@ from __future__ import annotations
 import aiohttp_jinja2
 from aiohttp import web
 
+from models import site_modes
 from models.actors import Actor, InvalidName, NameTaken
 from models.communities import (
     Community,
@@ -21,7 +22,6 @@ from models.communities import moderators as list_moderators
 from models.directory import directory, groups_of, member_count, membership_state, thread_list
 from models.document_queries import recent_documents
 from models.harvest_queries import list_pages
-from models.policy import SiteSetting
 from models.watching import is_subscribed
 from server.appkeys import SESSIONS, SETTINGS, URLS, WRITE_SESSIONS
 from server.services.markdown import render_markdown
@@ -151,8 +151,7 @@ async def create_community_from_web(request: web.Request) -> web.Response:
     if not errors:
         try:
             async with request.app[WRITE_SESSIONS].begin() as session:
-                approval = await session.get(SiteSetting, "communities.creation")
-                pending = approval is not None and approval.value == "approval"
+                pending = await site_modes.get_cop_creation(session) == "approval"
                 community = await create_community(
                     session,
                     name,

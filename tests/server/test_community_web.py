@@ -10,6 +10,7 @@ from sqlalchemy import select
 from models import account_queries as accounts
 from models import site_modes
 from models.communities import Community, CommunityModerator, get_community
+from models.policy import SiteSetting
 from models.posts import Post
 from server.appkeys import SESSIONS, WRITE_SESSIONS
 from server.services import passwords
@@ -97,6 +98,18 @@ async def test_approval_mode_keeps_a_new_cop_pending_until_an_admin_approves(web
     assert community.status == "pending"
     home = await (await web.client.get("/", headers={"Accept": HTML})).text()
     assert "Pending" not in home
+
+
+async def test_an_unknown_stored_creation_mode_means_approval_on_the_web_too(web):
+    # The one rule (models/site_modes.py): a value copnet does not know is the stricter choice.
+    async with web.client.app[WRITE_SESSIONS]() as session:
+        session.add(SiteSetting(key=site_modes.COP_CREATION_KEY, value="members-only"))
+        await session.commit()
+    token = await sign_in(web, "nadia")
+    await post_form(web, "/communities/new", token, name="unsure_cop", title="Unsure")
+    async with web.client.app[SESSIONS]() as session:
+        community = await session.scalar(select(Community))
+    assert community.status == "pending"
 
 
 async def test_join_post_reply_and_leave(web):
