@@ -18,8 +18,6 @@ from models.actors import Actor, create_local_actor
 from models.base import utcnow
 from models.email_address import valid_address
 
-MAX_EMAIL_LENGTH = 320
-
 
 class EmailTaken(ValueError):
     """Another account already uses this email address."""
