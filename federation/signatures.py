@@ -64,7 +64,6 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 # or bare tokens for created/expires, separated by commas with optional whitespace.
 _PARAM = re.compile(r'\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(?:"([^"]*)"|([^\s",]+))\s*(?:,|\Z)')
 _AUTH_SCHEME = re.compile(r"\s*signature\s+(?=[^\s=])", re.IGNORECASE)
-_WHITESPACE = re.compile(r"\s+")
 
 _MANAGED_HEADERS = frozenset({"host", "date", "digest", "signature"})
 _FRESHNESS = ("date", "(created)")
@@ -113,7 +112,8 @@ def parse_signature_header(value: str) -> ParsedSignature:
     key_id = params.get("keyid", "")
     if not key_id:
         raise SignatureError("malformed signature header: missing keyId")
-    raw_signature = _WHITESPACE.sub("", params.get("signature", ""))
+    # Folded signatures carry whitespace; str.split drops the same characters as \s+, faster.
+    raw_signature = "".join(params.get("signature", "").split())
     if not raw_signature:
         raise SignatureError("malformed signature header: missing signature")
     try:
@@ -362,6 +362,8 @@ def format_http_date(moment: datetime) -> str:
     )
 
 
+# Requests sent in the same second by one server carry the same Date: each is parsed once.
+@functools.lru_cache(maxsize=256)
 def parse_http_date(value: str) -> datetime:
     """Parse an HTTP date (IMF-fixdate, RFC 850 or asctime) to an aware UTC datetime."""
     try:

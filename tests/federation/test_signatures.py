@@ -888,6 +888,11 @@ def test_parse_tolerates_spaces_and_quoted_numbers() -> None:
     assert (parsed.created, parsed.expires) == (1402170695, 1402170699)
 
 
+def test_whitespace_folded_into_the_signature_value_is_dropped() -> None:
+    parsed = parse_signature_header('keyId="k",signature="AAAA\r\n BBBB\tCC\u2003CC"')
+    assert parsed.signature == base64.b64decode("AAAABBBBCCCC")
+
+
 def test_key_id_may_contain_commas_and_equals() -> None:
     parsed = parse_signature_header('keyId="https://a.example/u?x=1,2#k",signature="AAAA"')
     assert parsed.key_id == "https://a.example/u?x=1,2#k"
