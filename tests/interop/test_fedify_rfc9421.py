@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from models.instances import Instance
 from server.appkeys import SESSIONS
-from server.ops.metrics import render
+from server.ops.metrics_exposure import render
 from tests.interop.node import NodeAgent, require_fedify
 from tests.support.instances import add_community, free_port
 

@@ -20,7 +20,7 @@ from models.outgoing import Delivery, OutgoingActivity
 from models.received import ReceivedActivity
 from server.app import create_app
 from server.appkeys import SESSIONS
-from server.ops.metrics import render
+from server.ops.metrics_exposure import render
 from tests.support.instances import free_port, settings_for
 
 TOKEN = "s3cret-metrics-token"
