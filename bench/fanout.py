@@ -59,10 +59,12 @@ from scaleout import deliver_with_processes  # bench/scaleout.py, beside this sc
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import make_url
 
+from federation.content_digest import digest_sha256
 from federation.inbox_client import InboxClient
 from federation.keys import load_private_key
 from federation.netguard import make_connector
-from federation.signatures import digest_sha256, signature_from_headers, verify_request
+from federation.signature_header import signature_from_headers
+from federation.signatures import verify_request
 from models.actors import Actor
 from models.base import utcnow
 from models.communities import create_community

@@ -97,7 +97,8 @@ from aiohttp import web
 from sqlalchemy.engine import URL, make_url
 
 from federation.keys import generate_rsa_keypair, load_private_key, load_public_key
-from federation.signatures import SignatureError, sign_request, signature_from_headers
+from federation.signature_header import SignatureError, signature_from_headers
+from federation.signatures import sign_request
 from federation.signatures import verify_request as verify_signed_request
 
 SCRIPT = Path(__file__).resolve()

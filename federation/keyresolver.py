@@ -16,7 +16,7 @@ from federation.fetch import FetchBudget, Fetcher, FetchError
 from federation.keys import KeyFormatError, load_public_key
 from federation.origin import authority
 from federation.request_signature import AnySignature, request_signature, verify_any
-from federation.signatures import SignatureError
+from federation.signature_header import SignatureError
 
 log = logging.getLogger(__name__)
 

@@ -12,13 +12,13 @@ from datetime import datetime
 from typing import Any
 
 from federation.rfc9421 import MessageSignature, parse_message_signature, verify_message_signature
-from federation.signatures import (
+from federation.signature_header import (
     ParsedSignature,
     SignatureError,
     header_values,
     signature_from_headers,
-    verify_request,
 )
+from federation.signatures import verify_request
 
 __all__ = ["AnySignature", "is_rfc9421", "request_signature", "verify_any"]
 

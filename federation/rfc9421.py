@@ -19,7 +19,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 from yarl import URL
 
 from federation.content_digest import verify_content_digest
-from federation.signatures import SignatureError, header_values, utc
+from federation.http_dates import utc
+from federation.signature_header import SignatureError, header_values
 from federation.structured_fields import (
     InnerList,
     Item,

@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 from yarl import URL
 
+from federation.http_dates import format_http_date, utc
 from federation.rfc9421 import (
     ALGORITHMS,
     GET_COMPONENTS,
@@ -18,7 +19,6 @@ from federation.rfc9421 import (
     SIGNING_ALGORITHM,
     signature_base,
 )
-from federation.signatures import format_http_date, utc
 from federation.structured_fields import Item, Parameters, serialize_inner_list
 
 __all__ = ["sign_request_rfc9421"]

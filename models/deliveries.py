@@ -19,8 +19,8 @@ from sqlalchemy import any_, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from federation.content_digest import digest_sha256
 from federation.origin import authority
-from federation.signatures import digest_sha256
 from models.actors import Actor
 from models.base import utcnow
 from models.claims import claim_due

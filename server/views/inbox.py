@@ -19,7 +19,7 @@ from federation.jsonload import JsonRejected, loads_strict
 from federation.objects import InvalidActivity, ids_of, object_id, parse_envelope
 from federation.origin import authority
 from federation.request_signature import is_rfc9421, request_signature
-from federation.signatures import SignatureError
+from federation.signature_header import SignatureError
 from models.received import received_row
 from server.activities import ACTIVITY_TYPES
 from server.appkeys import (

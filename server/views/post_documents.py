@@ -6,7 +6,7 @@ from aiohttp import web
 
 from federation.nodeinfo import audience_kind
 from federation.origin import authority
-from federation.signatures import SignatureError, parse_signature_header
+from federation.signature_header import SignatureError, parse_signature_header
 from models.account_lifecycle import language_of_post
 from models.actors import Actor
 from models.communities import Community

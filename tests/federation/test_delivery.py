@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from aiohttp import web
 
+from federation.content_digest import digest_sha256
 from federation.delivery import (
     AS2_CONTENT_TYPE,
     Delivered,
@@ -19,12 +20,8 @@ from federation.delivery import (
 )
 from federation.inbox_client import InboxClient
 from federation.keys import generate_rsa_keypair
-from federation.signatures import (
-    digest_sha256,
-    sign_request,
-    signature_from_headers,
-    verify_request,
-)
+from federation.signature_header import signature_from_headers
+from federation.signatures import sign_request, verify_request
 
 HOSTS = {"remote.test": "127.0.0.1"}
 KEY_ID = "https://copnet.test/c/nursing#main-key"

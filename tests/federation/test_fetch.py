@@ -24,7 +24,8 @@ from federation.fetch import (
 )
 from federation.keys import generate_rsa_keypair
 from federation.netguard import make_connector
-from federation.signatures import signature_from_headers, verify_request
+from federation.signature_header import signature_from_headers
+from federation.signatures import verify_request
 
 AS2 = "application/activity+json"
 HOSTS = {"remote.test": "127.0.0.1", "other.test": "127.0.0.1"}

@@ -14,9 +14,9 @@ from collections.abc import Callable
 import pytest
 
 from federation import inbox_client
+from federation.content_digest import digest_sha256
 from federation.delivery import Delivered, GiveUp, RetryLater, deliver
 from federation.inbox_client import BODY_LIMIT, InboxClient
-from federation.signatures import digest_sha256
 from tests.support.smtp import make_certificate
 
 AGENT = "copnet/test (+https://copnet.test/)"

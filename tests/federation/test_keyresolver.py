@@ -11,7 +11,8 @@ from federation.fetch import FetchBudget, Fetcher, FetchPolicy, Signer
 from federation.keyresolver import KeyResolver, MemoryKeyCache, ResolvedKey
 from federation.keys import generate_rsa_keypair
 from federation.netguard import make_connector
-from federation.signatures import SignatureError, sign_request, signature_from_headers
+from federation.signature_header import SignatureError, signature_from_headers
+from federation.signatures import sign_request
 from tests.federation.test_fetch import HOSTS, Remote
 
 INBOX = "https://copnet.test/inbox"

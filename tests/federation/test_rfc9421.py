@@ -30,7 +30,8 @@ from federation.knock import parse_accept_signature
 from federation.request_signature import request_signature, verify_any
 from federation.rfc9421 import parse_message_signature, signature_base, verify_message_signature
 from federation.rfc9421_sign import sign_request_rfc9421
-from federation.signatures import ParsedSignature, SignatureError, sign_request
+from federation.signature_header import ParsedSignature, SignatureError
+from federation.signatures import sign_request
 from federation.structured_fields import StructuredFieldError, parse_dictionary
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "rfc9421"

@@ -13,20 +13,16 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding
 from multidict import CIMultiDict
 
+from federation.content_digest import digest_sha256, verify_digest
+from federation.http_dates import format_http_date, parse_http_date
 from federation.keys import generate_rsa_keypair, load_private_key, public_pem_of
-from federation.signatures import (
+from federation.signature_header import (
     ParsedSignature,
     SignatureError,
-    digest_sha256,
-    format_http_date,
-    parse_http_date,
     parse_signature_header,
-    sign_request,
     signature_from_headers,
-    signing_string,
-    verify_digest,
-    verify_request,
 )
+from federation.signatures import sign_request, signing_string, verify_request
 from tests.federation import vectors as v
 
 NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)

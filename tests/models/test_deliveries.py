@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from federation.content_digest import digest_sha256
 from federation.keys import generate_rsa_keypair
-from federation.signatures import digest_sha256
 from models.actors import Actor
 from models.database import create_engine, session_factory
 from models.deliveries import (

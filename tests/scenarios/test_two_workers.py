@@ -18,7 +18,8 @@ from sqlalchemy import select
 
 from federation.inbox_client import InboxClient
 from federation.keys import generate_rsa_keypair
-from federation.signatures import signature_from_headers, verify_request
+from federation.signature_header import signature_from_headers
+from federation.signatures import verify_request
 from models.actors import Actor
 from models.database import create_engine, session_factory
 from models.deliveries import DeliveryCounts, delivery_counts, enqueue

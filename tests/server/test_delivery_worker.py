@@ -25,7 +25,8 @@ from federation.retry import (
     backoff_cap,
     breaker_cooldown,
 )
-from federation.signatures import SignatureError, signature_from_headers, verify_request
+from federation.signature_header import SignatureError, signature_from_headers
+from federation.signatures import verify_request
 from models.actors import Actor
 from models.database import create_engine, session_factory
 from models.deliveries import (

@@ -11,8 +11,9 @@ import pytest
 from aiohttp import web
 from sqlalchemy import func, select
 
+from federation.http_dates import format_http_date
 from federation.keys import load_private_key
-from federation.signatures import format_http_date, sign_request
+from federation.signatures import sign_request
 from models.policy_queries import set_domain
 from models.received import ReceivedActivity
 from server.appkeys import SESSIONS, WRITE_SESSIONS

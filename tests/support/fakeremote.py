@@ -21,7 +21,8 @@ from federation.content_digest import content_digest
 from federation.keyresolver import KeyResolver
 from federation.keys import generate_rsa_keypair, load_private_key
 from federation.rfc9421_sign import sign_request_rfc9421
-from federation.signatures import SignatureError, sign_request
+from federation.signature_header import SignatureError
+from federation.signatures import sign_request
 from tests.support.fixtures import load_fixture
 
 AS2 = "application/activity+json"
