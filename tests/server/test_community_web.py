@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from models import account_queries as accounts
 from models import site_modes
-from models.communities import Community, CommunityModerator, get_community
+from models.communities import CommunityModerator, get_community
 from models.policy import SiteSetting
 from models.posts import Post
 from server.appkeys import SESSIONS, WRITE_SESSIONS
@@ -91,11 +91,7 @@ async def test_approval_mode_keeps_a_new_cop_pending_until_an_admin_approves(web
     async with web.client.app[WRITE_SESSIONS]() as session:
         await site_modes.set_cop_creation(session, "approval")
         await session.commit()
-    token = await sign_in(web, "nadia")
-    await post_form(web, "/communities/new", token, name="pending_cop", title="Pending")
-    async with web.client.app[SESSIONS]() as session:
-        community = await session.scalar(select(Community))
-    assert community.status == "pending"
+    assert await status_of_a_new_cop(web, "pending_cop", "Pending") == "pending"
     home = await (await web.client.get("/", headers={"Accept": HTML})).text()
     assert "Pending" not in home
 
@@ -105,11 +101,16 @@ async def test_an_unknown_stored_creation_mode_means_approval_on_the_web_too(web
     async with web.client.app[WRITE_SESSIONS]() as session:
         session.add(SiteSetting(key=site_modes.COP_CREATION_KEY, value="members-only"))
         await session.commit()
+    assert await status_of_a_new_cop(web, "unsure_cop", "Unsure") == "pending"
+
+
+async def status_of_a_new_cop(web, name: str, title: str) -> str:
+    """Nadia, not an admin, starts a CoP on the web; its status once created."""
     token = await sign_in(web, "nadia")
-    await post_form(web, "/communities/new", token, name="unsure_cop", title="Unsure")
+    await post_form(web, "/communities/new", token, name=name, title=title)
     async with web.client.app[SESSIONS]() as session:
-        community = await session.scalar(select(Community))
-    assert community.status == "pending"
+        community = await get_community(session, name)
+    return community.status
 
 
 async def test_join_post_reply_and_leave(web):
