@@ -44,12 +44,23 @@ def _parse(url: object) -> URL | None:
 
 def domain_of(url: object) -> str | None:
     """The host of an absolute http(s) URL (lowercase, punycode, no trailing dot), else None."""
-    return _server_of(url)[0] if isinstance(url, str) else None
+    return _looked_up(url)[0] if isinstance(url, str) else None
 
 
 def authority(url: object) -> str | None:
     """`host` or `host:port` (port only when not the default) of an http(s) URL, else None."""
-    return _server_of(url)[1] if isinstance(url, str) else None
+    return _looked_up(url)[1] if isinstance(url, str) else None
+
+
+# URLs longer than this are answered without the cache: a sender's megabyte-long "URLs" must
+# not stay in memory (the cache holds 8,192 of them). Stored URLs are at most 2,048 long.
+_CACHED_LENGTH = 4096
+
+
+def _looked_up(url: str) -> tuple[str | None, str | None]:
+    if len(url) > _CACHED_LENGTH:
+        return _server_of.__wrapped__(url)
+    return _server_of(url)
 
 
 # Cached: an inbox request asks about the same actor, key and object URLs several times over.

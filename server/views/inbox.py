@@ -113,7 +113,8 @@ async def _receive(request: web.Request, inbox: str) -> web.Response:
         raise http_error(400, "activity id is on neither the signer's nor the actor's host")
     await refuse_foreign_changes(request, activity)
     if envelope.type not in ACTIVITY_TYPES:
-        return _accepted("ignored", f"copnet does not handle {envelope.type} activities")
+        # The type is the sender's text: only its start is echoed (and kept among the bodies).
+        return _accepted("ignored", f"copnet does not handle {envelope.type[:100]} activities")
     row = received_row(
         ap_id=dedupe_key(envelope.id, id_host, signer_host),
         type=envelope.type,
@@ -201,6 +202,6 @@ def _accepted(status: str, reason: str) -> web.Response:
 
 
 # A few fixed answers (and one per activity type ignored), each serialised once.
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=64)
 def _answer_body(status: str, reason: str) -> bytes:
     return json.dumps({"status": status, "reason": reason}).encode()

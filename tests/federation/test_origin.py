@@ -125,3 +125,11 @@ def test_the_shortcut_gives_yarls_answer_for_random_plain_urls():
 )
 def test_anything_else_goes_through_yarl(url):
     assert not origin._PLAIN.match(url)
+
+
+def test_a_very_long_url_is_answered_without_staying_in_the_cache():
+    url = "https://Long.example/" + "x" * 100_000
+    before = origin._server_of.cache_info().currsize
+    assert authority(url) == "long.example"
+    assert domain_of(url) == "long.example"
+    assert origin._server_of.cache_info().currsize == before

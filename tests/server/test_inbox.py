@@ -226,7 +226,20 @@ async def test_unhandled_type_is_ignored_with_reason(network, fake, cop, alice):
     activity = {"id": fake.new_id(alice), "type": "Move", "actor": alice.id, "object": alice.id}
     response = await fake.send(alice, f"{cop}/inbox", activity, session=network.client)
     assert response.status == 202
+    assert await response.json() == {
+        "status": "ignored",
+        "reason": "copnet does not handle Move activities",
+    }
     assert await stored_count(network) == 0
+
+
+async def test_a_long_unhandled_type_is_echoed_only_in_part(network, fake, cop, alice):
+    kind = "Move" + "e" * 200_000
+    activity = {"id": fake.new_id(alice), "type": kind, "actor": alice.id, "object": alice.id}
+    response = await fake.send(alice, f"{cop}/inbox", activity, session=network.client)
+    assert response.status == 202
+    answer = await response.json()
+    assert answer["reason"] == f"copnet does not handle {kind[:100]} activities"
 
 
 async def test_blocked_domain_gets_403_before_any_fetch(network, fake, cop):
