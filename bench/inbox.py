@@ -818,23 +818,6 @@ class Result:
         return self.peak.accepted / elapsed if elapsed > 0 else 0.0
 
 
-async def warm_and_peak(
-    name: str,
-    target: Target,
-    senders: list[Sender],
-    args,
-    *,
-    pid: int,
-    database: str,
-    profile: str | None = None,
-) -> Result:
-    """Warm a running server up, then measure its closed-loop peak."""
-    await warm_up(name, target, senders, args)
-    return await measure_peak(
-        name, target, senders, args, pid=pid, database=database, profile=profile
-    )
-
-
 async def warm_up(name: str, target: Target, senders: list[Sender], args) -> None:
     """One request per actor (each key fetched once), then a burst: caches full, code loaded."""
     run = f"{name}-{secrets.token_hex(3)}"
@@ -1227,7 +1210,8 @@ async def bench(args) -> None:
             copnet = await start_server("copnet", argv, env, scratch, port, running)
             cop_id = f"http://127.0.0.1:{port}/c/{COP_NAME}"
             target = Target("127.0.0.1", port, f"/c/{COP_NAME}/inbox", cop_id)
-            copnet_result = await warm_and_peak(
+            await warm_up("copnet", target, senders, args)
+            copnet_result = await measure_peak(
                 "copnet",
                 target,
                 senders,
@@ -1255,7 +1239,8 @@ async def bench(args) -> None:
                 argv = reference_command(port, url, keys_file)
                 reference = await start_server("reference", argv, env, scratch, port, running)
                 target = Target("127.0.0.1", port, f"/c/{COP_NAME}/inbox", cop_id)
-                ref = await warm_and_peak(
+                await warm_up("reference", target, senders, args)
+                ref = await measure_peak(
                     "reference", target, senders, args, pid=reference.process.pid, database=name
                 )
                 await open_loop(ref, "at half its peak", ref.rate / 2, target, senders, args)

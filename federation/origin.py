@@ -71,10 +71,11 @@ def _server_of(url: str) -> tuple[str | None, str | None]:
         return _parsed_server_of(url)
     scheme, host, port = plain.groups()
     host = host.lower().rstrip(".")
-    if port is None or int(port) == _DEFAULT_PORTS[scheme]:
-        return host, host
-    if int(port) > 65535:
+    number = _DEFAULT_PORTS[scheme] if port is None else int(port)
+    if number > 65535:
         return None, None
+    if number == _DEFAULT_PORTS[scheme]:
+        return host, host
     return host, f"{host}:{port}"
 
 

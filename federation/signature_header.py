@@ -132,6 +132,7 @@ def header_values(headers: Mapping[str, str], name: str) -> list[str]:
 
 
 def joined_header(headers: Mapping[str, str], name: str) -> str | None:
+    """A header's values joined with ", " (each trimmed), or None when it is absent."""
     values = header_values(headers, name)
     if not values:
         return None

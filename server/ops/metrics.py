@@ -101,24 +101,17 @@ class Metrics:
         )
         # Each labelled series, found once: `labels()` costs more than the count itself, and
         # every request counts. Routes are patterns, so these stay small.
-        self._timings: dict[tuple[str, str], Histogram] = {}
-        self._responses: dict[tuple[str, str, int], Counter] = {}
-        self._inbox: dict[tuple[str, str], Counter] = {}
+        self._timings: dict[tuple[str, ...], Histogram] = {}
+        self._responses: dict[tuple[str, ...], Counter] = {}
+        self._inbox: dict[tuple[str, ...], Counter] = {}
         for outcome, reasons in (("accepted", INBOX_ANSWERS), ("rejected", INBOX_REJECTIONS)):
             for reason in reasons.values() if isinstance(reasons, dict) else reasons:
                 self.inbox.labels(outcome, reason)  # present at 0 from the first scrape
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one answered request."""
-        timing = self._timings.get((method, route))
-        if timing is None:
-            timing = self._timings[method, route] = self.request_seconds.labels(method, route)
-        timing.observe(seconds)
-        counted = self._responses.get((method, route, status))
-        if counted is None:
-            counted = self.responses.labels(method, route, str(status))
-            self._responses[method, route, status] = counted
-        counted.inc()
+        _series(self._timings, self.request_seconds, (method, route)).observe(seconds)
+        _series(self._responses, self.responses, (method, route, str(status))).inc()
 
     def record_inbox(self, status: int, answer: str | None) -> None:
         """Count one inbox POST by what it was answered."""
@@ -126,10 +119,7 @@ class Metrics:
             labels = ("accepted", answer if answer in INBOX_ANSWERS else "accepted")
         else:
             labels = ("rejected", INBOX_REJECTIONS.get(status, str(status)))
-        counted = self._inbox.get(labels)
-        if counted is None:
-            counted = self._inbox[labels] = self.inbox.labels(*labels)
-        counted.inc()
+        _series(self._inbox, self.inbox, labels).inc()
 
     def set_queues(self, queues: list[QueueFigures], breakers: BreakerFigures) -> None:
         """Replace the queue and breaker gauges with freshly read figures."""
@@ -152,6 +142,14 @@ class Metrics:
             self.host_open_until.labels(host.domain).set(host.unreachable_until.timestamp())
             self.host_failures.labels(host.domain).set(host.consecutive_failures)
             self.host_pending.labels(host.domain).set(host.pending_deliveries)
+
+
+def _series(found: dict, metric, labels: tuple[str, ...]):
+    """The metric's series for these labels, asked of prometheus_client once."""
+    series = found.get(labels)
+    if series is None:
+        series = found[labels] = metric.labels(*labels)
+    return series
 
 
 class _DeliveryTotals:
